@@ -1,0 +1,188 @@
+"""What every aggregation shares: the window it runs in, its options, its result type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol, Self
+from zoneinfo import ZoneInfo
+
+from .._time import local_date, micros, zone
+from ..models import BillingPeriod
+from ..periods import ceil_days
+
+__all__ = [
+    "Aggregation",
+    "AggregationState",
+    "Options",
+    "TimedValue",
+    "Window",
+    "as_number",
+    "as_text",
+]
+
+ZERO = Decimal(0)
+_NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_MICROS_PER_DAY = 86_400 * 1_000_000
+
+
+def as_number(value: Any) -> int | Decimal | None:
+    """The numeric value of a metric field, or None when Lago would ignore the event (spec 2.1).
+
+    Integers stay ``int``; decimals become exact ``Decimal``; text must read ``-?digits[.digits]``.
+
+    >>> as_number("12"), as_number("2.50"), as_number(1.5), as_number("1e3"), as_number(True)
+    (12, Decimal('2.50'), Decimal('1.5'), None, None)
+    """
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        if not _NUMERIC.fullmatch(value):
+            return None
+        return int(value) if "." not in value else Decimal(value)
+    if kind is float:
+        # JSON numbers always qualify: Postgres stores them as plain decimals.
+        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    if kind is Decimal:
+        return value if value.is_finite() else None
+    return None
+
+
+def as_text(value: Any) -> str | None:
+    """A property value as the text Lago compares (Postgres ``properties->>'key'``).
+
+    >>> as_text(1), as_text("1"), as_text(True), as_text(None), as_text(1.0)
+    ('1', '1', 'true', None, '1.0')
+    """
+    if value is None:
+        return None
+    if type(value) is str:
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TimedValue:
+    """One event's value, kept where the order of events matters (sorted by ``ts``, ``key``)."""
+
+    ts: int
+    key: str
+    value: int | Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The bounds an aggregation runs in, as integer microseconds (inclusive on both sides).
+
+    ``from_us`` is ``charges_from_datetime`` truncated to milliseconds (as Lago's query does);
+    ``end_us`` is ``charges_to_datetime`` rounded up to the second, the end of the weighted-sum
+    timeline; ``prorated_days`` is the ceil-day count of the window (spec 3.9, P).
+    """
+
+    from_us: int
+    to_us: int
+    started_us: int
+    end_us: int
+    duration_days: int
+    prorated_days: int
+    zone: ZoneInfo
+    first_date: date
+    last_date: date
+
+    @classmethod
+    def of(cls, period: BillingPeriod) -> Window:
+        """The window of a billing period's charges."""
+        tz = zone(period.timezone)
+        from_us = micros(period.charges_from_datetime) // 1000 * 1000
+        to_us = micros(period.charges_to_datetime)
+        end_us = -(-to_us // 1_000_000) * 1_000_000
+        return cls(
+            from_us=from_us,
+            to_us=to_us,
+            started_us=micros(period.started_at),
+            end_us=end_us,
+            duration_days=period.charges_duration_days,
+            prorated_days=ceil_days(period.charges_from_datetime, period.charges_to_datetime, tz),
+            zone=tz,
+            first_date=local_date(from_us, tz),
+            last_date=local_date(to_us, tz),
+        )
+
+    @property
+    def duration_micros(self) -> int:
+        """The charges duration in microseconds (whole days, not DST-aware, as Lago)."""
+        return self.duration_days * _MICROS_PER_DAY
+
+    def days_to_end(self, ts: int) -> int:
+        """Local calendar days from the event's date to the window's last date, inclusive."""
+        return (self.last_date - local_date(ts, self.zone)).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What a charge needs from its aggregation beyond plain units.
+
+    ``keep_events`` keeps each event's value in time order (percentage free units and
+    per-transaction bounds, prorated graduated); ``prorated`` and ``pay_in_advance`` switch the
+    unit rules of spec 3.9 and 6.1; ``precise_amounts`` sums ``precise_total_amount_cents``
+    (dynamic charges).
+    """
+
+    recurring: bool = False
+    prorated: bool = False
+    pay_in_advance: bool = False
+    keep_events: bool = False
+    precise_amounts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """One bucket's aggregation (spec 3).
+
+    ``units`` is what the charge model prices (prorated units for prorated charges, the
+    highest level reached for pay-in-advance ones); ``current_units`` is what current usage
+    displays as ``units``; ``full_units`` the non-prorated total (None unless prorated).
+    ``events`` holds every counted event's value in time order when the charge asked for them;
+    ``prorated_entries`` the (full, prorated) pairs prorated graduated pricing walks (spec 4.8).
+    """
+
+    units: Decimal
+    events_count: int
+    current_units: Decimal
+    total_aggregated_units: Decimal
+    full_units: Decimal | None = None
+    events: tuple[TimedValue, ...] = ()
+    prorated_entries: tuple[tuple[Decimal, Decimal], ...] = field(default=())
+    precise_total_amount_cents: Decimal = ZERO
+
+    @classmethod
+    def plain(cls, units: Decimal, events_count: int) -> Aggregation:
+        """An aggregation whose units are shown and priced as they are."""
+        return cls(units, events_count, units, units)
+
+
+class AggregationState(Protocol):
+    """A mergeable accumulator of one bucket's events.
+
+    ``add`` takes one event (its timestamp in µs, its ``transaction_id`` and its value as the
+    aggregation reads it); ``merge`` folds in another state of the same metric and window; the
+    result does not depend on how the events were split between states, nor on their order.
+    """
+
+    def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Fold in one event."""
+
+    def merge(self, other: Self) -> None:
+        """Fold in another state of the same metric and window."""
+
+    def result(self) -> Aggregation:
+        """The aggregation of every event added or merged so far."""

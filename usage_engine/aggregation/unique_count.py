@@ -1,0 +1,211 @@
+"""``unique_count_agg``: distinct values whose last operation is an add (spec 3.5, 3.9, 6.1).
+
+An event adds (``operation_type`` absent or ``add``) or removes its value. Only a change of
+state is effective, starting from "removed", so a value's final state is that of its last
+event: the count needs only each value's last event, unless the charge is prorated or paid in
+advance, where every change matters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from .._time import local_date
+from ..money import CONTEXT, ceil_places, divide
+from ._base import Aggregation, Options, Window
+
+__all__ = ["Change", "UniqueCountState"]
+
+ZERO = Decimal(0)
+_ONE_DAY = timedelta(days=1)
+
+
+class Change(NamedTuple):
+    """One add or remove of a value, ordered by timestamp then transaction_id."""
+
+    ts: int
+    key: str
+    is_add: bool
+
+
+class UniqueCountState:
+    """Per distinct value: its last change, or all its changes when their order matters."""
+
+    __slots__ = ("history", "last", "options", "window")
+
+    def __init__(self, window: Window, options: Options) -> None:
+        self.window = window
+        self.options = options
+        self.last: dict[str, Change] = {}
+        self.history: dict[str, list[Change]] = {}
+
+    @property
+    def _keeps_history(self) -> bool:
+        return self.options.prorated or self.options.pay_in_advance or self.options.keep_events
+
+    def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Fold in one change: ``value`` is ``(text, is_add)``."""
+        window = self.window
+        if ts > window.to_us or (ts < window.from_us and not self.options.recurring):
+            return
+        text, is_add = value
+        change = Change(ts, key, is_add)
+        if self._keeps_history:
+            self.history.setdefault(text, []).append(change)
+        known = self.last.get(text)
+        if known is None or change > known:
+            self.last[text] = change
+
+    def merge(self, other: UniqueCountState) -> None:
+        """Keep each value's later last change; join the histories."""
+        last = self.last
+        for text, change in other.last.items():
+            known = last.get(text)
+            if known is None or change > known:
+                last[text] = change
+        for text, changes in other.history.items():
+            self.history.setdefault(text, []).extend(changes)
+
+    def result(self) -> Aggregation:
+        """The number of values present at the end; events_count is that number too.
+
+        A leading remove is a no-op, and an add after a remove brings the value back:
+
+        >>> from usage_engine.aggregation._base import Options
+        >>> from usage_engine.aggregation._testing import window, inside
+        >>> state = UniqueCountState(window(), Options())
+        >>> state.add(inside(1), "a", ("seat_1", False))
+        >>> state.add(inside(2), "b", ("seat_2", True))
+        >>> state.add(inside(3), "c", ("seat_2", False))
+        >>> state.add(inside(4), "d", ("seat_2", True))
+        >>> state.result().units
+        Decimal('1')
+        """
+        present = sum(1 for change in self.last.values() if change.is_add)
+        units = Decimal(present)
+        if self.options.pay_in_advance:
+            return self._in_advance(units)
+        if self.options.prorated:
+            prorated = self._prorated_units()
+            return Aggregation(
+                units=prorated,
+                events_count=present,
+                current_units=units,
+                total_aggregated_units=units,
+                full_units=units,
+                prorated_entries=self._prorated_entries() if self.options.keep_events else (),
+            )
+        return Aggregation.plain(units, present)
+
+    def _effective(self, changes: list[Change]) -> list[Change]:
+        # Only a change of state counts; the state starts as "removed".
+        effective: list[Change] = []
+        state = False
+        for change in sorted(changes):
+            if change.is_add != state:
+                effective.append(change)
+                state = change.is_add
+        return effective
+
+    def _in_advance(self, present: Decimal) -> Aggregation:
+        # Spec 6.1: the amount follows the highest number of values reached in the period.
+        window = self.window
+        held = 0
+        timeline: list[tuple[int, str, int]] = []
+        for changes in self.history.values():
+            for change in self._effective(changes):
+                step = 1 if change.is_add else -1
+                if change.ts < window.from_us:
+                    held += step
+                else:
+                    timeline.append((change.ts, change.key, step))
+        timeline.sort()
+        level = peak = 0
+        prorated_peak = ZERO
+        for ts, _key, step in timeline:
+            level += step
+            if level > peak:
+                if self.options.prorated:
+                    share = divide((level - peak) * window.days_to_end(ts), window.duration_days)
+                    prorated_peak = CONTEXT.add(prorated_peak, ceil_places(share, 5))
+                peak = level
+        if self.options.prorated:
+            carried = ceil_places(divide(held * window.prorated_days, window.duration_days), 5)
+            units = CONTEXT.add(carried, prorated_peak)
+            full: Decimal | None = present
+        else:
+            units = Decimal(held + peak)
+            full = None
+        return Aggregation(
+            units=units,
+            events_count=int(present),
+            current_units=max(Decimal(held + level), ZERO),
+            total_aggregated_units=present,
+            full_units=full,
+        )
+
+    def _presence_days(self, changes: list[Change]) -> int:
+        # Spec 3.9: local days present in the window, both ends inclusive; a remove followed
+        # the same day by an add does not interrupt presence.
+        window = self.window
+        days = 0
+        opened: date | None = None
+        for change in _drop_same_day_readds(self._effective(changes), window.zone):
+            day = local_date(change.ts, window.zone)
+            if change.is_add:
+                opened = max(day, window.first_date)
+            elif opened is not None:
+                days += max((min(day, window.last_date) - opened).days + 1, 0)
+                opened = None
+        if opened is not None:
+            days += max((window.last_date - opened).days + 1, 0)
+        return days
+
+    def _prorated_units(self) -> Decimal:
+        total_days = sum(self._presence_days(changes) for changes in self.history.values())
+        return ceil_places(divide(total_days, self.window.duration_days), 5)
+
+    def _prorated_entries(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        # Spec 4.8 for unique counts: every effective add is an entry (+1, its prorated days),
+        # every effective remove (−1, 0); rows in (timestamp, value) order.
+        window = self.window
+        tz = window.zone
+        rows: list[tuple[int, str, Decimal, Decimal]] = []
+        for text, changes in self.history.items():
+            effective = _drop_same_day_readds(self._effective(changes), tz)
+            for index, change in enumerate(effective):
+                if not change.is_add:
+                    rows.append((change.ts, text, Decimal(-1), ZERO))
+                    continue
+                start = max(local_date(change.ts, tz), window.first_date)
+                if index + 1 < len(effective):
+                    end = local_date(effective[index + 1].ts, tz) + _ONE_DAY
+                    end = max(end, window.first_date)
+                else:
+                    end = window.last_date + _ONE_DAY
+                days = max((end - start).days, 0)
+                share = ceil_places(divide(days, window.duration_days), 5)
+                rows.append((change.ts, text, Decimal(1), share))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return tuple((full, share) for _ts, _text, full, share in rows)
+
+
+def _drop_same_day_readds(effective: list[Change], tz: ZoneInfo) -> list[Change]:
+    kept: list[Change] = []
+    index = 0
+    while index < len(effective):
+        change = effective[index]
+        following = effective[index + 1] if index + 1 < len(effective) else None
+        if (
+            not change.is_add
+            and following is not None
+            and local_date(following.ts, tz) == local_date(change.ts, tz)
+        ):
+            index += 2  # the remove and the re-add cancel: presence continues
+            continue
+        kept.append(change)
+        index += 1
+    return kept

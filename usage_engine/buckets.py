@@ -1,0 +1,131 @@
+"""Charge filters and pricing groups: which bucket and group an event lands in (spec 5).
+
+A charge with filters has one bucket per filter, plus a default bucket for events matching
+none. An event matching several filters goes to the most specific: the one with the most keys,
+else the narrower values, else the oldest of identical filters. Filters that overlap only
+partly both count it, as Lago does (quirk Q4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .aggregation import as_text
+from .models import ALL_FILTER_VALUES, Charge
+from .models.charge import ChargeProperties
+
+__all__ = ["Bucket", "FilterRouter", "buckets_of", "group_of"]
+
+DEFAULT = None
+"""The filter index of the default bucket."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A filter bucket: its index (None for the default bucket), values and properties."""
+
+    index: int | None
+    values: Mapping[str, frozenset[str]] | None
+    declared: tuple[tuple[str, tuple[str, ...]], ...] | None
+    properties: ChargeProperties
+    invoice_display_name: str | None
+
+    @property
+    def group_keys(self) -> tuple[str, ...]:
+        """The pricing group keys of this bucket's own properties."""
+        return self.properties.group_keys
+
+
+def buckets_of(charge: Charge) -> tuple[Bucket, ...]:
+    """The charge's buckets in Lago's order: its filters, then the default bucket.
+
+    A charge without filters has the default bucket only.
+    """
+    metric = charge.billable_metric
+    buckets = []
+    for index, item in enumerate(charge.filters):
+        expanded = {
+            key: frozenset(
+                value
+                for raw in values
+                for value in (
+                    metric.filter_values(key) or () if raw == ALL_FILTER_VALUES else (raw,)
+                )
+            )
+            for key, values in item.values.items()
+        }
+        declared = tuple((key, tuple(values)) for key, values in item.values.items())
+        buckets.append(
+            Bucket(index, expanded, declared, item.properties, item.invoice_display_name)
+        )
+    buckets.append(Bucket(DEFAULT, None, None, charge.properties, None))
+    return tuple(buckets)
+
+
+def _more_specific(
+    other: Mapping[str, frozenset[str]], than: Mapping[str, frozenset[str]], other_is_older: bool
+) -> bool:
+    # Lago excludes from a filter the events of a sibling that has all its keys, shares a value
+    # on each, and has more keys, or narrower values, or identical values and is older.
+    if not all(key in other and other[key] & values for key, values in than.items()):
+        return False
+    if len(other) > len(than):
+        return True
+    if set(other) != set(than):
+        return False
+    if all(other[key] == than[key] for key in than):
+        return other_is_older
+    return all(other[key] <= than[key] for key in than)
+
+
+class FilterRouter:
+    """Routes an event's properties to the charge's filter buckets."""
+
+    __slots__ = ("_buckets", "_excluders", "_keys")
+
+    def __init__(self, buckets: tuple[Bucket, ...]) -> None:
+        named = [bucket for bucket in buckets if bucket.values is not None]
+        self._buckets = named
+        self._excluders: list[list[int]] = []
+        for position, bucket in enumerate(named):
+            assert bucket.values is not None
+            excluders = []
+            for other_position, other in enumerate(named):
+                if other_position == position:
+                    continue
+                assert other.values is not None
+                if _more_specific(other.values, bucket.values, other_position < position):
+                    excluders.append(other_position)
+            self._excluders.append(excluders)
+        self._keys = sorted({key for bucket in named for key in bucket.values or {}})
+
+    def route(self, properties: Mapping[str, Any]) -> list[int | None]:
+        """The filter indexes the event counts in (``[None]`` for the default bucket)."""
+        if not self._buckets:
+            return [DEFAULT]
+        texts = {key: as_text(properties.get(key)) for key in self._keys}
+        matching = [
+            all(texts[key] in values for key, values in (bucket.values or {}).items())
+            for bucket in self._buckets
+        ]
+        chosen: list[int | None] = [
+            self._buckets[position].index
+            for position, matched in enumerate(matching)
+            if matched and not any(matching[other] for other in self._excluders[position])
+        ]
+        return chosen or [DEFAULT]
+
+
+def group_of(keys: tuple[str, ...], properties: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The event's pricing group: each key's text value, None when missing or empty.
+
+    >>> group_of(("region", "tier"), {"region": "us", "tier": ""})
+    ('us', None)
+    """
+    values = []
+    for key in keys:
+        text = as_text(properties.get(key))
+        values.append(text if text else None)
+    return tuple(values)

@@ -1,0 +1,262 @@
+"""The base model and the field types shared by every input model."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Final, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from ..errors import NO_VALUE, did_you_mean
+
+__all__ = [
+    "MAX_DECIMAL_PLACES",
+    "MAX_MAGNITUDE",
+    "Amount",
+    "DecimalValue",
+    "FieldProblem",
+    "Model",
+    "NonNegativeInt",
+    "UtcDatetime",
+    "ZoneName",
+    "enum_validator",
+    "parse_decimal",
+    "parse_instant",
+    "without_nulls",
+]
+
+E = TypeVar("E", bound=StrEnum)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNIX_SECONDS = re.compile(r"-?\d+(\.\d+)?")
+_MICROSECOND: Final = Decimal("0.000001")
+# Exact for every value parse_decimal lets through (24 integer digits + 6 decimals).
+_EXACT: Final = Context(prec=64)
+
+MAX_MAGNITUDE: Final = Decimal("1e24")
+"""Input decimals must be smaller than this in absolute value (far beyond any real amount)."""
+# Longer than any IANA name; keeps an absurd text from reaching the file system.
+_MAX_ZONE_NAME: Final = 64
+MAX_DECIMAL_PLACES: Final = 40
+"""Input decimals may have at most this many significant decimal places."""
+
+
+class FieldProblem(ValueError):
+    """Raised by a model-level validator to blame one field (``loc``, relative to the model).
+
+    The boundary (``_coerce``) appends ``loc`` to the model's path and reports ``value``
+    (:data:`~usage_engine.errors.NO_VALUE` when there is nothing to show, e.g. a missing field).
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str, value: Any = NO_VALUE) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+        self.value = value
+
+
+def without_nulls(data: Any) -> Any:
+    """A mapping as a plain dict without its ``None`` values; anything else unchanged.
+
+    Lago's JSON spells "not set" as ``null``: dropping those keys lets each field take its
+    default, and a required field reported as missing rather than as "not a string".
+
+    >>> without_nulls({"code": "vat", "name": None})
+    {'code': 'vat'}
+    """
+    if isinstance(data, Mapping):
+        return {key: value for key, value in data.items() if value is not None}
+    return data
+
+
+class Model(BaseModel):
+    """Frozen, ignores unknown keys (a Lago payload carries many we do not need).
+
+    A mapping is read as a plain dict and its ``null`` values as absent (:func:`without_nulls`).
+    Subclasses' own before-validators run first and call :func:`without_nulls` themselves.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, data: Any) -> Any:
+        return without_nulls(data)
+
+
+def parse_decimal(value: Any) -> Decimal:
+    """Read an exact decimal from a string, int, float or Decimal; refuse NaN and infinities.
+
+    Floats are read through their shortest text (``0.1`` gives ``Decimal('0.1')``), so a value
+    from ``json.loads`` means what it says. Absurd sizes are refused too (see
+    :data:`MAX_MAGNITUDE` and :data:`MAX_DECIMAL_PLACES`): they could only overflow later.
+
+    >>> parse_decimal("12.50"), parse_decimal(0.1), parse_decimal(3)
+    (Decimal('12.50'), Decimal('0.1'), Decimal('3'))
+    """
+    if isinstance(value, bool):
+        msg = "must be a decimal number, not a boolean"
+        raise ValueError(msg)
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            msg = "must be a finite decimal number"
+            raise ValueError(msg)
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            msg = "must be a decimal number such as '12.5'"
+            raise ValueError(msg) from None
+    else:
+        msg = "must be a decimal number (a string such as '12.5', or a number)"
+        raise ValueError(msg)
+    if not number.is_finite():
+        msg = "must be a finite decimal number"
+        raise ValueError(msg)
+    _check_size(number)
+    return number
+
+
+def _check_size(number: Decimal) -> None:
+    if number and number.adjusted() >= MAX_MAGNITUDE.adjusted():
+        msg = "is too large: decimals must be below 1e24 in absolute value"
+        raise ValueError(msg)
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked above
+    if -exponent > MAX_DECIMAL_PLACES:
+        trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if trailing_zeros < len(digits) and -(exponent + trailing_zeros) > MAX_DECIMAL_PLACES:
+            msg = f"has too many decimal places (at most {MAX_DECIMAL_PLACES})"
+            raise ValueError(msg)
+
+
+def _non_negative_decimal(value: Any) -> Decimal:
+    number = parse_decimal(value)
+    if number < 0:
+        msg = "must not be negative"
+        raise ValueError(msg)
+    return number
+
+
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool):
+        msg = "must be a whole number, not a boolean"
+        raise ValueError(msg)
+    if isinstance(value, int):
+        number = value
+        if abs(number) >= MAX_MAGNITUDE:
+            msg = "is too large: numbers must be below 1e24 in absolute value"
+            raise ValueError(msg)
+    else:
+        decimal = parse_decimal(value)
+        if decimal != decimal.to_integral_value():
+            msg = "must be a whole number"
+            raise ValueError(msg)
+        number = int(decimal)
+    if number < 0:
+        msg = "must not be negative"
+        raise ValueError(msg)
+    return number
+
+
+def parse_instant(value: Any) -> datetime:
+    """Read an instant: an aware datetime, ISO 8601 text (naive means UTC) or unix seconds.
+
+    >>> parse_instant("2024-02-29T10:00:00+01:00")
+    datetime.datetime(2024, 2, 29, 9, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_instant(0)
+    datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    if isinstance(value, datetime):
+        instant = value
+    elif isinstance(value, bool):
+        msg = "must be an ISO 8601 datetime or unix seconds, not a boolean"
+        raise ValueError(msg)
+    elif isinstance(value, int | float | Decimal):
+        seconds = parse_decimal(value)
+        # Truncate (toward the past) to whole microseconds, exactly: not in the thread's context.
+        whole = seconds.quantize(_MICROSECOND, rounding=ROUND_FLOOR, context=_EXACT)
+        micros = int(whole.scaleb(6, context=_EXACT))
+        try:
+            return _EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            msg = "is out of the supported range of datetimes"
+            raise ValueError(msg) from None
+    elif isinstance(value, str):
+        text = value.strip()
+        if _UNIX_SECONDS.fullmatch(text):
+            return parse_instant(Decimal(text))
+        try:
+            instant = datetime.fromisoformat(text)
+        except ValueError:
+            msg = "must be an ISO 8601 datetime such as '2024-03-01T00:00:00Z' or unix seconds"
+            raise ValueError(msg) from None
+    else:
+        msg = "must be an ISO 8601 datetime or unix seconds"
+        raise ValueError(msg)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:  # an offset pushing year 1 or 9999 out of range
+        msg = "is out of the supported range of datetimes"
+        raise ValueError(msg) from None
+
+
+def enum_validator(enum: type[E], name: str, *, optional: bool = False) -> BeforeValidator:
+    """A before-validator giving a did-you-mean message for an unknown enum value.
+
+    With ``optional``, ``None`` passes through (for fields typed ``E | None``).
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, enum) or (optional and value is None):
+            return value
+        if isinstance(value, str):
+            try:
+                return enum(value)
+            except ValueError:
+                pass
+        choices = [member.value for member in enum]
+        msg = f"unknown {name}; expected one of {', '.join(choices)}." + did_you_mean(
+            value, choices
+        )
+        raise ValueError(msg)
+
+    return BeforeValidator(check)
+
+
+DecimalValue = Annotated[Decimal, BeforeValidator(parse_decimal)]
+"""Any finite decimal, read exactly from a string or a number."""
+Amount = Annotated[Decimal, BeforeValidator(_non_negative_decimal)]
+"""A finite decimal that must not be negative (prices, rates, bounds)."""
+NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
+"""A whole number that must not be negative (sizes, counts, cents)."""
+UtcDatetime = Annotated[datetime, BeforeValidator(parse_instant)]
+"""An aware datetime in UTC (naive input is read as UTC)."""
+
+
+def _known_zone(value: str) -> str:
+    try:
+        if len(value) > _MAX_ZONE_NAME:
+            raise ValueError
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a directory of the zone database ('America'), a name too long for a file.
+        msg = "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
+        raise ValueError(msg) from None
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA timezone name that :class:`zoneinfo.ZoneInfo` can load (case-sensitive)."""

@@ -1,0 +1,122 @@
+"""Subscriptions: a customer's plan, its anchor instant and its timezone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+
+from ._base import (
+    FieldProblem,
+    Model,
+    UtcDatetime,
+    ZoneName,
+    enum_validator,
+    parse_instant,
+    without_nulls,
+)
+from .plan import Plan
+
+__all__ = ["BillingTime", "Subscription"]
+
+# Stands for a subscription given neither subscription_at nor started_at, so that the error
+# names the field once, with its alias, instead of reporting both as missing.
+_NO_START: Final = object()
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# Where a subscription payload may carry its timezone, most precise first: our field, Lago's
+# resolved customer timezone (customer, else billing entity), the customer's own setting.
+_ZONE_KEYS: Final = ("timezone", "applicable_timezone", "customer_timezone")
+
+
+@dataclass(frozen=True, slots=True)
+class _Alias:
+    """subscription_at taken from started_at: a bad value is reported on started_at only."""
+
+    value: Any
+
+
+def _first_zone(data: Any) -> Any:
+    if not isinstance(data, Mapping):
+        return None
+    return next((data[key] for key in _ZONE_KEYS if data.get(key) is not None), None)
+
+
+class BillingTime(StrEnum):
+    """Whether periods follow the calendar or the subscription's anniversary (spec 1.2-1.3)."""
+
+    CALENDAR = "calendar"
+    ANNIVERSARY = "anniversary"
+
+
+class Subscription(Model):
+    """A subscription in Lago's shape.
+
+    ``subscription_at`` is the anniversary anchor; ``started_at`` the instant it started (they
+    differ for a subscription created by an upgrade). Either may be given for the other.
+    ``timezone`` may also come from Lago's ``applicable_timezone``, at the top level or in an
+    embedded ``customer`` object (default ``UTC``).
+    """
+
+    external_id: str = Field(min_length=1)
+    plan: Plan | None = None
+    plan_code: str | None = None
+    billing_time: Annotated[BillingTime, enum_validator(BillingTime, "billing_time")] = (
+        BillingTime.CALENDAR
+    )
+    subscription_at: UtcDatetime
+    started_at: UtcDatetime = Field(
+        default_factory=lambda data: data.get("subscription_at")  # validated: not None here
+    )
+    ending_at: UtcDatetime | None = None
+    terminated_at: UtcDatetime | None = None
+    timezone: ZoneName = "UTC"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        data = without_nulls(data)
+        if not isinstance(data, dict):
+            return data
+        if "subscription_at" not in data:
+            started = data.get("started_at")
+            data["subscription_at"] = _NO_START if started is None else _Alias(started)
+        if "timezone" not in data:
+            zone = _first_zone(data) or _first_zone(data.get("customer"))
+            if zone is not None:
+                data["timezone"] = zone
+        return data
+
+    @field_validator("subscription_at", mode="before")
+    @classmethod
+    def _required_start(cls, value: Any) -> Any:
+        if value is _NO_START:
+            msg = "is required (Lago's started_at is accepted in its place)"
+            raise FieldProblem((), msg)
+        if isinstance(value, _Alias):
+            try:
+                return parse_instant(value.value)
+            except ValueError:
+                # started_at reports its own error; one report for one bad value.
+                return _EPOCH
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Subscription:
+        plan, code = self.plan, self.plan_code
+        if plan is not None and code is not None and code != plan.code:
+            msg = f"does not match plan.code {plan.code!r}"
+            raise FieldProblem(("plan_code",), msg, code)
+        if self.terminated_at is not None and self.terminated_at < self.started_at:
+            msg = f"must not be before started_at {self.started_at.isoformat()}"
+            raise FieldProblem(("terminated_at",), msg, self.terminated_at.isoformat())
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The subscription's timezone as a :class:`zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.timezone)

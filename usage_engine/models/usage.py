@@ -1,0 +1,200 @@
+"""Usage results: frozen models whose ``to_lago()`` gives Lago's JSON shape (spec 10.1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .period import lago_datetime
+
+__all__ = [
+    "BucketFee",
+    "ChargeRef",
+    "ChargeUsage",
+    "FilterUsage",
+    "GroupedUsage",
+    "MetricRef",
+    "RejectedEvents",
+    "Usage",
+    "format_units",
+]
+
+
+def format_units(value: Decimal) -> str:
+    """Units as Lago prints them: plain notation, no trailing zeros, at least one decimal.
+
+    >>> format_units(Decimal("3")), format_units(Decimal("10.330")), format_units(Decimal("-5"))
+    ('3.0', '10.33', '-5.0')
+    >>> format_units(Decimal("1E+3")), format_units(Decimal("0E-20"))
+    ('1000.0', '0.0')
+    """
+    text = f"{value.normalize():f}" if value else "0"
+    if text.startswith("-0") and not value:
+        text = "0"
+    return text if "." in text else f"{text}.0"
+
+
+class Model(BaseModel):
+    """Base of the result models: frozen; ``None`` is a value here, not an absent key."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+Pairs = tuple[tuple[str, tuple[str, ...]], ...]
+Grouping = tuple[tuple[str, str | None], ...]
+
+
+class RejectedEvents(Model):
+    """Malformed events set aside with ``invalid_events="collect"``: how many, first reasons."""
+
+    count: int = 0
+    reasons: tuple[str, ...] = ()
+
+
+class ChargeRef(Model):
+    """The charge a usage line belongs to, as Lago names it in the response."""
+
+    lago_id: str
+    code: str | None
+    charge_model: str
+    invoice_display_name: str | None
+
+
+class MetricRef(Model):
+    """The billable metric of a usage line."""
+
+    lago_id: str
+    name: str
+    code: str
+    aggregation_type: str
+
+
+class BucketFee(Model):
+    """One fee: a (filter bucket, pricing group) of a charge, aggregated and priced.
+
+    ``filter_index`` is the position of the charge filter, or None for the default bucket (and
+    for charges without filters). ``amount`` is the unrounded amount in currency units.
+    """
+
+    filter_index: int | None
+    grouped_by: Grouping
+    units: Decimal
+    priced_units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount: Decimal
+    amount_cents: int
+
+
+class FilterUsage(Model):
+    """One filter bucket of a charge (``values`` None for the default bucket)."""
+
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount_cents: int
+    invoice_display_name: str | None
+    values: Pairs | None
+
+    def to_lago(self) -> dict[str, Any]:
+        """The ``filters[]`` entry of Lago's response."""
+        return {
+            "units": format_units(self.units),
+            "total_aggregated_units": format_units(self.total_aggregated_units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "pricing_unit_details": None,
+            "invoice_display_name": self.invoice_display_name,
+            "values": None if self.values is None else {k: list(v) for k, v in self.values},
+            "presentation_breakdowns": [],
+        }
+
+
+class GroupedUsage(Model):
+    """One pricing group of a charge, with its filter buckets."""
+
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount_cents: int
+    grouped_by: Grouping
+    filters: tuple[FilterUsage, ...]
+
+    def to_lago(self) -> dict[str, Any]:
+        """The ``grouped_usage[]`` entry of Lago's response."""
+        return {
+            "units": format_units(self.units),
+            "total_aggregated_units": format_units(self.total_aggregated_units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "pricing_unit_details": None,
+            "grouped_by": dict(self.grouped_by),
+            "filters": [item.to_lago() for item in self.filters],
+            "presentation_breakdowns": [],
+        }
+
+
+class ChargeUsage(Model):
+    """The usage of one charge: totals over its fees, per filter and per group."""
+
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount_cents: int
+    amount_currency: str
+    charge: ChargeRef
+    billable_metric: MetricRef
+    filters: tuple[FilterUsage, ...]
+    grouped_usage: tuple[GroupedUsage, ...]
+    fees: tuple[BucketFee, ...]
+
+    def to_lago(self) -> dict[str, Any]:
+        """The ``charges_usage[]`` entry of Lago's response."""
+        return {
+            "units": format_units(self.units),
+            "total_aggregated_units": format_units(self.total_aggregated_units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "amount_currency": self.amount_currency,
+            "pricing_unit_details": None,
+            "charge": self.charge.model_dump(),
+            "billable_metric": self.billable_metric.model_dump(),
+            "filters": [item.to_lago() for item in self.filters],
+            "grouped_usage": [item.to_lago() for item in self.grouped_usage],
+            "presentation_breakdowns": [],
+        }
+
+
+class Usage(Model):
+    """The usage of one subscription's period (``current_usage``).
+
+    Amounts are integer minor units of ``currency``; ``taxes_amount_cents`` is rounded once
+    over all fees (spec 7.3).
+    """
+
+    from_datetime: datetime
+    to_datetime: datetime
+    issuing_date: date
+    currency: str
+    amount_cents: int
+    taxes_amount_cents: int
+    total_amount_cents: int
+    charges_usage: tuple[ChargeUsage, ...]
+    rejected_events: RejectedEvents = RejectedEvents()
+
+    def to_lago(self) -> dict[str, Any]:
+        """The inner object of Lago's current-usage response (``customer_usage``)."""
+        return {
+            "from_datetime": lago_datetime(self.from_datetime),
+            "to_datetime": lago_datetime(self.to_datetime),
+            "issuing_date": self.issuing_date.isoformat(),
+            "currency": self.currency,
+            "amount_cents": self.amount_cents,
+            "taxes_amount_cents": self.taxes_amount_cents,
+            "total_amount_cents": self.total_amount_cents,
+            "lago_invoice_id": None,
+            "charges_usage": [item.to_lago() for item in self.charges_usage],
+        }

@@ -1,0 +1,180 @@
+"""Currencies, exact decimal arithmetic and every rounding the engine does.
+
+Money is :class:`~decimal.Decimal` end to end and leaves the engine as integer minor units. This
+module is the only place that rounds: each rounding names its mode, and all arithmetic that can
+lose digits runs in :data:`CONTEXT`, never in the thread's global decimal context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+)
+from types import MappingProxyType
+from typing import Final
+
+__all__ = [
+    "ACCEPTED_CURRENCIES",
+    "CONTEXT",
+    "ROUNDING",
+    "add",
+    "ceil_places",
+    "divide",
+    "exponent",
+    "floor_places",
+    "multiply",
+    "round_places",
+    "subunit_to_unit",
+    "to_cents",
+]
+
+ROUNDING: Final = ROUND_HALF_UP
+"""Lago rounds money half away from zero (Ruby ``BigDecimal#round``)."""
+
+CONTEXT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
+"""Precision for divisions: 60 significant digits, well past every figure Lago prints."""
+
+# Lago's accepted currencies (app/models/concerns/currencies.rb).
+ACCEPTED_CURRENCIES: Final = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BWP BYN
+    BZD CAD CDF CHF CLF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL GHS
+    GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR ISK JMD JOD JPY KES KGS KHR KMF KRW KWD
+    KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MYR MZN NAD NGN
+    NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SEK SGD SHP SLL
+    SOS SRD STD SZL THB TJS TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VND VUV WST XAF XCD XOF XPF
+    YER ZAR ZMW
+    """.split()
+)
+
+# Minor-unit factors that differ from 100 (money gem 7.0.2). HUF and MGA are zero-decimal
+# since money 7.
+_SUBUNIT_TO_UNIT: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            "BIF CLP DJF GNF HUF ISK JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 1
+        ),
+        **dict.fromkeys("BHD JOD KWD".split(), 1000),
+        "CLF": 10_000,
+        # Lago quirk Q11: the ouguiya's subunit is 5, so its exponent is round(log10 5) = 1.
+        "MRO": 5,
+    }
+)
+_EXPONENT: Final[Mapping[str, int]] = MappingProxyType(
+    {code: len(str(factor)) - 1 for code, factor in _SUBUNIT_TO_UNIT.items()} | {"MRO": 1}
+)
+_QUANTUM: Final = {places: Decimal(1).scaleb(-places) for places in range(-6, 41)}
+
+
+def exponent(currency: str) -> int:
+    """Return the number of decimal places of ``currency``'s minor unit.
+
+    >>> exponent("EUR"), exponent("JPY"), exponent("KWD"), exponent("CLF"), exponent("MRO")
+    (2, 0, 3, 4, 1)
+    """
+    return _EXPONENT.get(currency, 2)
+
+
+def subunit_to_unit(currency: str) -> int:
+    """Return how many minor units make one unit of ``currency`` (``100`` for most).
+
+    >>> subunit_to_unit("USD"), subunit_to_unit("HUF"), subunit_to_unit("MRO")
+    (100, 1, 5)
+    """
+    return _SUBUNIT_TO_UNIT.get(currency, 100)
+
+
+def _quantum(places: int) -> Decimal:
+    quantum = _QUANTUM.get(places)
+    return quantum if quantum is not None else Decimal(1).scaleb(-places)
+
+
+def _round(value: Decimal, places: int, rounding: str) -> Decimal:
+    # quantize to a positive exponent (places < 0) would give "1E+2"; normalise back to a plain
+    # integer so that every result prints without an exponent.
+    rounded = value.quantize(_quantum(places), rounding=rounding, context=CONTEXT)
+    return rounded.quantize(Decimal(1), context=CONTEXT) if places < 0 else rounded
+
+
+def round_places(value: Decimal, places: int) -> Decimal:
+    """Round half away from zero to ``places`` decimals (negative places round to tens...).
+
+    >>> round_places(Decimal("2.345"), 2), round_places(Decimal("-2.5"), 0)
+    (Decimal('2.35'), Decimal('-3'))
+    >>> round_places(Decimal("150"), -2)
+    Decimal('200')
+    """
+    return _round(value, places, ROUND_HALF_UP)
+
+
+def ceil_places(value: Decimal, places: int) -> Decimal:
+    """Round toward +infinity to ``places`` decimals (Ruby's ``ceil(n)``).
+
+    >>> ceil_places(Decimal("0.516129"), 5), ceil_places(Decimal("-1.5"), 0)
+    (Decimal('0.51613'), Decimal('-1'))
+    """
+    return _round(value, places, ROUND_CEILING)
+
+
+def floor_places(value: Decimal, places: int) -> Decimal:
+    """Round toward -infinity to ``places`` decimals (Ruby's ``floor(n)``).
+
+    >>> floor_places(Decimal("123.456"), 2), floor_places(Decimal("-1.5"), 0)
+    (Decimal('123.45'), Decimal('-2'))
+    """
+    return _round(value, places, ROUND_FLOOR)
+
+
+def divide(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
+    """Divide exactly to 60 significant digits (half-up on the last one).
+
+    >>> divide(1, 3)
+    Decimal('0.333333333333333333333333333333333333333333333333333333333333')
+    """
+    return CONTEXT.divide(Decimal(numerator), Decimal(denominator))
+
+
+def add(left: Decimal | int, right: Decimal | int) -> Decimal | int:
+    """Add exactly: integers stay integers, decimals are added in :data:`CONTEXT`.
+
+    >>> add(2, 3), add(2, Decimal("0.5"))
+    (5, Decimal('2.5'))
+    """
+    if type(left) is int and type(right) is int:
+        return left + right
+    return CONTEXT.add(left, right)
+
+
+def multiply(left: Decimal | int, right: Decimal | int) -> Decimal | int:
+    """Multiply exactly: integers stay integers, decimals are multiplied in :data:`CONTEXT`.
+
+    >>> multiply(3, 4), multiply(Decimal("1.5"), 3)
+    (12, Decimal('4.5'))
+    """
+    if type(left) is int and type(right) is int:
+        return left * right
+    return CONTEXT.multiply(left, right)
+
+
+def to_cents(amount: Decimal, currency: str) -> int:
+    """Convert an amount in currency units to integer minor units, rounding half up.
+
+    The amount is rounded to the currency's exponent first, then scaled, as Lago does
+    (``fees/charge_service.rb``).
+
+    >>> to_cents(Decimal("0.005"), "EUR"), to_cents(Decimal("-0.005"), "EUR")
+    (1, -1)
+    >>> to_cents(Decimal("100.50"), "KWD"), to_cents(Decimal("99.5"), "JPY")
+    (100500, 100)
+    """
+    places = exponent(currency)
+    scaled = CONTEXT.multiply(round_places(amount, places), subunit_to_unit(currency))
+    # Only MRO (subunit 5, exponent 1) can land between two integers here; Lago's integer column
+    # then drops the fraction.
+    return int(scaled.to_integral_value(rounding=ROUND_DOWN, context=CONTEXT))

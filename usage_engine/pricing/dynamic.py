@@ -1,0 +1,41 @@
+"""``dynamic``: the amounts the events carry themselves (spec 4.7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models import DynamicProperties
+from ..money import CONTEXT, subunit_to_unit
+from ._base import PricingInput
+
+__all__ = ["price_dynamic"]
+
+ZERO = Decimal(0)
+
+
+def price_dynamic(properties: DynamicProperties, pricing_input: PricingInput) -> Decimal:
+    """Return the sum of the events' ``precise_total_amount_cents`` in currency units.
+
+    A bucket whose units are zero costs nothing, whatever its events carry:
+
+    >>> from usage_engine.aggregation import Aggregation
+    >>> from usage_engine.models import AggregationType
+    >>> def bucket(units, cents, currency):
+    ...     aggregation = Aggregation(
+    ...         Decimal(units), 2, Decimal(units), Decimal(units),
+    ...         precise_total_amount_cents=Decimal(cents),
+    ...     )
+    ...     return PricingInput(aggregation, AggregationType.SUM_AGG, False, currency)
+    >>> price_dynamic(DynamicProperties(), bucket(20, "912.0", "EUR"))
+    Decimal('9.12')
+    >>> price_dynamic(DynamicProperties(), bucket(20, "912", "JPY"))
+    Decimal('912')
+    >>> price_dynamic(DynamicProperties(), bucket(0, "912", "EUR"))
+    Decimal('0')
+    """
+    aggregation = pricing_input.aggregation
+    if aggregation.units == 0:
+        return ZERO
+    return CONTEXT.divide(
+        aggregation.precise_total_amount_cents, subunit_to_unit(pricing_input.currency)
+    )

@@ -1,0 +1,55 @@
+"""``graduated_percentage``: each tier takes a percentage of its units plus its flat amount
+(spec 4.3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models import GraduatedPercentageProperties
+from ..money import CONTEXT
+from ._base import PricingInput
+from ._tiers import tier_walk
+
+__all__ = ["price_graduated_percentage"]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+
+def price_graduated_percentage(
+    properties: GraduatedPercentageProperties, pricing_input: PricingInput
+) -> Decimal:
+    """Return the sum over the tiers reached of ``tier units × rate / 100 + flat_amount``.
+
+    The first tier's flat amount is charged at zero units, and each further tier reached adds
+    its own flat amount:
+
+    >>> from usage_engine.aggregation import Aggregation
+    >>> from usage_engine.models import AggregationType, GraduatedPercentageRange
+    >>> ranges = (
+    ...     GraduatedPercentageRange(from_value=0, to_value=10, rate="1", flat_amount="200"),
+    ...     GraduatedPercentageRange(from_value=11, to_value=None, rate="2", flat_amount="300"),
+    ... )
+    >>> def at(units):
+    ...     aggregation = Aggregation.plain(Decimal(units), 1)
+    ...     return PricingInput(aggregation, AggregationType.SUM_AGG, False, "EUR")
+    >>> properties = GraduatedPercentageProperties(graduated_percentage_ranges=ranges)
+    >>> [price_graduated_percentage(properties, at(n)) for n in (0, 10, 11)]
+    [Decimal('200'), Decimal('200.1'), Decimal('500.12')]
+    """
+    units = pricing_input.aggregation.units
+    amount = ZERO
+    for tier in tier_walk(properties.graduated_percentage_ranges, units):
+        # Lago: charge_models/graduated_percentage_service.rb has no adjacent mode; a full
+        # tier holds to − max(from, 1) + 1 units.
+        if tier.to_value is not None and units >= tier.to_value:
+            first = ONE if tier.from_value == 0 else tier.from_value
+            tier_units = CONTEXT.add(CONTEXT.subtract(tier.to_value, first), 1)
+        elif tier.from_value == 0:
+            tier_units = units
+        else:
+            tier_units = CONTEXT.add(CONTEXT.subtract(units, tier.from_value), 1)
+        share = CONTEXT.divide(CONTEXT.multiply(tier_units, tier.rate), HUNDRED)
+        amount = CONTEXT.add(amount, CONTEXT.add(share, tier.flat_amount))
+    return amount

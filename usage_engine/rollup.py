@@ -1,0 +1,86 @@
+"""Roll fees up into the response: per charge, per filter bucket, per pricing group (spec 5.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from .models.usage import BucketFee, ChargeUsage, FilterUsage, GroupedUsage
+from .rating import RatedCharge
+
+__all__ = ["charge_usage", "sort_charges"]
+
+
+def _totals(fees: Sequence[BucketFee]) -> tuple[Decimal, Decimal, int, int]:
+    return (
+        sum((fee.units for fee in fees), Decimal(0)),
+        sum((fee.total_aggregated_units for fee in fees), Decimal(0)),
+        sum(fee.events_count for fee in fees),
+        sum(fee.amount_cents for fee in fees),
+    )
+
+
+def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage, ...]:
+    if not rated.charge.filters:
+        return ()
+    entries = []
+    for bucket in rated.buckets:
+        mine = [fee for fee in fees if fee.filter_index == bucket.index]
+        if not mine:
+            continue
+        units, total, events, cents = _totals(mine)
+        entries.append(
+            FilterUsage(
+                units=units,
+                total_aggregated_units=total,
+                events_count=events,
+                amount_cents=cents,
+                invoice_display_name=bucket.invoice_display_name,
+                values=bucket.declared,
+            )
+        )
+    return tuple(entries)
+
+
+def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
+    if not any(fee.grouped_by for fee in rated.fees):
+        return ()
+    order: dict[tuple[tuple[str, str | None], ...], list[BucketFee]] = {}
+    for fee in rated.fees:
+        order.setdefault(fee.grouped_by, []).append(fee)
+    entries = []
+    for grouped_by, fees in order.items():
+        units, total, events, cents = _totals(fees)
+        entries.append(
+            GroupedUsage(
+                units=units,
+                total_aggregated_units=total,
+                events_count=events,
+                amount_cents=cents,
+                grouped_by=grouped_by,
+                filters=_filters(rated, fees),
+            )
+        )
+    return tuple(entries)
+
+
+def charge_usage(rated: RatedCharge, currency: str) -> ChargeUsage:
+    """One ``charges_usage`` entry: sums over the charge's fees, filters and groups."""
+    units, total, events, cents = _totals(rated.fees)
+    return ChargeUsage(
+        units=units,
+        total_aggregated_units=total,
+        events_count=events,
+        amount_cents=cents,
+        amount_currency=currency,
+        charge=rated.ref,
+        billable_metric=rated.metric_ref,
+        filters=_filters(rated, rated.fees),
+        grouped_usage=_groups(rated),
+        fees=rated.fees,
+    )
+
+
+def sort_charges(rated: Iterable[RatedCharge]) -> list[RatedCharge]:
+    """Lago's order: by metric name, case-insensitive; ties keep the plan's order."""
+    return sorted(rated, key=lambda item: item.charge.billable_metric.name.lower())

@@ -1,0 +1,101 @@
+"""The usage functions: current usage of an open period (projected and past build on it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from ._coerce import as_period, as_plan, as_taxes
+from .aggregation import Window
+from .errors import InvalidInput
+from .models import BillingPeriod, Plan, Tax
+from .models._base import parse_instant
+from .models.usage import Usage
+from .rating import RatedCharge, rate
+from .rollup import charge_usage, sort_charges
+from .selection import InvalidEvents
+from .taxes import applicable_taxes, taxes_amount_cents
+
+__all__ = ["current_usage", "read_now"]
+
+
+def read_now(now: Any, name: str = "now") -> datetime:
+    """``now`` as an aware UTC datetime; the clock is read here, and only when ``now`` is None."""
+    if now is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(now)
+    except ValueError as error:
+        raise InvalidInput.at(name, str(error), now) from None
+
+
+def _usage_of(
+    plan: Plan,
+    period: BillingPeriod,
+    rated: tuple[RatedCharge, ...],
+    taxes: tuple[Tax, ...],
+    rejected: Any,
+) -> Usage:
+    currency = plan.amount_currency
+    ordered = sort_charges(rated)
+    charges = tuple(charge_usage(item, currency) for item in ordered)
+    amount = sum(item.amount_cents for item in charges)
+    tax = taxes_amount_cents(
+        (item.amount_cents, applicable_taxes(rated_charge.charge, plan, taxes))
+        for item, rated_charge in zip(charges, ordered, strict=True)
+    )
+    return Usage(
+        from_datetime=period.charges_from_datetime,
+        to_datetime=period.charges_to_datetime,
+        issuing_date=period.issuing_date,
+        currency=currency,
+        amount_cents=amount,
+        taxes_amount_cents=tax,
+        total_amount_cents=amount + tax,
+        charges_usage=charges,
+        rejected_events=rejected,
+    )
+
+
+def current_usage(
+    plan: Any,
+    events: Iterable[Any],
+    period: Any,
+    *,
+    now: Any = None,
+    taxes: Iterable[Any] = (),
+    invalid_events: InvalidEvents = "raise",
+) -> Usage:
+    """The usage of ``period`` so far: every charge of ``plan``, priced, in Lago's shape.
+
+    Every event of the period's subscription up to the period end counts, also those stamped
+    after ``now`` (spec 2.2): ``now`` does not change the result and is only validated.
+    ``taxes`` are the customer's, used for charges whose charge and plan have none.
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "0.005"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
+    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
+    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
+    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> event = {"transaction_id": "t1", "external_subscription_id": "sub", "code": "calls",
+    ...     "timestamp": "2024-03-02T10:00:00Z"}
+    >>> current_usage(plan, [event], period, now="2024-03-02T12:00:00Z").amount_cents
+    1
+    """
+    plan = as_plan(plan)
+    period = as_period(period)
+    customer_taxes = as_taxes(taxes)
+    if now is not None:
+        read_now(now)
+    rated, rejected = rate(
+        plan,
+        events,
+        period.external_subscription_id,
+        Window.of(period),
+        invalid_events=invalid_events,
+    )
+    return _usage_of(plan, period, rated, customer_taxes, rejected)
