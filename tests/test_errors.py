@@ -12,7 +12,7 @@ import usage_engine
 from usage_engine.errors import NO_VALUE, InvalidInput, Problem, UsageEngineError, did_you_mean
 
 
-def test_invalid_input_is_a_value_error_and_a_usage_engine_error():
+def test_invalid_input_is_a_value_error_and_a_usage_engine_error() -> None:
     """InvalidInput can be caught as ValueError or as the engine's base error."""
     err = InvalidInput.at("plan.code", "must not be empty", "")
     assert isinstance(err, ValueError)
@@ -22,7 +22,7 @@ def test_invalid_input_is_a_value_error_and_a_usage_engine_error():
     assert usage_engine.UsageEngineError is UsageEngineError
 
 
-def test_single_problem_message_names_path_message_and_value():
+def test_single_problem_message_names_path_message_and_value() -> None:
     """The message is ``path: message (got repr(value))``; path and value are attributes."""
     err = InvalidInput.at("plan.charges[2].properties.amount", "must not be negative", "-1")
     assert str(err) == "plan.charges[2].properties.amount: must not be negative (got '-1')"
@@ -32,25 +32,25 @@ def test_single_problem_message_names_path_message_and_value():
     )
 
 
-def test_problem_without_value_shows_no_value():
+def test_problem_without_value_shows_no_value() -> None:
     """A problem without a value (a missing field) has no "(got ...)" and value None."""
     err = InvalidInput.at("plan.interval", "is required")
     assert (str(err), err.path, err.value) == ("plan.interval: is required", "plan.interval", None)
     assert err.errors[0].value is NO_VALUE
 
 
-def test_none_is_a_value_like_any_other():
+def test_none_is_a_value_like_any_other() -> None:
     """A problem whose value is None shows it: None is distinct from "no value"."""
     err = InvalidInput.at("x", "must be set", None)
     assert str(err) == "x: must be set (got None)"
 
 
-def test_problem_without_path_renders_its_message_only():
+def test_problem_without_path_renders_its_message_only() -> None:
     """A problem with an empty path renders as its message and value."""
     assert Problem("", "no range holds 5 units", 5).render() == "no range holds 5 units (got 5)"
 
 
-def test_several_problems_show_how_many_more():
+def test_several_problems_show_how_many_more() -> None:
     """With several problems the message is the first one's plus "(and N more)"."""
     err = InvalidInput(
         [
@@ -68,9 +68,9 @@ def test_several_problems_show_how_many_more():
     ]
 
 
-def test_invalid_input_needs_a_problem():
+def test_invalid_input_needs_a_problem() -> None:
     """An InvalidInput without any problem is a programming error."""
-    with pytest.raises(ValueError, match="^InvalidInput needs at least one problem$"):
+    with pytest.raises(ValueError, match=r"^InvalidInput needs at least one problem$"):
         InvalidInput([])
 
 
@@ -101,14 +101,14 @@ def test_invalid_input_needs_a_problem():
         ),
     ],
 )
-def test_long_values_are_summarised_in_the_message(value: Any, shown: str):
+def test_long_values_are_summarised_in_the_message(value: Any, shown: str) -> None:
     """The message never dumps a whole payload: long values are summarised."""
     err = InvalidInput.at("plan", "is odd", value)
     assert str(err) == f"plan: is odd (got {shown})"
     assert err.value == value
 
 
-def test_invalid_input_pickles():
+def test_invalid_input_pickles() -> None:
     """InvalidInput survives pickling with its message, problems, path and value."""
     err = InvalidInput(
         [Problem("plan.code", "must not be empty", ""), Problem("plan.interval", "is required")]
@@ -124,7 +124,7 @@ def test_invalid_input_pickles():
     assert copy.errors[1].value is NO_VALUE
 
 
-def test_unpicklable_value_travels_as_its_repr():
+def test_unpicklable_value_travels_as_its_repr() -> None:
     """A value that cannot be pickled is replaced by its repr, so the error still pickles."""
     lock = threading.Lock()
     err = InvalidInput.at("taxes", "must be a list of taxes", lock)
@@ -133,7 +133,7 @@ def test_unpicklable_value_travels_as_its_repr():
     assert copy.path == "taxes"
 
 
-def test_no_value_marker_reprs_readably():
+def test_no_value_marker_reprs_readably() -> None:
     """The no-value marker has a readable repr and survives pickling as itself."""
     assert repr(NO_VALUE) == "NO_VALUE"
     assert pickle.loads(pickle.dumps(NO_VALUE)) is NO_VALUE
@@ -157,6 +157,8 @@ def test_no_value_marker_reprs_readably():
         pytest.param("USDD", ["USD", "UAH"], 1, " Did you mean 'USD'?", id="an extra letter"),
     ],
 )
-def test_did_you_mean(value: Any, choices: list[str], max_edits: int | None, suggestion: str):
+def test_did_you_mean(
+    value: Any, choices: list[str], max_edits: int | None, suggestion: str
+) -> None:
     """did_you_mean suggests the closest choice, ignoring case, or nothing when none is close."""
     assert did_you_mean(value, choices, max_edits=max_edits) == suggestion

@@ -41,27 +41,27 @@ ZERO_DECIMAL = "BIF CLP DJF GNF HUF ISK JPY KMF KRW MGA PYG RWF UGX VND VUV XAF 
 
 
 @pytest.mark.parametrize(("currency", "places", "subunit"), CURRENCY_TABLE)
-def test_currency_exponent_and_subunit(currency: str, places: int, subunit: int):
+def test_currency_exponent_and_subunit(currency: str, places: int, subunit: int) -> None:
     """Each currency of spec 7.2 has its exponent and subunit, and Lago accepts it."""
     assert (exponent(currency), subunit_to_unit(currency)) == (places, subunit)
     assert currency in ACCEPTED_CURRENCIES
 
 
 @pytest.mark.parametrize("currency", ZERO_DECIMAL)
-def test_zero_decimal_currencies(currency: str):
+def test_zero_decimal_currencies(currency: str) -> None:
     """Every zero-decimal currency of spec 7.2 has exponent 0 and subunit 1."""
     assert (exponent(currency), subunit_to_unit(currency)) == (0, 1)
     assert currency in ACCEPTED_CURRENCIES
 
 
-def test_every_other_accepted_currency_has_cents():
+def test_every_other_accepted_currency_has_cents() -> None:
     """Outside the table's exceptions, every accepted currency has two decimals."""
     exceptions = {*ZERO_DECIMAL, "BHD", "JOD", "KWD", "CLF", "MRO"}
     for currency in ACCEPTED_CURRENCIES - exceptions:
         assert (currency, exponent(currency), subunit_to_unit(currency)) == (currency, 2, 100)
 
 
-def test_currencies_lago_does_not_accept():
+def test_currencies_lago_does_not_accept() -> None:
     """Codes Lago does not accept are not in the list (crypto, lower case, withdrawn)."""
     assert {"BTC", "eur", "XXX", "VEF", ""} & ACCEPTED_CURRENCIES == set()
 
@@ -99,13 +99,13 @@ TO_CENTS = [
 
 
 @pytest.mark.parametrize(("amount", "currency", "cents"), TO_CENTS)
-def test_to_cents(amount: str, currency: str, cents: int):
+def test_to_cents(amount: str, currency: str, cents: int) -> None:
     """to_cents rounds half up (away from zero) at the currency's exponent, then scales."""
     result = to_cents(D(amount), currency)
     assert (result, type(result)) == (cents, int)
 
 
-def test_to_cents_ignores_the_thread_decimal_context():
+def test_to_cents_ignores_the_thread_decimal_context() -> None:
     """to_cents gives the same cents whatever the caller's decimal context is."""
     with localcontext() as context:
         context.prec = 3
@@ -117,20 +117,20 @@ EXACT_CURRENCIES = ["EUR", "USD", "JPY", "HUF", "MGA", "KWD", "BHD", "JOD", "CLF
 
 
 @given(st.sampled_from(EXACT_CURRENCIES), st.integers(min_value=-(10**20), max_value=10**20))
-def test_amount_with_exactly_exponent_decimals_converts_exactly(currency: str, minor: int):
+def test_amount_with_exactly_exponent_decimals_converts_exactly(currency: str, minor: int) -> None:
     """An amount with exactly the currency's decimals becomes its minor units, unrounded."""
     amount = D(minor).scaleb(-exponent(currency))
     assert to_cents(amount, currency) == minor
 
 
 @given(st.integers(min_value=-(10**20), max_value=10**20))
-def test_mro_amounts_in_whole_khoums_convert_exactly(khoums: int):
+def test_mro_amounts_in_whole_khoums_convert_exactly(khoums: int) -> None:
     """An MRO amount that is a whole number of khoums (0.2 ouguiya) converts exactly."""
     assert to_cents(divide(khoums, 5), "MRO") == khoums
 
 
 @given(st.sampled_from(EXACT_CURRENCIES), st.integers(min_value=0, max_value=10**20))
-def test_a_half_minor_unit_rounds_away_from_zero(currency: str, minor: int):
+def test_a_half_minor_unit_rounds_away_from_zero(currency: str, minor: int) -> None:
     """Half a minor unit above n rounds to n + 1, and its negative to -(n + 1)."""
     places = exponent(currency)
     amount = D(minor).scaleb(-places) + D(5).scaleb(-places - 1)
@@ -156,19 +156,19 @@ ROUNDINGS = [
 
 
 @pytest.mark.parametrize(("function", "value", "places", "expected"), ROUNDINGS)
-def test_named_roundings(function: object, value: str, places: int, expected: str):
+def test_named_roundings(function: object, value: str, places: int, expected: str) -> None:
     """Each rounding names its mode and prints without exponent notation."""
     result = function(D(value), places)  # type: ignore[operator]
     assert (str(result), result) == (expected, D(expected))
 
 
-def test_divide_keeps_sixty_significant_digits():
+def test_divide_keeps_sixty_significant_digits() -> None:
     """divide is exact to 60 significant digits, rounding the last one half up."""
     assert divide(2, 3) == D("0." + "6" * 59 + "7")
     assert divide(D("10.5"), 2) == D("5.25")
 
 
-def test_add_and_multiply_keep_integers_integers():
+def test_add_and_multiply_keep_integers_integers() -> None:
     """add and multiply keep int inputs int, and decimal inputs exact."""
     assert (add(2, 3), type(add(2, 3))) == (5, int)
     assert (multiply(3, 4), type(multiply(3, 4))) == (12, int)

@@ -37,11 +37,16 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class RatedCharge:
-    """A charge with its buckets and priced fees."""
+    """A charge with its buckets, its priced fees and the aggregation behind each fee."""
 
     charge: Charge
     buckets: tuple[Bucket, ...]
     fees: tuple[BucketFee, ...]
+    aggregations: tuple[Aggregation, ...]
+
+    def bucket(self, filter_index: int | None) -> Bucket:
+        """The bucket of a fee's ``filter_index``."""
+        return next(bucket for bucket in self.buckets if bucket.index == filter_index)
 
     @property
     def ref(self) -> ChargeRef:
@@ -66,8 +71,12 @@ class RatedCharge:
         )
 
 
-def charge_options(charge: Charge, *, plain: bool = False) -> Options:
-    """What the charge needs from its aggregation; ``plain`` drops the pay-in-advance rules."""
+def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = False) -> Options:
+    """What the charge needs from its aggregation.
+
+    ``plain`` drops the pay-in-advance rules (the projection re-aggregates that way);
+    ``invoicing`` keeps negative prorated totals (closed periods, spec 4.8).
+    """
     model = charge.charge_model
     prorated = charge.prorated
     return Options(
@@ -78,6 +87,7 @@ def charge_options(charge: Charge, *, plain: bool = False) -> Options:
             model is ChargeModel.PERCENTAGE or (prorated and model is ChargeModel.GRADUATED)
         ),
         precise_amounts=model is ChargeModel.DYNAMIC,
+        invoicing=invoicing,
     )
 
 
@@ -111,7 +121,7 @@ class ChargeRater:
 
     def rate(self, currency: str) -> RatedCharge:
         """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
-        fees: list[BucketFee] = []
+        fees: list[tuple[BucketFee, Aggregation]] = []
         for bucket in self.buckets:
             found = sorted(
                 (
@@ -122,16 +132,21 @@ class ChargeRater:
                 key=lambda item: tuple((value is not None, value or "") for value in item[0]),
             )
             priced = [self._fee(bucket, group, state.result(), currency) for group, state in found]
-            kept = [fee for fee in priced if not _empty(fee)]
+            kept = [item for item in priced if not _empty(item[0])]
             if not kept:
                 blank = new_state(self.metric, self.window, self.options).result()
                 kept = [self._fee(bucket, (None,) * len(bucket.group_keys), blank, currency)]
             fees.extend(kept)
-        return RatedCharge(self.charge, self.buckets, tuple(fees))
+        return RatedCharge(
+            self.charge,
+            self.buckets,
+            tuple(fee for fee, _ in fees),
+            tuple(aggregation for _, aggregation in fees),
+        )
 
     def _fee(
         self, bucket: Bucket, group: tuple[str | None, ...], raw: Aggregation, currency: str
-    ) -> BucketFee:
+    ) -> tuple[BucketFee, Aggregation]:
         metric = self.metric
         aggregation = apply_rounding(
             raw,
@@ -140,7 +155,13 @@ class ChargeRater:
             weighted=metric.aggregation_type is AggregationType.WEIGHTED_SUM_AGG,
         )
         charge = self.charge
-        pricing = PricingInput(aggregation, metric.aggregation_type, charge.prorated, currency)
+        pricing = PricingInput(
+            aggregation,
+            metric.aggregation_type,
+            charge.prorated,
+            currency,
+            invoicing=self.options.invoicing,
+        )
         amount = price(charge.charge_model, bucket.properties, pricing)
         units, total = aggregation.current_units, aggregation.total_aggregated_units
         if aggregation.units < 0 or amount < 0:
@@ -149,7 +170,7 @@ class ChargeRater:
             amount = ZERO
             if not (charge.prorated or charge.pay_in_advance):
                 units = total = ZERO
-        return BucketFee(
+        fee = BucketFee(
             filter_index=bucket.index,
             grouped_by=tuple(zip(bucket.group_keys, group, strict=True)),
             units=units,
@@ -159,6 +180,7 @@ class ChargeRater:
             amount=amount,
             amount_cents=to_cents(amount, currency),
         )
+        return fee, aggregation
 
 
 def _empty(fee: BucketFee) -> bool:
@@ -172,6 +194,7 @@ def rate(
     window: Window,
     *,
     plain: bool = False,
+    invoicing: bool = False,
     invalid_events: InvalidEvents = "raise",
 ) -> tuple[tuple[RatedCharge, ...], RejectedEvents]:
     """Rate every charge of ``plan`` over the events of one subscription in ``window``."""
@@ -184,7 +207,7 @@ def rate(
             msg = f"metric {metric.code!r} is defined differently by another charge of the plan"
             path = f"plan.charges[{index}].billable_metric"
             raise InvalidInput.at(path, msg, metric.code)
-        options = charge_options(charge, plain=plain)
+        options = charge_options(charge, plain=plain, invoicing=invoicing)
         raters.setdefault(metric.code, []).append(ChargeRater(charge, window, options))
     reader = EventReader(subscription_id, metrics, invalid_events=invalid_events)
     last = window.to_us

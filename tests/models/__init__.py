@@ -25,7 +25,7 @@ def metric_payload(**changes: Any) -> dict[str, Any]:
 
 
 def charge_payload(
-    charge_model: str = "standard", properties: Any = None, **changes: Any
+    charge_model: Any = "standard", properties: Any = None, **changes: Any
 ) -> dict[str, Any]:
     """A valid charge of ``charge_model`` (standard at "12.5" by default) on the storage metric."""
     payload: dict[str, Any] = {

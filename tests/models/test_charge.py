@@ -56,7 +56,7 @@ def with_metric(charge: dict[str, Any], **metric: Any) -> dict[str, Any]:
     return {**charge, "billable_metric": metric_payload(**metric)}
 
 
-def with_filters(*filters: dict[str, Any], model: str = "standard") -> dict[str, Any]:
+def with_filters(*filters: Any, model: str = "standard") -> dict[str, Any]:
     """A charge of ``model`` (standard at "12.5" by default) with the given filters."""
     return charge_payload(model, filters=list(filters))
 
@@ -190,7 +190,7 @@ VALID_PROPERTIES = [
 
 
 @pytest.mark.parametrize(("charge_model", "properties", "expected"), VALID_PROPERTIES)
-def test_valid_properties_parse_exactly(charge_model: str, properties: Any, expected: Any):
+def test_valid_properties_parse_exactly(charge_model: str, properties: Any, expected: Any) -> None:
     """Each charge model's properties parse to the exact decimals and ints they spell."""
     charge = as_charge(charge_payload(charge_model, properties))
     assert charge.charge_model is ChargeModel(charge_model)
@@ -198,7 +198,7 @@ def test_valid_properties_parse_exactly(charge_model: str, properties: Any, expe
     assert type(charge.properties) is type(expected)
 
 
-def test_charge_defaults_match_lago():
+def test_charge_defaults_match_lago() -> None:
     """A minimal charge takes Lago's defaults: in arrears, invoiceable, not prorated, no extras."""
     charge = as_charge(charge_payload())
     assert (
@@ -214,7 +214,7 @@ def test_charge_defaults_match_lago():
     ) == (False, True, False, 0, (), (), None, None, None)
 
 
-def test_null_fields_take_their_defaults():
+def test_null_fields_take_their_defaults() -> None:
     """Lago's nulls (min_amount_cents, taxes, filters, flags) mean the field's default."""
     payload = charge_payload(
         min_amount_cents=None, taxes=None, filters=None, invoiceable=None, prorated=None
@@ -224,7 +224,7 @@ def test_null_fields_take_their_defaults():
     assert (charge.invoiceable, charge.prorated) == (True, False)
 
 
-def test_dynamic_charge_needs_no_properties():
+def test_dynamic_charge_needs_no_properties() -> None:
     """A dynamic charge is valid with its properties missing or null."""
     assert as_charge(charge_payload("dynamic", None)).properties == DynamicProperties()
     payload = charge_payload("dynamic")
@@ -232,7 +232,7 @@ def test_dynamic_charge_needs_no_properties():
     assert as_charge(payload).properties == DynamicProperties()
 
 
-def test_standard_charge_without_properties_names_the_missing_amount():
+def test_standard_charge_without_properties_names_the_missing_amount() -> None:
     """A standard charge without properties reports its missing amount, not the whole charge."""
     payload = charge_payload()
     del payload["properties"]
@@ -244,13 +244,13 @@ def test_standard_charge_without_properties_names_the_missing_amount():
     )
 
 
-def test_lago_id_is_read_from_lago_id_or_id():
+def test_lago_id_is_read_from_lago_id_or_id() -> None:
     """The charge id comes from Lago's lago_id key, or from id."""
     assert as_charge(charge_payload(lago_id="ch_1")).lago_id == "ch_1"
     assert as_charge(charge_payload(id="ch_2")).id == "ch_2"
 
 
-def test_derived_lago_id_is_stable_and_depends_on_the_code():
+def test_derived_lago_id_is_stable_and_depends_on_the_code() -> None:
     """Without an id, lago_id is derived from the charge's identity: equal charges agree."""
     first = as_charge(charge_payload(code="storage_eu")).lago_id
     assert first == as_charge(charge_payload(code="storage_eu")).lago_id
@@ -266,13 +266,15 @@ GROUP_KEYS = [
 
 
 @pytest.mark.parametrize(("keys", "expected"), GROUP_KEYS)
-def test_group_keys_prefer_pricing_group_keys(keys: dict[str, Any], expected: tuple[str, ...]):
+def test_group_keys_prefer_pricing_group_keys(
+    keys: dict[str, Any], expected: tuple[str, ...]
+) -> None:
     """group_keys is pricing_group_keys, or the legacy grouped_by when the former is empty."""
     charge = as_charge(charge_payload(properties={"amount": "1", **keys}))
     assert charge.properties.group_keys == expected
 
 
-def test_filters_parse_with_their_own_properties():
+def test_filters_parse_with_their_own_properties() -> None:
     """Filters parse their values as text tuples and their properties with the charge model."""
     charge = as_charge(
         with_filters(
@@ -294,13 +296,13 @@ def test_filters_parse_with_their_own_properties():
     )
 
 
-def test_charge_taxes_parse():
+def test_charge_taxes_parse() -> None:
     """A charge's taxes parse with exact rates."""
     charge = as_charge(charge_payload(taxes=[{"code": "vat", "rate": 20.0, "name": "VAT"}]))
     assert charge.taxes == (Tax(code="vat", rate=D("20.0"), name="VAT"),)
 
 
-def test_any_mapping_is_accepted_at_every_level():
+def test_any_mapping_is_accepted_at_every_level() -> None:
     """Read-only mappings are accepted for the charge, its metric, properties and filters."""
     payload = with_filters(
         MappingProxyType({"values": MappingProxyType({"region": ["eu"]}), "properties": {}}),
@@ -312,20 +314,20 @@ def test_any_mapping_is_accepted_at_every_level():
     assert charge.filters[0].values == {"region": ("eu",)}
 
 
-def test_properties_model_of_another_charge_model_is_reread():
+def test_properties_model_of_another_charge_model_is_reread() -> None:
     """Properties built for another charge model are read as the charge's own model's."""
     payload = charge_payload("graduated", StandardProperties(amount=D(1)))
     err = invalid(as_charge, payload)
     assert str(err) == "charge.properties.graduated_ranges: is required"
 
 
-def test_properties_model_of_the_right_charge_model_is_kept():
+def test_properties_model_of_the_right_charge_model_is_kept() -> None:
     """A charge accepts a properties model of its own charge model as it is."""
     properties = PackageProperties(amount=D(5), package_size=2)
     assert as_charge(charge_payload("package", properties)).properties is properties
 
 
-def test_filter_model_with_properties_of_another_charge_model_is_reread():
+def test_filter_model_with_properties_of_another_charge_model_is_reread() -> None:
     """A ChargeFilter model whose properties belong to another model is validated again."""
     charge_filter = ChargeFilter(
         values={"region": ("eu",)}, properties=StandardProperties(amount=1)
@@ -337,7 +339,7 @@ def test_filter_model_with_properties_of_another_charge_model_is_reread():
     assert str(err) == "charge.filters[0].properties.package_size: is required"
 
 
-def test_filter_model_of_the_right_charge_model_is_kept():
+def test_filter_model_of_the_right_charge_model_is_kept() -> None:
     """A ChargeFilter model whose properties match the charge model is kept as it is."""
     charge_filter = ChargeFilter(
         values={"region": ("eu",)}, properties=StandardProperties(amount=1)
@@ -922,7 +924,9 @@ BAD_CHARGES = [
 
 
 @pytest.mark.parametrize(("payload", "path", "message", "value"), BAD_CHARGES)
-def test_bad_charge_is_refused(payload: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_charge_is_refused(
+    payload: dict[str, Any], path: str, message: str, value: Any
+) -> None:
     """Each charge rule reports one problem: its field path, message and the value found."""
     err = invalid(as_charge, payload)
     shown = "" if value is NO_VALUE else f" (got {value!r})"
@@ -932,7 +936,7 @@ def test_bad_charge_is_refused(payload: dict[str, Any], path: str, message: str,
     assert len(err.errors) == 1
 
 
-def test_bad_charge_inside_a_plan_has_the_full_path():
+def test_bad_charge_inside_a_plan_has_the_full_path() -> None:
     """A filter's error inside a plan is reported under plan.charges[i].filters[j]."""
     bad = with_filters(
         {"values": {"region": ["eu"]}, "properties": {"amount": "1"}},
@@ -944,7 +948,7 @@ def test_bad_charge_inside_a_plan_has_the_full_path():
     )
 
 
-def test_problems_in_several_charges_are_all_listed():
+def test_problems_in_several_charges_are_all_listed() -> None:
     """Independent problems are all collected, and the message counts the others."""
     err = invalid(
         as_plan,
@@ -968,7 +972,7 @@ def test_problems_in_several_charges_are_all_listed():
 
 
 @pytest.mark.parametrize(("charge_model", "properties", "expected"), VALID_PROPERTIES)
-def test_charge_round_trips_through_json(charge_model: str, properties: Any, expected: Any):
+def test_charge_round_trips_through_json(charge_model: str, properties: Any, expected: Any) -> None:
     """A charge of every model dumped to JSON validates back to an equal charge."""
     charge = as_charge(
         charge_payload(
@@ -1013,9 +1017,12 @@ def graduated_ranges(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 @given(graduated_ranges())
-def test_generated_graduated_ranges_parse_exactly_and_round_trip(tiers: list[dict[str, Any]]):
+def test_generated_graduated_ranges_parse_exactly_and_round_trip(
+    tiers: list[dict[str, Any]],
+) -> None:
     """Any valid set of graduated ranges parses to its exact values and survives JSON."""
     charge = as_charge(charge_payload("graduated", {"graduated_ranges": tiers}))
+    assert isinstance(charge.properties, GraduatedProperties)
     parsed = charge.properties.graduated_ranges
     assert [(item.from_value, item.to_value) for item in parsed] == [
         (D(item["from_value"]), None if item["to_value"] is None else D(item["to_value"]))
@@ -1050,7 +1057,9 @@ def percentage_properties(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @given(percentage_properties())
-def test_generated_percentage_properties_parse_exactly_and_round_trip(properties: dict[str, Any]):
+def test_generated_percentage_properties_parse_exactly_and_round_trip(
+    properties: dict[str, Any],
+) -> None:
     """Any valid percentage properties parse to their exact values and survive JSON."""
     charge = as_charge(charge_payload("percentage", properties))
     parsed = charge.properties.model_dump(exclude_none=True, exclude={"pricing_group_keys"})

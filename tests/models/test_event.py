@@ -86,14 +86,14 @@ def as_event(payload: Any) -> Event:
         ),
     ],
 )
-def test_timestamp_forms(timestamp: Any, expected: datetime):
+def test_timestamp_forms(timestamp: Any, expected: datetime) -> None:
     """Every timestamp form Lago accepts parses to the exact aware UTC instant."""
     event = as_event(event_payload(timestamp=timestamp))
     assert event.timestamp == expected
     assert event.timestamp.tzinfo is UTC
 
 
-def test_event_fields_parse():
+def test_event_fields_parse() -> None:
     """Integer ids become text, properties are kept as given and the precise amount is exact."""
     event = as_event(
         event_payload(
@@ -108,12 +108,12 @@ def test_event_fields_parse():
     assert event.precise_total_amount_cents == Decimal("10.1")
 
 
-def test_null_properties_are_empty():
+def test_null_properties_are_empty() -> None:
     """An event with null properties has an empty mapping."""
     assert as_event(event_payload(properties=None)).properties == {}
 
 
-def test_event_round_trips_through_json():
+def test_event_round_trips_through_json() -> None:
     """An event dumped to JSON validates back to an equal event."""
     event = as_event(event_payload(timestamp="1700000000.25", precise_total_amount_cents="-3.5"))
     assert Event.model_validate(event.model_dump(mode="json")) == event
@@ -215,7 +215,7 @@ BAD_EVENTS = [
 
 
 @pytest.mark.parametrize(("changes", "path", "message", "value"), BAD_EVENTS)
-def test_bad_event_is_refused(changes: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_event_is_refused(changes: dict[str, Any], path: str, message: str, value: Any) -> None:
     """Each event rule reports one problem: its field path, message and value."""
     err = invalid(as_event, event_payload(**changes))
     shown = "" if value is NO_VALUE else f" (got {value!r})"

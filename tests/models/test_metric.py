@@ -41,7 +41,7 @@ LAGO_METRIC = json.loads(
 )
 
 
-def test_lago_metric_payload_parses_to_exact_fields():
+def test_lago_metric_payload_parses_to_exact_fields() -> None:
     """A billable_metric from Lago's API parses: nulls and "" are unset, unknown keys ignored."""
     metric = as_metric(LAGO_METRIC)
     assert metric == BillableMetric(
@@ -61,7 +61,7 @@ def test_lago_metric_payload_parses_to_exact_fields():
     assert metric.parsed_expression is None
 
 
-def test_count_agg_needs_no_field_name():
+def test_count_agg_needs_no_field_name() -> None:
     """A count_agg metric is valid without field_name, which stays None."""
     metric = as_metric({"code": "calls", "aggregation_type": "count_agg"})
     assert (metric.aggregation_type, metric.field_name, metric.name) == (
@@ -71,25 +71,25 @@ def test_count_agg_needs_no_field_name():
     )
 
 
-def test_rounding_options_parse():
+def test_rounding_options_parse() -> None:
     """rounding_function and rounding_precision parse to the enum and an int (negative allowed)."""
     metric = as_metric(metric_payload(rounding_function="ceil", rounding_precision=-2))
     assert (metric.rounding_function, metric.rounding_precision) == (RoundingFunction.CEIL, -2)
 
 
-def test_empty_rounding_function_means_none():
+def test_empty_rounding_function_means_none() -> None:
     """An empty rounding_function, as some Lago payloads carry, means no rounding."""
     assert as_metric(metric_payload(rounding_function="")).rounding_function is None
 
 
-def test_expression_is_parsed_once_and_evaluates():
+def test_expression_is_parsed_once_and_evaluates() -> None:
     """A metric's expression is kept as text and parsed into an evaluable expression."""
     metric = as_metric(metric_payload(expression="event.properties.a + 1"))
     assert metric.expression == "event.properties.a + 1"
     assert metric.parsed_expression.evaluate("storage", 0, {"a": "2.5"}) == Decimal("3.5")
 
 
-def test_filter_values_lists_declared_values_or_none():
+def test_filter_values_lists_declared_values_or_none() -> None:
     """filter_values gives the values of a declared key, and None for an unknown key."""
     metric = as_metric(metric_payload())
     assert metric.filter_values("region") == ("eu", "us", "apac")
@@ -116,7 +116,7 @@ def test_filter_values_lists_declared_values_or_none():
         ),
     ],
 )
-def test_metric_round_trips_through_json(payload: dict[str, Any]):
+def test_metric_round_trips_through_json(payload: dict[str, Any]) -> None:
     """Dumping a metric to JSON and validating it again gives an equal metric."""
     metric = as_metric(payload)
     assert BillableMetric.model_validate(metric.model_dump(mode="json")) == metric
@@ -276,7 +276,9 @@ BAD_METRICS = [
 
 
 @pytest.mark.parametrize(("changes", "path", "message", "value"), BAD_METRICS)
-def test_bad_metric_is_refused(changes: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_metric_is_refused(
+    changes: dict[str, Any], path: str, message: str, value: Any
+) -> None:
     """Each metric rule reports the field path, the message and the value found."""
     err = invalid(as_metric, metric_payload(**changes))
     assert (err.path, err.value) == (path, value)

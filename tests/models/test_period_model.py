@@ -33,7 +33,7 @@ def period_payload(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-def test_period_mapping_parses_to_exact_instants():
+def test_period_mapping_parses_to_exact_instants() -> None:
     """A period mapping parses to aware UTC instants; started_at defaults to subscription_at."""
     period = as_period(period_payload())
     assert (period.from_datetime, period.to_datetime) == (
@@ -49,7 +49,7 @@ def test_period_mapping_parses_to_exact_instants():
     assert period.terminated_at is None
 
 
-def test_period_renders_as_lago_prints_it():
+def test_period_renders_as_lago_prints_it() -> None:
     """to_lago prints every instant to the second in Z, as Lago's usage response does."""
     assert as_period(period_payload()).to_lago() == {
         "external_subscription_id": "sub_1",
@@ -65,14 +65,14 @@ def test_period_renders_as_lago_prints_it():
     }
 
 
-def test_lago_datetime_truncates_to_the_second():
+def test_lago_datetime_truncates_to_the_second() -> None:
     """lago_datetime drops the microseconds of a period end rather than rounding them up."""
     assert lago_datetime(datetime(2024, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)) == (
         "2024-12-31T23:59:59Z"
     )
 
 
-def test_period_round_trips_through_json():
+def test_period_round_trips_through_json() -> None:
     """A period dumped to JSON validates back to an equal period."""
     period = as_period(period_payload(terminated_at="2024-03-15T10:30:00Z"))
     assert BillingPeriod.model_validate(period.model_dump(mode="json")) == period
@@ -140,7 +140,9 @@ BAD_PERIODS = [
 
 
 @pytest.mark.parametrize(("changes", "path", "message", "value"), BAD_PERIODS)
-def test_bad_period_is_refused(changes: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_period_is_refused(
+    changes: dict[str, Any], path: str, message: str, value: Any
+) -> None:
     """Each period rule reports one problem: its field path, message and value."""
     err = invalid(as_period, period_payload(**changes))
     shown = "" if value is NO_VALUE else f" (got {value!r})"

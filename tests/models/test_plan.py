@@ -15,6 +15,7 @@ from usage_engine.models import (
     ALL_FILTER_VALUES,
     AggregationType,
     ChargeModel,
+    GraduatedProperties,
     GraduatedRange,
     PackageProperties,
     PercentageProperties,
@@ -29,7 +30,7 @@ from . import charge_payload, invalid, lago_plan, plan_payload
 D = Decimal
 
 
-def test_lago_plan_payload_parses_to_exact_values():
+def test_lago_plan_payload_parses_to_exact_values() -> None:
     """A real Lago plan payload parses: amounts exact, unknown keys ignored, nulls as defaults."""
     plan = as_plan(lago_plan())
     assert (plan.code, plan.name, plan.lago_id) == (
@@ -47,6 +48,7 @@ def test_lago_plan_payload_parses_to_exact_values():
         ChargeModel.GRADUATED,
         3000,
     )
+    assert isinstance(graduated.properties, GraduatedProperties)
     assert graduated.properties.graduated_ranges == (
         GraduatedRange(
             from_value=D(0), to_value=D(10), per_unit_amount=D("0.5"), flat_amount=D(10)
@@ -65,9 +67,12 @@ def test_lago_plan_payload_parses_to_exact_values():
         True,
         None,
     )
-    assert [(item.values, item.properties.amount) for item in standard.filters] == [
-        ({"region": ("eu",)}, D("0.3")),
-        ({"region": (ALL_FILTER_VALUES,), "tier": ("gold", "silver")}, D("0.2")),
+    assert [(item.values, item.properties) for item in standard.filters] == [
+        ({"region": ("eu",)}, StandardProperties(amount=D("0.3"))),
+        (
+            {"region": (ALL_FILTER_VALUES,), "tier": ("gold", "silver")},
+            StandardProperties(amount=D("0.2")),
+        ),
     ]
     assert standard.taxes == (Tax(code="reduced_vat", rate=D("5.5"), name="Reduced VAT"),)
     assert standard.billable_metric.rounding_precision == 2
@@ -86,14 +91,14 @@ def test_lago_plan_payload_parses_to_exact_values():
     )
 
 
-def test_lago_plan_round_trips_through_json():
+def test_lago_plan_round_trips_through_json() -> None:
     """The parsed Lago plan dumped to JSON validates back to an equal plan."""
     plan = as_plan(lago_plan())
     assert Plan.model_validate(plan.model_dump(mode="json")) == plan
     assert as_plan(json.loads(json.dumps(plan.model_dump(mode="json")))) == plan
 
 
-def test_parsing_does_not_mutate_the_payload():
+def test_parsing_does_not_mutate_the_payload() -> None:
     """as_plan leaves the caller's mapping exactly as it was."""
     payload = lago_plan()
     before = copy.deepcopy(payload)
@@ -101,18 +106,18 @@ def test_parsing_does_not_mutate_the_payload():
     assert payload == before
 
 
-def test_a_plan_model_is_returned_as_it_is():
+def test_a_plan_model_is_returned_as_it_is() -> None:
     """as_plan returns a Plan it is given without validating it again."""
     plan = as_plan(plan_payload())
     assert as_plan(plan) is plan
 
 
-def test_lower_case_currency_is_normalised():
+def test_lower_case_currency_is_normalised() -> None:
     """A lower-case currency code is read as the upper-case ISO code."""
     assert as_plan(plan_payload(amount_currency="jpy")).currency == "JPY"
 
 
-def test_plan_defaults():
+def test_plan_defaults() -> None:
     """A minimal plan has no fee, no charges, no taxes and bills in arrears."""
     plan = as_plan({"code": "free", "interval": "yearly", "amount_currency": "USD"})
     assert (plan.amount_cents, plan.charges, plan.taxes, plan.pay_in_advance, plan.name) == (
@@ -136,7 +141,7 @@ def test_plan_defaults():
 )
 def test_charges_monthly_only_for_yearly_and_semiannual(
     interval: str, monthly: bool, expected: bool
-):
+) -> None:
     """charges_monthly holds only for yearly and semiannual plans with bill_charges_monthly."""
     plan = as_plan(plan_payload(interval=interval, bill_charges_monthly=monthly))
     assert plan.charges_monthly is expected
@@ -269,7 +274,7 @@ BAD_PLANS = [
 
 
 @pytest.mark.parametrize(("changes", "path", "message", "value"), BAD_PLANS)
-def test_bad_plan_is_refused(changes: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_plan_is_refused(changes: dict[str, Any], path: str, message: str, value: Any) -> None:
     """Each plan rule reports one problem: its field path, message and the value found."""
     err = invalid(as_plan, plan_payload(**changes))
     shown = "" if value is NO_VALUE else f" (got {value!r})"
@@ -278,7 +283,7 @@ def test_bad_plan_is_refused(changes: dict[str, Any], path: str, message: str, v
     assert len(err.errors) == 1
 
 
-def test_missing_field_does_not_dump_the_payload():
+def test_missing_field_does_not_dump_the_payload() -> None:
     """A missing plan field is reported without quoting the whole plan mapping."""
     payload = lago_plan()
     del payload["interval"]

@@ -28,7 +28,7 @@ def subscription_payload(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-def test_subscription_parses_with_defaults():
+def test_subscription_parses_with_defaults() -> None:
     """A minimal subscription is calendar-billed in UTC, started at its subscription_at."""
     sub = as_subscription(subscription_payload())
     expected = datetime(2024, 2, 29, 9, 0, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_subscription_parses_with_defaults():
         ),
     ],
 )
-def test_anchor_instants(instants: dict[str, Any], anchor: datetime, started: datetime):
+def test_anchor_instants(instants: dict[str, Any], anchor: datetime, started: datetime) -> None:
     """subscription_at and started_at parse to aware UTC instants, each standing for the other."""
     sub = as_subscription(subscription_payload(**instants))
     assert (sub.subscription_at, sub.started_at) == (anchor, started)
@@ -112,20 +112,20 @@ def test_anchor_instants(instants: dict[str, Any], anchor: datetime, started: da
         pytest.param({"customer": {"timezone": None}}, "UTC", id="no timezone at all means UTC"),
     ],
 )
-def test_timezone_sources(where: dict[str, Any], expected: str):
+def test_timezone_sources(where: dict[str, Any], expected: str) -> None:
     """The timezone comes from the first place that sets it, else UTC."""
     sub = as_subscription(subscription_payload(**where))
     assert sub.timezone == expected
     assert sub.zone == ZoneInfo(expected)
 
 
-def test_plan_code_alone_is_accepted():
+def test_plan_code_alone_is_accepted() -> None:
     """A subscription may name its plan by code only (the plan then comes separately)."""
     sub = as_subscription(subscription_payload(plan=None, plan_code="startup"))
     assert (sub.plan, sub.plan_code) == (None, "startup")
 
 
-def test_subscription_round_trips_through_json():
+def test_subscription_round_trips_through_json() -> None:
     """A subscription dumped to JSON validates back to an equal subscription."""
     sub = as_subscription(
         subscription_payload(
@@ -269,7 +269,9 @@ BAD_SUBSCRIPTIONS = [
 
 
 @pytest.mark.parametrize(("changes", "path", "message", "value"), BAD_SUBSCRIPTIONS)
-def test_bad_subscription_is_refused(changes: dict[str, Any], path: str, message: str, value: Any):
+def test_bad_subscription_is_refused(
+    changes: dict[str, Any], path: str, message: str, value: Any
+) -> None:
     """Each subscription rule reports one problem: its field path, message and value."""
     err = invalid(as_subscription, subscription_payload(**changes))
     assert len(err.errors) == 1
@@ -282,7 +284,7 @@ def test_bad_subscription_is_refused(changes: dict[str, Any], path: str, message
         assert str(err) == f"{path}: {message} (got {err.value!r})"
 
 
-def test_overlong_timezone_is_refused_and_summarised():
+def test_overlong_timezone_is_refused_and_summarised() -> None:
     """An overlong timezone name is refused, and the message quotes only its start."""
     name = "Europe/" + "x" * 300
     err = invalid(as_subscription, subscription_payload(timezone=name))

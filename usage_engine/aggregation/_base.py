@@ -134,7 +134,8 @@ class Options:
     ``keep_events`` keeps each event's value in time order (percentage free units and
     per-transaction bounds, prorated graduated); ``prorated`` and ``pay_in_advance`` switch the
     unit rules of spec 3.9 and 6.1; ``precise_amounts`` sums ``precise_total_amount_cents``
-    (dynamic charges).
+    (dynamic charges); ``invoicing`` keeps a negative prorated total instead of flooring it
+    at 0 as current usage does (spec 4.8).
     """
 
     recurring: bool = False
@@ -142,6 +143,7 @@ class Options:
     pay_in_advance: bool = False
     keep_events: bool = False
     precise_amounts: bool = False
+    invoicing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ class SumState:
             )
             prorated = ceil_places(divide(numerator, window.duration_days), 5)
             return Aggregation(
-                units=max(prorated, ZERO),
+                units=prorated if options.invoicing else max(prorated, ZERO),
                 events_count=count,
                 current_units=max(full, ZERO),
                 total_aggregated_units=full,

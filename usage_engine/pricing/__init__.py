@@ -110,7 +110,10 @@ def price(
     if charge_model is ChargeModel.GRADUATED and pricing_input.prorated:
         assert isinstance(properties, GraduatedProperties)  # checked above
         amount = price_prorated_graduated(
-            properties, aggregation.prorated_entries, aggregation.units
+            properties,
+            aggregation.prorated_entries,
+            aggregation.units,
+            invoicing=pricing_input.invoicing,
         )
     else:
         amount = PRICERS[charge_model](properties, pricing_input)
