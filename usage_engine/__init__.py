@@ -23,10 +23,13 @@ from .models.usage import (
     ChargeUsage,
     FilterUsage,
     GroupedUsage,
+    ProjectedUsage,
     RejectedEvents,
     Usage,
 )
+from .past import PastUsage, TrueUp, Verification, past_usage, past_usages, verify
 from .periods import billing_period, ceil_days, next_period, periods_before, previous_period
+from .projection import projected_usage, projection_ratio
 from .usage import current_usage
 
 __version__ = "0.1.0"
@@ -48,19 +51,28 @@ __all__ = [
     "InvalidInput",
     "MetricFilter",
     "Options",
+    "PastUsage",
     "Plan",
     "PlanInterval",
+    "ProjectedUsage",
     "RejectedEvents",
     "Subscription",
     "Tax",
+    "TrueUp",
     "Usage",
     "UsageEngineError",
+    "Verification",
     "__version__",
     "aggregate",
     "billing_period",
     "ceil_days",
     "current_usage",
     "next_period",
+    "past_usage",
+    "past_usages",
     "periods_before",
     "previous_period",
+    "projected_usage",
+    "projection_ratio",
+    "verify",
 ]

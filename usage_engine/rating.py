@@ -6,7 +6,7 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,7 @@ from .money import to_cents
 from .pricing import PricingInput, price
 from .selection import EventReader, InvalidEvents
 
-__all__ = ["ChargeRater", "RatedCharge", "rate"]
+__all__ = ["ChargeRater", "RatedCharge", "View", "rate", "rate_views"]
 
 ZERO = Decimal(0)
 
@@ -187,6 +187,91 @@ def _empty(fee: BucketFee) -> bool:
     return not fee.units and not fee.amount_cents and not fee.events_count and not fee.amount
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """One way of rating the same events: a window and the unit rules of its purpose."""
+
+    window: Window
+    plain: bool = False
+    invoicing: bool = False
+
+
+def _raters(plan: Plan, view: View) -> dict[str, list[ChargeRater]]:
+    raters: dict[str, list[ChargeRater]] = {}
+    for charge in plan.charges:
+        options = charge_options(charge, plain=view.plain, invoicing=view.invoicing)
+        raters.setdefault(charge.billable_metric.code, []).append(
+            ChargeRater(charge, view.window, options)
+        )
+    return raters
+
+
+def _metrics(plan: Plan) -> dict[str, BillableMetric]:
+    metrics: dict[str, BillableMetric] = {}
+    for index, charge in enumerate(plan.charges):
+        metric = charge.billable_metric
+        known = metrics.setdefault(metric.code, metric)
+        if known != metric:
+            msg = f"metric {metric.code!r} is defined differently by another charge of the plan"
+            path = f"plan.charges[{index}].billable_metric"
+            raise InvalidInput.at(path, msg, metric.code)
+    return metrics
+
+
+_UNSET: Any = object()
+
+
+def rate_views(
+    plan: Plan,
+    events: Iterable[Any],
+    subscription_id: str,
+    views: Sequence[View],
+    *,
+    invalid_events: InvalidEvents = "raise",
+) -> tuple[list[tuple[RatedCharge, ...]], RejectedEvents]:
+    """Rate every charge of ``plan`` once per view, reading the events once.
+
+    Returns the rated charges of each view, in the plan's order, and the malformed events
+    that were collected.
+    """
+    metrics = _metrics(plan)
+    per_view = [_raters(plan, view) for view in views]
+    raters_by_code: dict[str, list[ChargeRater]] = {
+        code: [rater for raters in per_view for rater in raters[code]] for code in metrics
+    }
+    last = max(view.window.to_us for view in views)
+    reader = EventReader(subscription_id, metrics, invalid_events=invalid_events)
+    for event in reader.read(events):
+        if event.ts > last:
+            continue  # after the period: it belongs to a later one (spec 2.2)
+        values: dict[str, Any] = {}
+        for rater in raters_by_code[event.code]:
+            if event.ts > rater.window.to_us:
+                continue
+            metric = rater.metric
+            value = values.get(metric.code, _UNSET)
+            if value is _UNSET:
+                value = values[metric.code] = field_value(metric, event.properties)
+            if value is None:
+                continue  # no usable field: Lago ignores the event (spec 2.1)
+            amount = None
+            if rater.options.precise_amounts:
+                number = as_number(event.precise_total_amount_cents)
+                amount = Decimal(number) if number is not None else ZERO
+            rater.add(event.ts, event.transaction_id, event.properties, value, amount)
+    currency = plan.amount_currency
+    results = [
+        tuple(rater.rate(currency) for charge in plan.charges for rater in _take(raters, charge))
+        for raters in per_view
+    ]
+    return results, reader.rejected
+
+
+def _take(raters: dict[str, list[ChargeRater]], charge: Charge) -> list[ChargeRater]:
+    # The rater of this charge (a plan may price one metric with several charges).
+    return [rater for rater in raters[charge.billable_metric.code] if rater.charge is charge]
+
+
 def rate(
     plan: Plan,
     events: Iterable[Any],
@@ -198,39 +283,11 @@ def rate(
     invalid_events: InvalidEvents = "raise",
 ) -> tuple[tuple[RatedCharge, ...], RejectedEvents]:
     """Rate every charge of ``plan`` over the events of one subscription in ``window``."""
-    metrics: dict[str, BillableMetric] = {}
-    raters: dict[str, list[ChargeRater]] = {}
-    for index, charge in enumerate(plan.charges):
-        metric = charge.billable_metric
-        known = metrics.setdefault(metric.code, metric)
-        if known != metric:
-            msg = f"metric {metric.code!r} is defined differently by another charge of the plan"
-            path = f"plan.charges[{index}].billable_metric"
-            raise InvalidInput.at(path, msg, metric.code)
-        options = charge_options(charge, plain=plain, invoicing=invoicing)
-        raters.setdefault(metric.code, []).append(ChargeRater(charge, window, options))
-    reader = EventReader(subscription_id, metrics, invalid_events=invalid_events)
-    last = window.to_us
-    for event in reader.read(events):
-        if event.ts > last:
-            continue  # after the period: it belongs to a later one (spec 2.2)
-        values: dict[int, Any] = {}
-        for rater in raters[event.code]:
-            metric = rater.metric
-            value = values.get(id(metric))
-            if value is None:
-                value = values[id(metric)] = field_value(metric, event.properties)
-            if value is None:
-                continue  # no usable field: Lago ignores the event (spec 2.1)
-            amount = None
-            if rater.options.precise_amounts:
-                number = as_number(event.precise_total_amount_cents)
-                amount = Decimal(number) if number is not None else ZERO
-            rater.add(event.ts, event.transaction_id, event.properties, value, amount)
-    currency = plan.amount_currency
-    rated = tuple(
-        rater.rate(currency) for charge_raters in raters.values() for rater in charge_raters
+    results, rejected = rate_views(
+        plan,
+        events,
+        subscription_id,
+        [View(window, plain=plain, invoicing=invoicing)],
+        invalid_events=invalid_events,
     )
-    order = {id(charge): position for position, charge in enumerate(plan.charges)}
-    rated = tuple(sorted(rated, key=lambda item: order[id(item.charge)]))
-    return rated, reader.rejected
+    return results[0], rejected

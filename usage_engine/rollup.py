@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from .models.usage import BucketFee, ChargeUsage, FilterUsage, GroupedUsage
 from .rating import RatedCharge
@@ -18,6 +19,16 @@ def _totals(fees: Sequence[BucketFee]) -> tuple[Decimal, Decimal, int, int]:
         sum(fee.events_count for fee in fees),
         sum(fee.amount_cents for fee in fees),
     )
+
+
+def _projected(fees: Sequence[BucketFee]) -> dict[str, Any]:
+    # Only projected usage sets the projected fields of its fees.
+    if not fees or fees[0].projected_amount_cents is None:
+        return {}
+    return {
+        "projected_units": sum((fee.projected_units or Decimal(0) for fee in fees), Decimal(0)),
+        "projected_amount_cents": sum(fee.projected_amount_cents or 0 for fee in fees),
+    }
 
 
 def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage, ...]:
@@ -37,6 +48,7 @@ def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage
                 amount_cents=cents,
                 invoice_display_name=bucket.invoice_display_name,
                 values=bucket.declared,
+                **_projected(mine),
             )
         )
     return tuple(entries)
@@ -59,6 +71,7 @@ def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
                 amount_cents=cents,
                 grouped_by=grouped_by,
                 filters=_filters(rated, fees),
+                **_projected(fees),
             )
         )
     return tuple(entries)
@@ -78,6 +91,7 @@ def charge_usage(rated: RatedCharge, currency: str) -> ChargeUsage:
         filters=_filters(rated, rated.fees),
         grouped_usage=_groups(rated),
         fees=rated.fees,
+        **_projected(rated.fees),
     )
 
 

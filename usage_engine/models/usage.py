@@ -17,6 +17,7 @@ __all__ = [
     "FilterUsage",
     "GroupedUsage",
     "MetricRef",
+    "ProjectedUsage",
     "RejectedEvents",
     "Usage",
     "format_units",
@@ -87,6 +88,8 @@ class BucketFee(Model):
     events_count: int
     amount: Decimal
     amount_cents: int
+    projected_units: Decimal | None = None
+    projected_amount_cents: int | None = None
 
 
 class FilterUsage(Model):
@@ -98,6 +101,8 @@ class FilterUsage(Model):
     amount_cents: int
     invoice_display_name: str | None
     values: Pairs | None
+    projected_units: Decimal | None = None
+    projected_amount_cents: int | None = None
 
     def to_lago(self) -> dict[str, Any]:
         """The ``filters[]`` entry of Lago's response."""
@@ -112,6 +117,25 @@ class FilterUsage(Model):
             "presentation_breakdowns": [],
         }
 
+    def to_lago_projected(self) -> dict[str, Any]:
+        """The ``filters[]`` entry of Lago's projected-usage response.
+
+        The default bucket's ``values`` is ``{}`` rather than Lago's ``null``: the official
+        client's projected model requires an object there.
+        """
+        return {
+            "units": format_units(self.units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "projected_units": format_units(self.projected_units or Decimal(0)),
+            "projected_amount_cents": self.projected_amount_cents or 0,
+            "projected_presentation_breakdowns": [],
+            "pricing_unit_details": None,
+            "invoice_display_name": self.invoice_display_name,
+            "values": {} if self.values is None else {k: list(v) for k, v in self.values},
+            "presentation_breakdowns": [],
+        }
+
 
 class GroupedUsage(Model):
     """One pricing group of a charge, with its filter buckets."""
@@ -122,6 +146,8 @@ class GroupedUsage(Model):
     amount_cents: int
     grouped_by: Grouping
     filters: tuple[FilterUsage, ...]
+    projected_units: Decimal | None = None
+    projected_amount_cents: int | None = None
 
     def to_lago(self) -> dict[str, Any]:
         """The ``grouped_usage[]`` entry of Lago's response."""
@@ -134,6 +160,21 @@ class GroupedUsage(Model):
             "grouped_by": dict(self.grouped_by),
             "filters": [item.to_lago() for item in self.filters],
             "presentation_breakdowns": [],
+        }
+
+    def to_lago_projected(self) -> dict[str, Any]:
+        """The ``grouped_usage[]`` entry of Lago's projected-usage response."""
+        return {
+            "units": format_units(self.units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "projected_units": format_units(self.projected_units or Decimal(0)),
+            "projected_amount_cents": self.projected_amount_cents or 0,
+            "pricing_unit_details": None,
+            "grouped_by": dict(self.grouped_by),
+            "filters": [item.to_lago_projected() for item in self.filters],
+            "presentation_breakdowns": [],
+            "projected_presentation_breakdowns": [],
         }
 
 
@@ -150,6 +191,8 @@ class ChargeUsage(Model):
     filters: tuple[FilterUsage, ...]
     grouped_usage: tuple[GroupedUsage, ...]
     fees: tuple[BucketFee, ...]
+    projected_units: Decimal | None = None
+    projected_amount_cents: int | None = None
 
     def to_lago(self) -> dict[str, Any]:
         """The ``charges_usage[]`` entry of Lago's response."""
@@ -165,6 +208,25 @@ class ChargeUsage(Model):
             "filters": [item.to_lago() for item in self.filters],
             "grouped_usage": [item.to_lago() for item in self.grouped_usage],
             "presentation_breakdowns": [],
+        }
+
+    def to_lago_projected(self) -> dict[str, Any]:
+        """The ``charges_usage[]`` entry of Lago's projected-usage response (spec 10.2)."""
+        charge = self.charge.model_dump(exclude={"code"})
+        return {
+            "units": format_units(self.units),
+            "events_count": self.events_count,
+            "amount_cents": self.amount_cents,
+            "amount_currency": self.amount_currency,
+            "projected_units": format_units(self.projected_units or Decimal(0)),
+            "projected_amount_cents": self.projected_amount_cents or 0,
+            "pricing_unit_details": None,
+            "charge": charge,
+            "billable_metric": self.billable_metric.model_dump(),
+            "filters": [item.to_lago_projected() for item in self.filters],
+            "grouped_usage": [item.to_lago_projected() for item in self.grouped_usage],
+            "presentation_breakdowns": [],
+            "projected_presentation_breakdowns": [],
         }
 
 
@@ -197,4 +259,31 @@ class Usage(Model):
             "total_amount_cents": self.total_amount_cents,
             "lago_invoice_id": None,
             "charges_usage": [item.to_lago() for item in self.charges_usage],
+        }
+
+
+class ProjectedUsage(Usage):
+    """Current usage plus its linear projection to the period end (``projected_usage``).
+
+    ``ratio`` is the share of the period elapsed (spec 8.1) and ``method`` the projection rules
+    used (``"lago"`` or ``"exact"``). ``projected_amount_cents`` is the sum of the charges'.
+    """
+
+    projected_amount_cents: int
+    ratio: Decimal
+    method: str
+
+    def to_lago(self) -> dict[str, Any]:
+        """The inner object of Lago's projected-usage response (``customer_projected_usage``)."""
+        return {
+            "from_datetime": lago_datetime(self.from_datetime),
+            "to_datetime": lago_datetime(self.to_datetime),
+            "issuing_date": self.issuing_date.isoformat(),
+            "currency": self.currency,
+            "amount_cents": self.amount_cents,
+            "projected_amount_cents": self.projected_amount_cents,
+            "taxes_amount_cents": self.taxes_amount_cents,
+            "total_amount_cents": self.total_amount_cents,
+            "lago_invoice_id": None,
+            "charges_usage": [item.to_lago_projected() for item in self.charges_usage],
         }

@@ -1,0 +1,297 @@
+"""Past usage: the frozen, verifiable result of a closed period (spec 9).
+
+A closed period is rated as current usage is, with the invoicing rules (a negative prorated
+total is not floored, spec 4.8), and only the fees Lago would store: zero fees are dropped. The
+totals are usage only (quirk Q8: Lago reports the whole invoice); a ``min_amount_cents``
+true-up is its own line, never added to units or usage totals (Q9). Taxes are the sum of each
+fee's rounded tax, as on an invoice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ._coerce import as_period, as_plan, as_subscription, as_taxes
+from .aggregation import Window
+from .errors import InvalidInput
+from .models import BillingPeriod, Plan, Tax
+from .models.period import lago_datetime
+from .models.usage import RejectedEvents, Usage, format_units
+from .money import CONTEXT, divide, round_places
+from .periods import periods_before
+from .rating import RatedCharge, rate
+from .rollup import charge_usage, sort_charges
+from .selection import InvalidEvents
+from .taxes import applicable_taxes
+from .usage import read_now
+
+__all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
+
+
+class TrueUp(BaseModel):
+    """The ``min_amount_cents`` true-up of a charge whose fees fell short of its minimum.
+
+    ``amount_cents`` = the prorated minimum − the charge's fees, rounded half up (spec 6.2).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    charge_lago_id: str
+    charge_code: str | None
+    billable_metric_code: str
+    min_amount_cents: int
+    prorated_min_amount_cents: Decimal
+    amount_cents: int
+
+    def to_lago(self) -> dict[str, Any]:
+        """The true-up as a JSON object."""
+        return {
+            "charge_lago_id": self.charge_lago_id,
+            "charge_code": self.charge_code,
+            "billable_metric_code": self.billable_metric_code,
+            "min_amount_cents": self.min_amount_cents,
+            "prorated_min_amount_cents": format_units(self.prorated_min_amount_cents),
+            "amount_cents": self.amount_cents,
+        }
+
+
+class PastUsage(Usage):
+    """The frozen usage of a closed period: immutable, hashable, with a content ``digest``.
+
+    ``digest`` is the SHA-256 of :meth:`canonical_json`, the same on every machine and for any
+    order of the input events. ``true_ups`` are reported apart from the usage totals.
+    """
+
+    true_ups: tuple[TrueUp, ...] = ()
+    digest: str = ""
+
+    def canonical_json(self) -> str:
+        """The text the digest is computed from: the Lago shape plus the true-ups, sorted keys."""
+        return _canonical(self.to_lago(), self.true_ups)
+
+
+def _canonical(payload: Mapping[str, Any], true_ups: Iterable[TrueUp]) -> str:
+    document = {"usage": payload, "true_ups": [item.to_lago() for item in true_ups]}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+class Verification(BaseModel):
+    """Whether a stored past usage still matches its events, and what differs if not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    matches: bool
+    differences: tuple[str, ...]
+    recomputed: PastUsage
+
+
+def _non_empty(rated: RatedCharge) -> RatedCharge | None:
+    kept = [
+        (fee, aggregation)
+        for fee, aggregation in zip(rated.fees, rated.aggregations, strict=True)
+        if fee.units or fee.amount_cents or fee.events_count
+    ]
+    if not kept:
+        return None
+    return RatedCharge(
+        rated.charge,
+        rated.buckets,
+        tuple(fee for fee, _ in kept),
+        tuple(aggregation for _, aggregation in kept),
+    )
+
+
+def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> TrueUp | None:
+    minimum = rated.charge.min_amount_cents
+    if not minimum:
+        return None
+    window = Window.of(period)
+    prorated = divide(CONTEXT.multiply(minimum, window.prorated_days), window.duration_days)
+    if amount_cents >= prorated:
+        return None
+    return TrueUp(
+        charge_lago_id=rated.charge.lago_id,
+        charge_code=rated.charge.code,
+        billable_metric_code=rated.charge.billable_metric.code,
+        min_amount_cents=minimum,
+        prorated_min_amount_cents=prorated,
+        amount_cents=int(round_places(prorated - amount_cents, 0)),
+    )
+
+
+def _fee_taxes(cents: int, taxes: tuple[Tax, ...]) -> int:
+    total = Decimal(0)
+    for tax in taxes:
+        total = CONTEXT.add(total, CONTEXT.multiply(cents, tax.rate))
+    return int(round_places(divide(total, 100), 0))
+
+
+def _build(
+    plan: Plan,
+    period: BillingPeriod,
+    rated: tuple[RatedCharge, ...],
+    taxes: tuple[Tax, ...],
+    rejected: RejectedEvents,
+) -> PastUsage:
+    currency = plan.amount_currency
+    stored = [item for item in (_non_empty(charge) for charge in rated) if item is not None]
+    ordered = sort_charges(stored)
+    charges = tuple(charge_usage(item, currency) for item in ordered)
+    amount = sum(item.amount_cents for item in charges)
+    tax = sum(
+        _fee_taxes(fee.amount_cents, applicable_taxes(item.charge, plan, taxes))
+        for item in ordered
+        for fee in item.fees
+    )
+    true_ups = [
+        found
+        for item in rated
+        if (found := _true_up(item, sum(fee.amount_cents for fee in item.fees), period))
+    ]
+    result = PastUsage(
+        from_datetime=period.charges_from_datetime,
+        to_datetime=period.charges_to_datetime,
+        issuing_date=period.issuing_date,
+        currency=currency,
+        amount_cents=amount,
+        taxes_amount_cents=tax,
+        total_amount_cents=amount + tax,
+        charges_usage=charges,
+        rejected_events=rejected,
+        true_ups=tuple(true_ups),
+    )
+    digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
+    return result.model_copy(update={"digest": digest})
+
+
+def past_usage(
+    plan: Any,
+    events: Iterable[Any],
+    period: Any,
+    *,
+    taxes: Iterable[Any] = (),
+    now: Any = None,
+    invalid_events: InvalidEvents = "raise",
+) -> PastUsage:
+    """The frozen usage of a closed ``period`` (spec 9).
+
+    No clock is read: with ``now``, a period that has not ended by then is InvalidInput.
+    Zero fees are dropped, as Lago stores none:
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"}, "min_amount_cents": 500,
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
+    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
+    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
+    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> frozen = past_usage(plan, [], period)
+    >>> frozen.amount_cents, frozen.charges_usage, frozen.true_ups[0].amount_cents
+    (0, (), 500)
+    """
+    the_plan = as_plan(plan)
+    the_period = as_period(period)
+    customer_taxes = as_taxes(taxes)
+    if now is not None and the_period.charges_to_datetime > read_now(now):
+        msg = f"has not ended by now ({lago_datetime(read_now(now))}): it is not past usage yet"
+        raise InvalidInput.at("period.to_datetime", msg, lago_datetime(the_period.to_datetime))
+    rated, rejected = rate(
+        the_plan,
+        events,
+        the_period.external_subscription_id,
+        Window.of(the_period),
+        invoicing=True,
+        invalid_events=invalid_events,
+    )
+    return _build(the_plan, the_period, rated, customer_taxes, rejected)
+
+
+def past_usages(
+    subscription: Any,
+    events: Iterable[Any],
+    at: Any,
+    count: int,
+    *,
+    plan: Any = None,
+    taxes: Iterable[Any] = (),
+) -> tuple[PastUsage, ...]:
+    """The past usage of the ``count`` periods that ended before ``at``, newest first.
+
+    Lago's ``periods_count``. The events are read once and kept for the periods.
+    """
+    the_subscription = as_subscription(subscription)
+    periods = periods_before(the_subscription, at, count, plan=plan)
+    if not periods:
+        return ()
+    the_plan = the_subscription.plan if plan is None else as_plan(plan)
+    assert the_plan is not None  # periods_before resolved it
+    kept = list(events)
+    return tuple(past_usage(the_plan, kept, period, taxes=taxes) for period in periods)
+
+
+def _differences(stored: Any, fresh: Any, path: str = "") -> list[str]:
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        found = []
+        for key in sorted(set(stored) | set(fresh), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in stored:
+                found.append(f"{where}: not stored, now {fresh[key]!r}")
+            elif key not in fresh:
+                found.append(f"{where}: stored {stored[key]!r}, now absent")
+            else:
+                found.extend(_differences(stored[key], fresh[key], where))
+        return found
+    if isinstance(stored, list) and isinstance(fresh, list):
+        found = []
+        for index in range(max(len(stored), len(fresh))):
+            where = f"{path}[{index}]"
+            if index >= len(stored):
+                found.append(f"{where}: not stored, now {fresh[index]!r}")
+            elif index >= len(fresh):
+                found.append(f"{where}: stored {stored[index]!r}, now absent")
+            else:
+                found.extend(_differences(stored[index], fresh[index], where))
+        return found
+    return [] if stored == fresh else [f"{path}: stored {stored!r}, now {fresh!r}"]
+
+
+def verify(
+    stored: Any,
+    plan: Any,
+    events: Iterable[Any],
+    period: Any,
+    *,
+    taxes: Iterable[Any] = (),
+) -> Verification:
+    """Recompute ``period`` from ``events`` and compare it with a stored past usage.
+
+    ``stored`` is a :class:`PastUsage`, its ``canonical_json()`` text or parsed form, or its
+    digest. The differences name each field that changed, with both values.
+    """
+    fresh = past_usage(plan, events, period, taxes=taxes)
+    if isinstance(stored, str) and len(stored) == 64 and not stored.startswith("{"):
+        same = stored == fresh.digest
+        detail = () if same else (f"digest: stored {stored!r}, now {fresh.digest!r}",)
+        return Verification(matches=same, differences=detail, recomputed=fresh)
+    if isinstance(stored, PastUsage):
+        document = json.loads(stored.canonical_json())
+    elif isinstance(stored, str):
+        try:
+            document = json.loads(stored)
+        except json.JSONDecodeError as error:
+            msg = f"is neither a digest nor canonical JSON ({error.msg})"
+            raise InvalidInput.at("stored", msg, stored[:40]) from None
+    elif isinstance(stored, Mapping):
+        document = dict(stored)
+    else:
+        msg = "must be a PastUsage, its canonical JSON or its digest"
+        raise InvalidInput.at("stored", msg, type(stored).__name__)
+    found = _differences(document, json.loads(fresh.canonical_json()))
+    return Verification(matches=not found, differences=tuple(found), recomputed=fresh)
