@@ -550,3 +550,37 @@ def test_inputs_are_not_mutated():
     before = copy.deepcopy((the_plan, events))
     _usage(the_plan, events)
     assert (the_plan, events) == before
+
+
+def test_partly_overlapping_filters_count_the_event_twice_and_warn():
+    """Q4: {region: eu, us} and {region: us, asia} both count a us event, with a warning."""
+    from usage_engine.errors import OverlappingFiltersWarning
+
+    recipe = metric("count_agg", filters=[{"key": "region", "values": ["eu", "us", "asia"]}])
+    filters = [
+        {"properties": {"amount": "1"}, "values": {"region": ["eu", "us"]}},
+        {"properties": {"amount": "2"}, "values": {"region": ["us", "asia"]}},
+    ]
+    the_plan = plan(charge("standard", {"amount": "5"}, billable_metric=recipe, filters=filters))
+    with pytest.warns(OverlappingFiltersWarning, match="filters 0 and 1 of metric 'm'"):
+        usage = _usage(the_plan, _counts(1, region="us"))
+    line = usage.charges_usage[0]
+    assert [(f.units, f.amount_cents) for f in line.filters] == [
+        (Decimal(1), 100), (Decimal(1), 200), (Decimal(0), 0)]
+    assert (line.units, line.events_count, line.amount_cents) == (Decimal(2), 2, 300)
+
+
+def test_nested_filters_do_not_warn():
+    """A filter inside another is not a partial overlap: no warning."""
+    import warnings
+
+    from usage_engine.errors import OverlappingFiltersWarning
+
+    filters = [
+        {"properties": {"amount": "5"}, "values": {"cloud": ["aws", "gcp"]}},
+        {"properties": {"amount": "3"}, "values": {"cloud": ["aws"]}},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverlappingFiltersWarning)
+        _usage(plan(charge("standard", {"amount": "1"}, billable_metric=CLOUD, filters=filters)),
+               [])

@@ -14,7 +14,7 @@ from typing import Any
 
 from .aggregation import as_text
 from .models import ALL_FILTER_VALUES, Charge
-from .models.charge import ChargeProperties
+from .models.charge import ChargeProperties, narrower_filter
 
 __all__ = ["Bucket", "FilterRouter", "buckets_of", "group_of"]
 
@@ -69,15 +69,9 @@ def _more_specific(
 ) -> bool:
     # Lago excludes from a filter the events of a sibling that has all its keys, shares a value
     # on each, and has more keys, or narrower values, or identical values and is older.
-    if not all(key in other and other[key] & values for key, values in than.items()):
-        return False
-    if len(other) > len(than):
-        return True
-    if set(other) != set(than):
-        return False
-    if all(other[key] == than[key] for key in than):
+    if dict(other) == dict(than):
         return other_is_older
-    return all(other[key] <= than[key] for key in than)
+    return narrower_filter(than, other)
 
 
 class FilterRouter:

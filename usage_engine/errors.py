@@ -16,7 +16,15 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final
 
-__all__ = ["NO_VALUE", "InvalidInput", "Problem", "UsageEngineError", "did_you_mean"]
+__all__ = [
+    "NO_VALUE",
+    "InvalidInput",
+    "OverlappingFiltersWarning",
+    "Problem",
+    "UsageEngineError",
+    "UsageEngineWarning",
+    "did_you_mean",
+]
 
 
 class _NoValue(Enum):
@@ -37,6 +45,17 @@ _MAX_SHOWN = 80
 
 class UsageEngineError(Exception):
     """Base class for every error usage_engine raises on purpose."""
+
+
+class UsageEngineWarning(UserWarning):
+    """Base class for the warnings usage_engine gives about valid but risky input."""
+
+
+class OverlappingFiltersWarning(UsageEngineWarning):
+    """Two filters of a charge overlap partly: an event in both is counted twice (quirk Q4).
+
+    Lago counts such an event in both filters, and so does the engine, to give Lago's numbers.
+    """
 
 
 def _shown(value: Any) -> str:

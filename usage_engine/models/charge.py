@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -16,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import did_you_mean
+from ..errors import OverlappingFiltersWarning, did_you_mean
 from ._base import Amount, FieldProblem, Model, NonNegativeInt, enum_validator, without_nulls
 from .metric import AggregationType, BillableMetric
 from .tax import Tax
@@ -397,6 +398,42 @@ class Charge(Model):
                             f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})."
                         ) + did_you_mean(value, declared)
                         raise FieldProblem(("filters", index, "values", key), msg, value)
+        self._warn_partial_overlaps()
+
+    def _expanded_filters(self) -> list[dict[str, frozenset[str]]]:
+        metric = self.billable_metric
+        return [
+            {
+                key: frozenset(
+                    declared
+                    for value in values
+                    for declared in (
+                        metric.filter_values(key) or () if value == ALL_FILTER_VALUES else (value,)
+                    )
+                )
+                for key, values in item.values.items()
+            }
+            for item in self.filters
+        ]
+
+    def _warn_partial_overlaps(self) -> None:
+        # Lago excludes from a filter only the events of a more specific or identical sibling
+        # (spec 5.2); two filters that can match one event otherwise both count it.
+        expanded = self._expanded_filters()
+        for first, left in enumerate(expanded):
+            for second in range(first + 1, len(expanded)):
+                right = expanded[second]
+                shared = set(left) & set(right)
+                if not all(left[key] & right[key] for key in shared):
+                    continue  # no event can match both
+                if narrower_filter(left, right) or narrower_filter(right, left):
+                    continue
+                msg = (
+                    f"charge filters {first} and {second} of metric "
+                    f"{self.billable_metric.code!r} overlap partly: an event matching both is "
+                    "counted in both, as Lago does"
+                )
+                warnings.warn(msg, OverlappingFiltersWarning, stacklevel=2)
 
     @property
     def lago_id(self) -> str:
@@ -406,3 +443,16 @@ class Charge(Model):
         from .._ids import stable_id
 
         return stable_id("charge", self.code or self.billable_metric.code, self.charge_model)
+
+
+def narrower_filter(
+    wide: Mapping[str, frozenset[str]], narrow: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether filter ``narrow`` is more specific than ``wide`` or identical to it (spec 5.2)."""
+    # ``narrow`` is more specific: it has every key of ``wide`` and, on the same keys, values
+    # inside wide's (or more keys sharing a value on each of wide's).
+    if not all(key in narrow and narrow[key] & values for key, values in wide.items()):
+        return False
+    if len(narrow) > len(wide):
+        return True
+    return all(narrow[key] <= wide[key] for key in wide)
