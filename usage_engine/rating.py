@@ -28,9 +28,19 @@ from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
 from .money import to_cents
 from .pricing import PricingInput, price
-from .selection import EventReader, InvalidEvents
+from .selection import InvalidEvents, Rejections, apply_expression, read_events
 
-__all__ = ["ChargeRater", "RatedCharge", "View", "rate", "rate_views"]
+__all__ = [
+    "ChargeRater",
+    "RatedCharge",
+    "Rating",
+    "Receipt",
+    "Slot",
+    "View",
+    "plan_metrics",
+    "rate",
+    "rate_views",
+]
 
 ZERO = Decimal(0)
 
@@ -91,10 +101,26 @@ def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = Fal
     )
 
 
+Slot = tuple[int | None, tuple[str | None, ...]]
+"""A fee's place in a charge: its filter index (None: default bucket) and pricing group."""
+
+_NO_GROUP: tuple[str | None, ...] = ()
+
+
 class ChargeRater:
     """Aggregates one charge's events per bucket and group, then prices each fee."""
 
-    __slots__ = ("buckets", "by_index", "charge", "metric", "options", "router", "states", "window")
+    __slots__ = (
+        "buckets",
+        "by_index",
+        "charge",
+        "metric",
+        "options",
+        "router",
+        "single",
+        "states",
+        "window",
+    )
 
     def __init__(self, charge: Charge, window: Window, options: Options) -> None:
         self.charge = charge
@@ -104,20 +130,52 @@ class ChargeRater:
         self.buckets = buckets_of(charge)
         self.by_index = {bucket.index: bucket for bucket in self.buckets}
         self.router = FilterRouter(self.buckets)
-        self.states: dict[tuple[int | None, tuple[str | None, ...]], AggregationState] = {}
+        self.states: dict[Slot, AggregationState] = {}
+        # The common case, no filter and no group: one state, no routing per event.
+        self.single: AggregationState | None = None
+        if not charge.filters and not charge.properties.group_keys:
+            self.single = self.states[(None, _NO_GROUP)] = self._new_state()
+
+    def _new_state(self) -> AggregationState:
+        return new_state(self.metric, self.window, self.options)
 
     def add(
-        self, ts: int, key: str, properties: Mapping[str, Any], value: Any, amount: Decimal | None
-    ) -> None:
-        """Route one event (already known to count for the metric) to its buckets."""
+        self,
+        ts: int,
+        key: str,
+        properties: Mapping[str, Any],
+        value: Any,
+        amount: Decimal | None,
+    ) -> list[Slot] | None:
+        """Route one event (already known to count for the metric) to its buckets.
+
+        Returns the slots it went to, or None for the single slot of a plain charge.
+        """
+        single = self.single
+        if single is not None:
+            single.add(ts, key, value, amount)
+            return None
+        slots = []
         for index in self.router.route(properties):
-            bucket = self.by_index[index]
-            keys = bucket.group_keys
-            slot = (index, group_of(keys, properties) if keys else ())
+            keys = self.by_index[index].group_keys
+            slot = (index, group_of(keys, properties) if keys else _NO_GROUP)
             state = self.states.get(slot)
             if state is None:
-                state = self.states[slot] = new_state(self.metric, self.window, self.options)
+                state = self.states[slot] = self._new_state()
             state.add(ts, key, value, amount)
+            slots.append(slot)
+        return slots
+
+    def merge(self, other: ChargeRater) -> None:
+        """Fold in another rater of the same charge and window."""
+        for slot, state in other.states.items():
+            mine = self.states.get(slot)
+            if mine is None:
+                self.states[slot] = state
+            else:
+                mine.merge(state)
+        if self.single is not None:
+            self.single = self.states[(None, _NO_GROUP)]
 
     def rate(self, currency: str) -> RatedCharge:
         """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
@@ -134,7 +192,7 @@ class ChargeRater:
             priced = [self._fee(bucket, group, state.result(), currency) for group, state in found]
             kept = [item for item in priced if not _empty(item[0])]
             if not kept:
-                blank = new_state(self.metric, self.window, self.options).result()
+                blank = self._new_state().result()
                 kept = [self._fee(bucket, (None,) * len(bucket.group_keys), blank, currency)]
             fees.extend(kept)
         return RatedCharge(
@@ -196,17 +254,8 @@ class View:
     invoicing: bool = False
 
 
-def _raters(plan: Plan, view: View) -> dict[str, list[ChargeRater]]:
-    raters: dict[str, list[ChargeRater]] = {}
-    for charge in plan.charges:
-        options = charge_options(charge, plain=view.plain, invoicing=view.invoicing)
-        raters.setdefault(charge.billable_metric.code, []).append(
-            ChargeRater(charge, view.window, options)
-        )
-    return raters
-
-
-def _metrics(plan: Plan) -> dict[str, BillableMetric]:
+def plan_metrics(plan: Plan) -> dict[str, BillableMetric]:
+    """The plan's metrics by code; one code must mean one metric."""
     metrics: dict[str, BillableMetric] = {}
     for index, charge in enumerate(plan.charges):
         metric = charge.billable_metric
@@ -219,6 +268,107 @@ def _metrics(plan: Plan) -> dict[str, BillableMetric]:
 
 
 _UNSET: Any = object()
+Receipt = tuple[int, list[Slot] | None, int, Any, Decimal | None]
+"""Where one event went in one rater: (rater position, slots, µs, value, precise amount)."""
+
+
+class Rating:
+    """The raters of one subscription's plan, for one or more views, fed one event at a time.
+
+    Feeding deduplicates by ``transaction_id`` (the first occurrence wins, whatever its code,
+    as Lago's PostgreSQL store does) and evaluates metric expressions (a failing one makes the
+    event malformed: Lago rejects it at ingestion). With ``record``, each event's contributions
+    are kept so that a later duplicate can be taken back out (see :mod:`usage_engine.state`).
+    """
+
+    __slots__ = (
+        "by_code",
+        "last",
+        "metrics",
+        "per_view",
+        "plan",
+        "raters",
+        "receipts",
+        "rejections",
+        "seen",
+    )
+
+    def __init__(
+        self,
+        plan: Plan,
+        views: Sequence[View],
+        rejections: Rejections,
+        *,
+        record: bool = False,
+    ) -> None:
+        self.plan = plan
+        self.metrics = plan_metrics(plan)
+        self.per_view: list[list[ChargeRater]] = [
+            [
+                ChargeRater(
+                    charge,
+                    view.window,
+                    charge_options(charge, plain=view.plain, invoicing=view.invoicing),
+                )
+                for charge in plan.charges
+            ]
+            for view in views
+        ]
+        self.raters = [rater for raters in self.per_view for rater in raters]
+        self.by_code: dict[str, list[tuple[int, ChargeRater]]] = {code: [] for code in self.metrics}
+        for position, rater in enumerate(self.raters):
+            self.by_code[rater.metric.code].append((position, rater))
+        self.last = max(view.window.to_us for view in views)
+        self.rejections = rejections
+        self.seen: set[str] = set()
+        self.receipts: dict[str, list[Receipt]] | None = {} if record else None
+
+    def feed(
+        self,
+        position: int,
+        key: str,
+        code: str,
+        ts: int,
+        properties: Mapping[str, Any],
+        precise: Any,
+    ) -> None:
+        """Take one well-formed event of the subscription."""
+        metric = self.metrics.get(code)
+        if metric is not None and metric.expression is not None:
+            evaluated = apply_expression(metric, ts, properties)
+            if isinstance(evaluated, str):
+                self.rejections.reject(position, key, evaluated)
+                return
+            properties = evaluated
+        seen = self.seen
+        if key in seen:
+            return
+        seen.add(key)
+        receipts = self.receipts
+        if receipts is not None:
+            receipts[key] = []
+        if metric is None or ts > self.last:
+            return  # another metric, or a later period (spec 2.2)
+        value = _UNSET
+        for rater_position, rater in self.by_code[code]:
+            if ts > rater.window.to_us:
+                continue
+            if value is _UNSET:
+                value = field_value(metric, properties)
+            if value is None:
+                return  # no usable field: Lago ignores the event (spec 2.1)
+            amount = None
+            if rater.options.precise_amounts:
+                number = as_number(precise)
+                amount = Decimal(number) if number is not None else ZERO
+            slots = rater.add(ts, key, properties, value, amount)
+            if receipts is not None:
+                receipts[key].append((rater_position, slots, ts, value, amount))
+
+    def results(self) -> list[tuple[RatedCharge, ...]]:
+        """The rated charges of each view, in the plan's order."""
+        currency = self.plan.amount_currency
+        return [tuple(rater.rate(currency) for rater in raters) for raters in self.per_view]
 
 
 def rate_views(
@@ -234,42 +384,14 @@ def rate_views(
     Returns the rated charges of each view, in the plan's order, and the malformed events
     that were collected.
     """
-    metrics = _metrics(plan)
-    per_view = [_raters(plan, view) for view in views]
-    raters_by_code: dict[str, list[ChargeRater]] = {
-        code: [rater for raters in per_view for rater in raters[code]] for code in metrics
-    }
-    last = max(view.window.to_us for view in views)
-    reader = EventReader(subscription_id, metrics, invalid_events=invalid_events)
-    for event in reader.read(events):
-        if event.ts > last:
-            continue  # after the period: it belongs to a later one (spec 2.2)
-        values: dict[str, Any] = {}
-        for rater in raters_by_code[event.code]:
-            if event.ts > rater.window.to_us:
-                continue
-            metric = rater.metric
-            value = values.get(metric.code, _UNSET)
-            if value is _UNSET:
-                value = values[metric.code] = field_value(metric, event.properties)
-            if value is None:
-                continue  # no usable field: Lago ignores the event (spec 2.1)
-            amount = None
-            if rater.options.precise_amounts:
-                number = as_number(event.precise_total_amount_cents)
-                amount = Decimal(number) if number is not None else ZERO
-            rater.add(event.ts, event.transaction_id, event.properties, value, amount)
-    currency = plan.amount_currency
-    results = [
-        tuple(rater.rate(currency) for charge in plan.charges for rater in _take(raters, charge))
-        for raters in per_view
-    ]
-    return results, reader.rejected
-
-
-def _take(raters: dict[str, list[ChargeRater]], charge: Charge) -> list[ChargeRater]:
-    # The rater of this charge (a plan may price one metric with several charges).
-    return [rater for rater in raters[charge.billable_metric.code] if rater.charge is charge]
+    rejections = Rejections(invalid_events)
+    rating = Rating(plan, views, rejections)
+    feed = rating.feed
+    for _sub, position, key, code, ts, properties, precise in read_events(
+        events, (subscription_id,), rejections
+    ):
+        feed(position, key, code, ts, properties, precise)
+    return rating.results(), rejections.report()
 
 
 def rate(

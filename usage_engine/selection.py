@@ -1,15 +1,15 @@
-"""Event selection: read raw events once, keep one subscription's, drop duplicates (spec 2).
+"""Reading events: one pass over any iterable, cheap checks instead of a model per event.
 
 Events arrive as plain mappings (or :class:`~usage_engine.models.Event` models) from any
-iterable, read once. Each is checked with a few cheap tests instead of a pydantic model; a
-malformed one raises :class:`~usage_engine.errors.InvalidInput` naming its position and
-``transaction_id``, or, with ``invalid_events="collect"``, is set aside and reported.
+iterable, read once. Each is checked with a few cheap tests; a malformed one raises
+:class:`~usage_engine.errors.InvalidInput` naming its position and ``transaction_id``, or, with
+``invalid_events="collect"``, is set aside and reported. Deduplication and metric expressions
+are the consumer's (:class:`usage_engine.rating.Rating`), which knows the plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
 from ._time import event_micros
@@ -17,31 +17,26 @@ from .errors import InvalidInput
 from .models import BillableMetric, Event
 from .models.usage import RejectedEvents
 
-__all__ = ["EventReader", "InvalidEvents", "RejectedEvents", "SelectedEvent"]
+__all__ = ["InvalidEvents", "RawEvent", "Rejections", "apply_expression", "read_events"]
 
 InvalidEvents = Literal["raise", "collect"]
 """What to do with a malformed event: raise InvalidInput, or collect and report it."""
 
+RawEvent = tuple[str, int, str, str, int, Mapping[str, Any], Any]
+"""A well-formed event: (subscription, position, transaction_id, code, µs, properties, precise)."""
+
 MAX_REASONS: Final = 10
 _EVENTS: Final = "events"
 _INVALID_EVENTS: Final = "invalid_events"
+_NO_PROPERTIES: Final[Mapping[str, Any]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class SelectedEvent:
-    """An event of the subscription, read and deduplicated, its expression applied."""
+class Rejections:
+    """Where malformed events go: raised at once, or counted with their first reasons."""
 
-    ts: int
-    transaction_id: str
-    code: str
-    properties: Mapping[str, Any]
-    precise_total_amount_cents: Any
-
-
-class _Rejections:
     __slots__ = ("count", "mode", "reasons")
 
-    def __init__(self, mode: InvalidEvents) -> None:
+    def __init__(self, mode: InvalidEvents = "raise") -> None:
         if mode not in ("raise", "collect"):
             msg = "must be 'raise' or 'collect'"
             raise InvalidInput.at(_INVALID_EVENTS, msg, mode)
@@ -50,6 +45,7 @@ class _Rejections:
         self.reasons: list[str] = []
 
     def reject(self, position: int, transaction_id: object, reason: str) -> None:
+        """Raise, or record, the event at ``position`` as malformed for ``reason``."""
         where = f"events[{position}]"
         if transaction_id is not None:
             where += f" (transaction_id {transaction_id!r})"
@@ -60,6 +56,7 @@ class _Rejections:
             self.reasons.append(f"{where}: {reason}")
 
     def report(self) -> RejectedEvents:
+        """The malformed events collected so far."""
         return RejectedEvents(count=self.count, reasons=tuple(self.reasons))
 
 
@@ -78,113 +75,101 @@ def _fields(event: Any) -> Mapping[str, Any] | None:
     return None
 
 
-class EventReader:
-    """Selects the events of one subscription whose code is in ``metrics``, once each.
-
-    Duplicates of a ``transaction_id`` are dropped whatever their code, the first occurrence in
-    input order winning (Lago's PostgreSQL store). A metric's expression is evaluated into its
-    field; an event whose expression fails is malformed (Lago rejects it at ingestion).
-    ``rejected`` reports the malformed events collected so far.
-    """
-
-    def __init__(
-        self,
-        subscription_id: str,
-        metrics: Mapping[str, BillableMetric],
-        *,
-        invalid_events: InvalidEvents = "raise",
-    ) -> None:
-        self.subscription_id = subscription_id
-        self.metrics = metrics
-        self._rejections = _Rejections(invalid_events)
-
-    def read(self, events: Iterable[Any]) -> Iterator[SelectedEvent]:
-        """Yield the selected events of ``events`` (read once, in order)."""
-        return _select(events, self.subscription_id, self.metrics, self._rejections)
-
-    @property
-    def rejected(self) -> RejectedEvents:
-        """The malformed events collected so far."""
-        return self._rejections.report()
-
-
-def _select(
-    events: Iterable[Any],
-    subscription_id: str,
-    metrics: Mapping[str, BillableMetric],
-    rejections: _Rejections,
-) -> Iterator[SelectedEvent]:
+def _iterate(events: Iterable[Any]) -> Iterator[Any]:
     if isinstance(events, Mapping | str | bytes):
         msg = "must be an iterable of events (a list or a generator), not a single value"
         raise InvalidInput.at(_EVENTS, msg, type(events).__name__)
     try:
-        iterator = iter(events)
+        return iter(events)
     except TypeError:
         msg = "must be an iterable of events"
         raise InvalidInput.at(_EVENTS, msg, events) from None
-    seen: set[str] = set()
-    for position, raw in enumerate(iterator):
+
+
+def read_events(
+    events: Iterable[Any],
+    subscriptions: Container[str],
+    rejections: Rejections,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[RawEvent]:
+    """Yield the well-formed events of the given subscriptions, in input order.
+
+    Events of other subscriptions are skipped without further checks.
+    """
+    reject = rejections.reject
+    position = -1
+    for position, raw in enumerate(_iterate(events)):
         event = raw if type(raw) is dict else _fields(raw)
         if event is None:
-            rejections.reject(position, None, f"must be a mapping, not {type(raw).__name__}")
+            reject(position, None, f"must be a mapping, not {type(raw).__name__}")
             continue
-        transaction_id = event.get("transaction_id")
-        subscription = event.get("external_subscription_id")
-        if subscription is None:
-            rejections.reject(position, transaction_id, "external_subscription_id is required")
-            continue
-        if subscription != subscription_id and str(subscription) != subscription_id:
-            continue
-        if transaction_id is None or transaction_id == "":
-            rejections.reject(position, None, "transaction_id is required")
-            continue
-        key = transaction_id if type(transaction_id) is str else str(transaction_id)
-        code = event.get("code")
-        if type(code) is not str or not code:
-            rejections.reject(position, key, f"code must be a non-empty string (got {code!r})")
-            continue
-        try:
-            ts = event_micros(event.get("timestamp"))
-        except ValueError as error:
-            rejections.reject(position, key, str(error))
-            continue
-        properties = event.get("properties")
-        if properties is None:
-            properties = {}
-        elif not isinstance(properties, Mapping):
-            rejections.reject(
-                position, key, f"properties must be a mapping (got {type(properties).__name__})"
-            )
-            continue
-        metric = metrics.get(code)
-        if metric is not None and metric.expression is not None:
-            properties = _evaluate(metric, code, ts, properties, position, key, rejections)
-            if properties is None:
+        get = event.get
+        subscription = get("external_subscription_id")
+        if type(subscription) is not str:
+            if subscription is None:
+                reject(position, get("transaction_id"), "external_subscription_id is required")
                 continue
-        if key in seen:
+            subscription = str(subscription)
+        if subscription not in subscriptions:
             continue
-        seen.add(key)
-        if metric is None:
+        transaction_id = get("transaction_id")
+        if type(transaction_id) is not str:
+            if transaction_id is None or isinstance(transaction_id, bool):
+                reject(position, None, "transaction_id is required")
+                continue
+            transaction_id = str(transaction_id)
+        elif not transaction_id:
+            reject(position, None, "transaction_id is required")
             continue
-        yield SelectedEvent(ts, key, code, properties, event.get("precise_total_amount_cents"))
+        code = get("code")
+        if type(code) is not str or not code:
+            reject(position, transaction_id, f"code must be a non-empty string (got {code!r})")
+            continue
+        stamp = get("timestamp")
+        if type(stamp) is int:
+            ts = stamp * 1_000_000
+        else:
+            try:
+                ts = event_micros(stamp)
+            except ValueError as error:
+                reject(position, transaction_id, str(error))
+                continue
+        properties = get("properties")
+        if properties is None:
+            properties = _NO_PROPERTIES
+        elif type(properties) is not dict and not isinstance(properties, Mapping):
+            reason = f"properties must be a mapping (got {type(properties).__name__})"
+            reject(position, transaction_id, reason)
+            continue
+        if progress is not None and not position & 0x3FFF:
+            progress(position)
+        yield (
+            subscription,
+            position,
+            transaction_id,
+            code,
+            ts,
+            properties,
+            get("precise_total_amount_cents"),
+        )
+    if progress is not None:
+        progress(position + 1)
 
 
-def _evaluate(
-    metric: BillableMetric,
-    code: str,
-    ts: int,
-    properties: Mapping[str, Any],
-    position: int,
-    key: str,
-    rejections: _Rejections,
-) -> Mapping[str, Any] | None:
+def apply_expression(
+    metric: BillableMetric, ts: int, properties: Mapping[str, Any]
+) -> Mapping[str, Any] | str:
+    """The event's properties with the metric's expression evaluated into its field (spec 3.11).
+
+    Returns the reason instead when the evaluation fails: Lago rejects such an event.
+    """
     from .expression import EvaluationError
 
     try:
-        value = metric.parsed_expression.evaluate(code, ts // 1_000_000, properties)
+        value = metric.parsed_expression.evaluate(metric.code, ts // 1_000_000, properties)
     except EvaluationError as error:
-        rejections.reject(position, key, f"expression of metric {metric.code!r} failed: {error}")
-        return None
+        return f"expression of metric {metric.code!r} failed: {error}"
     # Lago writes the result into the metric's field, over any value the client sent.
     assert metric.field_name is not None
     return {**properties, metric.field_name: value}

@@ -8,7 +8,8 @@ from typing import Any
 
 from .._coerce import as_metric, as_period
 from ..models import AggregationType
-from ..selection import EventReader, InvalidEvents, RejectedEvents
+from ..models.usage import RejectedEvents
+from ..selection import InvalidEvents, Rejections, apply_expression, read_events
 from . import field_value, new_state
 from ._base import Aggregation, Options, Window, as_number
 from .rounding import apply_rounding
@@ -51,23 +52,36 @@ def aggregate(
         options = Options(recurring=metric.recurring)
     window = Window.of(period)
     state = new_state(metric, window, options)
-    reader = EventReader(
-        period.external_subscription_id, {metric.code: metric}, invalid_events=invalid_events
-    )
+    rejections = Rejections(invalid_events)
     precise = options.precise_amounts
-    for event in reader.read(events):
-        value = field_value(metric, event.properties)
+    seen: set[str] = set()
+    expression = metric.parsed_expression
+    for _sub, position, key, code, ts, properties, cents in read_events(
+        events, (period.external_subscription_id,), rejections
+    ):
+        if code == metric.code and expression is not None:
+            evaluated = apply_expression(metric, ts, properties)
+            if isinstance(evaluated, str):
+                rejections.reject(position, key, evaluated)
+                continue
+            properties = evaluated
+        if key in seen:
+            continue
+        seen.add(key)
+        if code != metric.code or ts > window.to_us:
+            continue
+        value = field_value(metric, properties)
         if value is None:
             continue  # no usable field: Lago ignores the event (spec 2.1)
-        amount = _precise(event.precise_total_amount_cents) if precise else None
-        state.add(event.ts, event.transaction_id, value, amount)
+        amount = _precise(cents) if precise else None
+        state.add(ts, key, value, amount)
     result = apply_rounding(
         state.result(),
         metric.rounding_function,
         metric.rounding_precision,
         weighted=metric.aggregation_type is AggregationType.WEIGHTED_SUM_AGG,
     )
-    return result, reader.rejected
+    return result, rejections.report()
 
 
 def _precise(value: Any) -> Decimal:
