@@ -11,7 +11,7 @@ too) and the top-level figure is the sum of the charges' (quirk Q5, a deliberate
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -26,11 +26,13 @@ from .models import (
     GraduatedProperties,
     PackageProperties,
     PercentageProperties,
+    Plan,
     StandardProperties,
+    Tax,
     VolumeProperties,
 )
 from .models.charge import ChargeProperties
-from .models.usage import ProjectedUsage
+from .models.usage import ProjectedUsage, RejectedEvents
 from .money import CONTEXT, ceil_places, divide, round_places, to_cents
 from .periods import ceil_days
 from .pricing import PricingInput, price
@@ -39,7 +41,13 @@ from .rating import RatedCharge, View, rate_views
 from .selection import InvalidEvents
 from .usage import _usage_of, read_now
 
-__all__ = ["Method", "projected_usage", "projection_ratio"]
+__all__ = [
+    "Method",
+    "build_projection",
+    "projected_usage",
+    "projection_basis",
+    "projection_ratio",
+]
 
 Method = Literal["lago", "exact"]
 _METHODS = ("lago", "exact")
@@ -276,31 +284,51 @@ def projected_usage(
     customer_taxes = as_taxes(taxes)
     chosen = _check_method(method)
     ratio = projection_ratio(the_period, now)
-    window = Window.of(the_period)
-    if chosen == "lago":
-        start = _projection_start(the_period)
-        basis_period = the_period.model_copy(update={"charges_from_datetime": start})
-        basis = View(Window.of(basis_period), plain=True)
-    else:
-        basis = View(window, plain=True)
+    basis = projection_basis(the_period, chosen)
     (current, rebuilt), rejected = rate_views(
         the_plan,
         events,
         the_period.external_subscription_id,
-        [View(window), basis],
+        [View(Window.of(the_period)), basis],
         invalid_events=invalid_events,
     )
-    currency = the_plan.amount_currency
+    return build_projection(
+        the_plan, the_period, customer_taxes, current, rebuilt, rejected, ratio, chosen
+    )
+
+
+def projection_basis(period: BillingPeriod, method: Method) -> View:
+    """The view the projection re-aggregates: plain rules, from local midnight for Lago's."""
+    if method == "lago":
+        start = _projection_start(period)
+        return View(
+            Window.of(period.model_copy(update={"charges_from_datetime": start})), plain=True
+        )
+    return View(Window.of(period), plain=True)
+
+
+def build_projection(
+    plan: Plan,
+    period: BillingPeriod,
+    taxes: tuple[Tax, ...],
+    current: Sequence[RatedCharge],
+    rebuilt: Sequence[RatedCharge],
+    rejected: RejectedEvents,
+    ratio: Decimal,
+    method: Method,
+) -> ProjectedUsage:
+    """Projected usage from the rated charges of the period and of the projection basis."""
+    currency = plan.amount_currency
     projected = tuple(
-        _project(item, again, ratio, chosen, currency)
+        _project(item, again, ratio, method, currency)
         for item, again in zip(current, rebuilt, strict=True)
     )
-    usage = _usage_of(the_plan, the_period, projected, customer_taxes, rejected)
+    usage = _usage_of(plan, period, projected, taxes, rejected)
     return ProjectedUsage(
         **dict(usage),
         projected_amount_cents=sum(
             item.projected_amount_cents or 0 for item in usage.charges_usage
         ),
         ratio=ratio,
-        method=chosen,
+        method=method,
     )

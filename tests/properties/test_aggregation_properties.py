@@ -145,3 +145,25 @@ def test_exact_duplicates_change_nothing(kind, options, data):
     base, _ = aggregate(metric, events, PERIOD, options=options)
     again, _ = aggregate(metric, resent, PERIOD, options=options)
     assert again == base
+
+
+@pytest.mark.parametrize(("kind", "options"), CASES, ids=CASE_IDS)
+@given(data=st.data())
+def test_retract_undoes_add(kind, options, data):
+    """Adding extra events and taking them back out gives the result without them."""
+    options = _retractable(options)
+    events = data.draw(streams(kind))
+    extra = [(ts, f"x{key}", value, amount) for ts, key, value, amount in
+             data.draw(streams(kind))]
+    state = AGGREGATORS[kind](WINDOW, options)
+    for ts, key, value, amount in data.draw(st.permutations(events + extra)):
+        state.add(ts, key, value, amount if options.precise_amounts else None)
+    for ts, key, value, amount in extra:
+        state.retract(ts, key, value, amount if options.precise_amounts else None)
+    assert state.result() == single_pass(kind, options, events)
+
+
+def _retractable(options):
+    from dataclasses import replace
+
+    return replace(options, retractable=True)

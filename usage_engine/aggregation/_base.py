@@ -135,7 +135,8 @@ class Options:
     per-transaction bounds, prorated graduated); ``prorated`` and ``pay_in_advance`` switch the
     unit rules of spec 3.9 and 6.1; ``precise_amounts`` sums ``precise_total_amount_cents``
     (dynamic charges); ``invoicing`` keeps a negative prorated total instead of flooring it
-    at 0 as current usage does (spec 4.8).
+    at 0 as current usage does (spec 4.8); ``retractable`` keeps what ``retract`` needs to
+    take an event back out (an incremental state merging a duplicate, see ``usage_engine.state``).
     """
 
     recurring: bool = False
@@ -144,6 +145,7 @@ class Options:
     keep_events: bool = False
     precise_amounts: bool = False
     invoicing: bool = False
+    retractable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,9 @@ class AggregationState(Protocol):
 
     def merge(self, other: Self) -> None:
         """Fold in another state of the same metric and window."""
+
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Take back out an event that was added (with the same arguments)."""
 
     def result(self) -> Aggregation:
         """The aggregation of every event added or merged so far."""

@@ -24,6 +24,11 @@ class CountState:
         if self.window.from_us <= ts <= self.window.to_us:
             self.count += 1
 
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Uncount one event."""
+        if self.window.from_us <= ts <= self.window.to_us:
+            self.count -= 1
+
     def merge(self, other: CountState) -> None:
         """Add another state's count."""
         self.count += other.count

@@ -17,12 +17,16 @@ class LatestState:
     the result never depends on the order events are given in.
     """
 
-    __slots__ = ("count", "latest", "window")
+    __slots__ = ("count", "entries", "latest", "window")
 
     def __init__(self, window: Window, options: Options) -> None:
         self.window = window
         self.latest: tuple[int, str, int | Decimal] | None = None
         self.count = 0
+        # Every event, only when events may be taken back out.
+        self.entries: set[tuple[int, str, int | Decimal]] | None = (
+            set() if options.retractable else None
+        )
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Fold in one event if it lies in the window."""
@@ -30,10 +34,23 @@ class LatestState:
             self.count += 1
             if self.latest is None or (ts, key) > self.latest[:2]:
                 self.latest = (ts, key, value)
+            if self.entries is not None:
+                self.entries.add((ts, key, value))
+
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Take one event back out (the state must be retractable)."""
+        if not self.window.from_us <= ts <= self.window.to_us:
+            return
+        assert self.entries is not None, "built without Options(retractable=True)"
+        self.count -= 1
+        self.entries.discard((ts, key, value))
+        self.latest = max(self.entries, key=lambda entry: entry[:2], default=None)
 
     def merge(self, other: LatestState) -> None:
         """Keep the later of the two latest events."""
         self.count += other.count
+        if self.entries is not None and other.entries is not None:
+            self.entries |= other.entries
         if other.latest is not None and (self.latest is None or other.latest[:2] > self.latest[:2]):
             self.latest = other.latest
 

@@ -66,6 +66,27 @@ class SumState:
         if options.keep_events or options.pay_in_advance:
             self.events.append(TimedValue(ts, key, value))
 
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Take one event back out: subtract what :meth:`add` added."""
+        window, options = self.window, self.options
+        if ts > window.to_us:
+            return
+        if ts >= window.from_us:
+            self.in_total = add(self.in_total, multiply(value, -1))
+            self.in_count -= 1
+            if options.prorated:
+                share = multiply(value, window.days_to_end(ts))
+                self.prorated_numerator = add(self.prorated_numerator, multiply(share, -1))
+        elif options.recurring:
+            self.pre_total = add(self.pre_total, multiply(value, -1))
+            self.pre_count -= 1
+        else:
+            return
+        if amount is not None:
+            self.precise = CONTEXT.subtract(self.precise, amount)
+        if options.keep_events or options.pay_in_advance:
+            self.events.remove(TimedValue(ts, key, value))
+
     def merge(self, other: SumState) -> None:
         """Add another state's sums and events."""
         self.in_total = add(self.in_total, other.in_total)

@@ -44,7 +44,10 @@ class UniqueCountState:
 
     @property
     def _keeps_history(self) -> bool:
-        return self.options.prorated or self.options.pay_in_advance or self.options.keep_events
+        options = self.options
+        return (
+            options.prorated or options.pay_in_advance or options.keep_events or options.retractable
+        )
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Fold in one change: ``value`` is ``(text, is_add)``."""
@@ -58,6 +61,20 @@ class UniqueCountState:
         known = self.last.get(text)
         if known is None or change > known:
             self.last[text] = change
+
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Take one change back out (the state must keep its history)."""
+        window = self.window
+        if ts > window.to_us or (ts < window.from_us and not self.options.recurring):
+            return
+        text, is_add = value
+        changes = self.history[text]
+        changes.remove(Change(ts, key, is_add))
+        if changes:
+            self.last[text] = max(changes)
+        else:
+            del self.history[text]
+            self.last.pop(text, None)
 
     def merge(self, other: UniqueCountState) -> None:
         """Keep each value's later last change; join the histories."""

@@ -50,6 +50,18 @@ class WeightedSumState:
             # ended with, the sum of the subscription's earlier changes.
             self.initial = add(self.initial, value)
 
+    def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
+        """Take one change of level back out."""
+        window = self.window
+        if ts > window.to_us:
+            return
+        if ts >= window.from_us:
+            self.delta = add(self.delta, multiply(value, -1))
+            self.delta_time = add(self.delta_time, multiply(multiply(value, ts), -1))
+            self.count -= 1
+        elif self.options.recurring and ts >= window.started_us:
+            self.initial = add(self.initial, multiply(value, -1))
+
     def merge(self, other: WeightedSumState) -> None:
         """Add another state's sums."""
         self.initial = add(self.initial, other.initial)
