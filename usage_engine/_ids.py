@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
 _NAMESPACE = uuid.UUID("5d1f3c0e-8a51-4f0a-9a7e-2d4b9c6e7f10")
 
 
+@lru_cache(maxsize=4096)
 def stable_id(kind: str, *parts: str) -> str:
     """A UUID (version 5) derived from ``kind`` and ``parts``.
 

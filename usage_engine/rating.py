@@ -62,7 +62,7 @@ class RatedCharge:
     def ref(self) -> ChargeRef:
         """How the response names the charge."""
         charge = self.charge
-        return ChargeRef(
+        return ChargeRef.model_construct(
             lago_id=charge.lago_id,
             code=charge.code,
             charge_model=charge.charge_model.value,
@@ -73,7 +73,7 @@ class RatedCharge:
     def metric_ref(self) -> MetricRef:
         """How the response names the charge's metric."""
         metric = self.charge.billable_metric
-        return MetricRef(
+        return MetricRef.model_construct(
             lago_id=metric.lago_id or stable_id("billable_metric", metric.code),
             name=metric.name,
             code=metric.code,
@@ -228,7 +228,8 @@ class ChargeRater:
             amount = ZERO
             if not (charge.prorated or charge.pay_in_advance):
                 units = total = ZERO
-        fee = BucketFee(
+        # Trusted values built here: skip validation (this runs once per fee).
+        fee = BucketFee.model_construct(
             filter_index=bucket.index,
             grouped_by=tuple(zip(bucket.group_keys, group, strict=True)),
             units=units,

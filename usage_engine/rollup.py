@@ -41,7 +41,7 @@ def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage
             continue
         units, total, events, cents = _totals(mine)
         entries.append(
-            FilterUsage(
+            FilterUsage.model_construct(
                 units=units,
                 total_aggregated_units=total,
                 events_count=events,
@@ -64,7 +64,7 @@ def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
     for grouped_by, fees in order.items():
         units, total, events, cents = _totals(fees)
         entries.append(
-            GroupedUsage(
+            GroupedUsage.model_construct(
                 units=units,
                 total_aggregated_units=total,
                 events_count=events,
@@ -80,7 +80,7 @@ def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
 def charge_usage(rated: RatedCharge, currency: str) -> ChargeUsage:
     """One ``charges_usage`` entry: sums over the charge's fees, filters and groups."""
     units, total, events, cents = _totals(rated.fees)
-    return ChargeUsage(
+    return ChargeUsage.model_construct(
         units=units,
         total_aggregated_units=total,
         events_count=events,
