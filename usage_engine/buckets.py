@@ -74,42 +74,53 @@ def _more_specific(
     return narrower_filter(than, other)
 
 
+_DEFAULT_ROUTE: tuple[int | None, ...] = (DEFAULT,)
+
+
 class FilterRouter:
     """Routes an event's properties to the charge's filter buckets."""
 
-    __slots__ = ("_buckets", "_excluders", "_keys")
+    __slots__ = ("_table",)
 
     def __init__(self, buckets: tuple[Bucket, ...]) -> None:
         named = [bucket for bucket in buckets if bucket.values is not None]
-        self._buckets = named
-        self._excluders: list[list[int]] = []
+        # Per filter: its index, its (key, values) conditions, the siblings that take its events.
+        self._table: list[
+            tuple[int | None, tuple[tuple[str, frozenset[str]], ...], tuple[int, ...]]
+        ]
+        self._table = []
         for position, bucket in enumerate(named):
             assert bucket.values is not None
-            excluders = []
-            for other_position, other in enumerate(named):
-                if other_position == position:
-                    continue
-                assert other.values is not None
-                if _more_specific(other.values, bucket.values, other_position < position):
-                    excluders.append(other_position)
-            self._excluders.append(excluders)
-        self._keys = sorted({key for bucket in named for key in bucket.values or {}})
+            excluders = tuple(
+                other_position
+                for other_position, other in enumerate(named)
+                if other_position != position
+                and other.values is not None
+                and _more_specific(other.values, bucket.values, other_position < position)
+            )
+            self._table.append((bucket.index, tuple(bucket.values.items()), excluders))
 
-    def route(self, properties: Mapping[str, Any]) -> list[int | None]:
-        """The filter indexes the event counts in (``[None]`` for the default bucket)."""
-        if not self._buckets:
-            return [DEFAULT]
-        texts = {key: as_text(properties.get(key)) for key in self._keys}
-        matching = [
-            all(texts[key] in values for key, values in (bucket.values or {}).items())
-            for bucket in self._buckets
-        ]
-        chosen: list[int | None] = [
-            self._buckets[position].index
-            for position, matched in enumerate(matching)
-            if matched and not any(matching[other] for other in self._excluders[position])
-        ]
-        return chosen or [DEFAULT]
+    def route(self, properties: Mapping[str, Any]) -> tuple[int | None, ...]:
+        """The filter indexes the event counts in (``(None,)`` for the default bucket)."""
+        matched: list[int] = []
+        for position, (_index, conditions, _excluders) in enumerate(self._table):
+            for key, values in conditions:
+                raw = properties.get(key)
+                if (raw if type(raw) is str else as_text(raw)) not in values:
+                    break
+            else:
+                matched.append(position)
+        if not matched:
+            return _DEFAULT_ROUTE
+        table = self._table
+        if len(matched) == 1:
+            return (table[matched[0]][0],)
+        chosen = tuple(
+            table[position][0]
+            for position in matched
+            if not any(other in matched for other in table[position][2])
+        )
+        return chosen or _DEFAULT_ROUTE
 
 
 def group_of(keys: tuple[str, ...], properties: Mapping[str, Any]) -> tuple[str | None, ...]:
@@ -120,6 +131,7 @@ def group_of(keys: tuple[str, ...], properties: Mapping[str, Any]) -> tuple[str 
     """
     values = []
     for key in keys:
-        text = as_text(properties.get(key))
-        values.append(text if text else None)
+        raw = properties.get(key)
+        text = raw if type(raw) is str else as_text(raw)
+        values.append(text or None)
     return tuple(values)

@@ -19,8 +19,8 @@ from .aggregation import (
     Window,
     apply_rounding,
     as_number,
-    field_value,
     new_state,
+    value_reader,
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
 from .errors import InvalidInput
@@ -28,7 +28,13 @@ from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
 from .money import to_cents
 from .pricing import PricingInput, price
-from .selection import InvalidEvents, Rejections, apply_expression, read_events
+from .selection import (
+    InvalidEvents,
+    Rejections,
+    apply_expression,
+    iterate_events,
+    read_events,
+)
 
 __all__ = [
     "ChargeRater",
@@ -37,8 +43,10 @@ __all__ = [
     "Receipt",
     "Slot",
     "View",
+    "consume",
     "plan_metrics",
     "rate",
+    "rate_many",
     "rate_views",
 ]
 
@@ -107,6 +115,31 @@ Slot = tuple[int | None, tuple[str | None, ...]]
 _NO_GROUP: tuple[str | None, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ChargeLayout:
+    """What a charge's raters share whatever the subscription: buckets and filter routing."""
+
+    buckets: tuple[Bucket, ...]
+    by_index: dict[int | None, Bucket]
+    router: FilterRouter
+    plain: bool
+
+    @classmethod
+    def of(cls, charge: Charge) -> ChargeLayout:
+        """The layout of ``charge``."""
+        buckets = buckets_of(charge)
+        return cls(
+            buckets=buckets,
+            by_index={bucket.index: bucket for bucket in buckets},
+            router=FilterRouter(buckets),
+            plain=not charge.filters and not charge.properties.group_keys,
+        )
+
+
+Layouts = dict[int, ChargeLayout]
+"""Charge layouts by ``id(charge)``, shared by the ratings of one call."""
+
+
 class ChargeRater:
     """Aggregates one charge's events per bucket and group, then prices each fee."""
 
@@ -122,18 +155,26 @@ class ChargeRater:
         "window",
     )
 
-    def __init__(self, charge: Charge, window: Window, options: Options) -> None:
+    def __init__(
+        self,
+        charge: Charge,
+        window: Window,
+        options: Options,
+        layout: ChargeLayout | None = None,
+    ) -> None:
         self.charge = charge
         self.metric: BillableMetric = charge.billable_metric
         self.window = window
         self.options = options
-        self.buckets = buckets_of(charge)
-        self.by_index = {bucket.index: bucket for bucket in self.buckets}
-        self.router = FilterRouter(self.buckets)
+        if layout is None:
+            layout = ChargeLayout.of(charge)
+        self.buckets = layout.buckets
+        self.by_index = layout.by_index
+        self.router = layout.router
         self.states: dict[Slot, AggregationState] = {}
         # The common case, no filter and no group: one state, no routing per event.
         self.single: AggregationState | None = None
-        if not charge.filters and not charge.properties.group_keys:
+        if layout.plain:
             self.single = self.states[(None, _NO_GROUP)] = self._new_state()
 
     def _new_state(self) -> AggregationState:
@@ -289,6 +330,7 @@ class Rating:
         "per_view",
         "plan",
         "raters",
+        "readers",
         "receipts",
         "rejections",
         "seen",
@@ -301,15 +343,22 @@ class Rating:
         rejections: Rejections,
         *,
         record: bool = False,
+        layouts: Layouts | None = None,
     ) -> None:
         self.plan = plan
         self.metrics = plan_metrics(plan)
+        if layouts is None:
+            layouts = {}
+        for charge in plan.charges:
+            if id(charge) not in layouts:
+                layouts[id(charge)] = ChargeLayout.of(charge)
         self.per_view: list[list[ChargeRater]] = [
             [
                 ChargeRater(
                     charge,
                     view.window,
                     charge_options(charge, plain=view.plain, invoicing=view.invoicing),
+                    layouts[id(charge)],
                 )
                 for charge in plan.charges
             ]
@@ -319,6 +368,7 @@ class Rating:
         self.by_code: dict[str, list[tuple[int, ChargeRater]]] = {code: [] for code in self.metrics}
         for position, rater in enumerate(self.raters):
             self.by_code[rater.metric.code].append((position, rater))
+        self.readers = {code: value_reader(metric) for code, metric in self.metrics.items()}
         self.last = max(view.window.to_us for view in views)
         self.rejections = rejections
         self.seen: set[str] = set()
@@ -355,13 +405,17 @@ class Rating:
             if ts > rater.window.to_us:
                 continue
             if value is _UNSET:
-                value = field_value(metric, properties)
-            if value is None:
-                return  # no usable field: Lago ignores the event (spec 2.1)
+                value = self.readers[code](properties)
+                if value is None:
+                    return  # no usable field: Lago ignores the event (spec 2.1)
             amount = None
             if rater.options.precise_amounts:
                 number = as_number(precise)
                 amount = Decimal(number) if number is not None else ZERO
+            single = rater.single
+            if single is not None and receipts is None:
+                single.add(ts, key, value, amount)
+                continue
             slots = rater.add(ts, key, properties, value, amount)
             if receipts is not None:
                 receipts[key].append((rater_position, slots, ts, value, amount))
@@ -370,6 +424,48 @@ class Rating:
         """The rated charges of each view, in the plan's order."""
         currency = self.plan.amount_currency
         return [tuple(rater.rate(currency) for rater in raters) for raters in self.per_view]
+
+
+def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Rejections) -> None:
+    """Feed every event of ``events`` to its subscription's rating, reading them once.
+
+    This is the hot loop: a well-formed event as ``json.loads`` gives it (a dict with string
+    ids, an integer timestamp, a dict of properties) takes the short path; anything else goes
+    through the full checks of :func:`usage_engine.selection.read_events`.
+    """
+    for position, raw in enumerate(iterate_events(events)):
+        if type(raw) is dict:
+            get = raw.get
+            subscription = get("external_subscription_id")
+            rating = ratings.get(subscription) if type(subscription) is str else None
+            if rating is None and type(subscription) is str:
+                continue  # another subscription's event
+            key = get("transaction_id")
+            code = get("code")
+            stamp = get("timestamp")
+            properties = get("properties")
+            if (
+                rating is not None
+                and type(key) is str
+                and key
+                and type(code) is str
+                and code
+                and type(stamp) is int
+                and type(properties) is dict
+            ):
+                rating.feed(
+                    position,
+                    key,
+                    code,
+                    stamp * 1_000_000,
+                    properties,
+                    get("precise_total_amount_cents"),
+                )
+                continue
+        for subscription, _, key, code, ts, properties, precise in read_events(
+            (raw,), ratings, rejections, first_position=position
+        ):
+            ratings[subscription].feed(position, key, code, ts, properties, precise)
 
 
 def rate_views(
@@ -387,11 +483,7 @@ def rate_views(
     """
     rejections = Rejections(invalid_events)
     rating = Rating(plan, views, rejections)
-    feed = rating.feed
-    for _sub, position, key, code, ts, properties, precise in read_events(
-        events, (subscription_id,), rejections
-    ):
-        feed(position, key, code, ts, properties, precise)
+    consume(events, {subscription_id: rating}, rejections)
     return rating.results(), rejections.report()
 
 
@@ -414,3 +506,27 @@ def rate(
         invalid_events=invalid_events,
     )
     return results[0], rejected
+
+
+def rate_many(
+    jobs: Mapping[str, tuple[Plan, Sequence[View]]],
+    events: Iterable[Any],
+    *,
+    invalid_events: InvalidEvents = "raise",
+) -> tuple[dict[str, list[tuple[RatedCharge, ...]]], RejectedEvents]:
+    """Rate many subscriptions in one pass over a stream holding all their events.
+
+    ``jobs`` maps each ``external_subscription_id`` to its plan and views. Memory grows with
+    the states and the transaction ids of the subscriptions, not with the stream.
+    """
+    rejections = Rejections(invalid_events)
+    layouts: Layouts = {}
+    ratings = {
+        subscription: Rating(plan, views, rejections, layouts=layouts)
+        for subscription, (plan, views) in jobs.items()
+    }
+    consume(events, ratings, rejections)
+    return (
+        {subscription: rating.results() for subscription, rating in ratings.items()},
+        rejections.report(),
+    )

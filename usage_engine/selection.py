@@ -17,7 +17,14 @@ from .errors import InvalidInput
 from .models import BillableMetric, Event
 from .models.usage import RejectedEvents
 
-__all__ = ["InvalidEvents", "RawEvent", "Rejections", "apply_expression", "read_events"]
+__all__ = [
+    "InvalidEvents",
+    "RawEvent",
+    "Rejections",
+    "apply_expression",
+    "iterate_events",
+    "read_events",
+]
 
 InvalidEvents = Literal["raise", "collect"]
 """What to do with a malformed event: raise InvalidInput, or collect and report it."""
@@ -75,7 +82,8 @@ def _fields(event: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def _iterate(events: Iterable[Any]) -> Iterator[Any]:
+def iterate_events(events: Iterable[Any]) -> Iterator[Any]:
+    """An iterator over ``events``; InvalidInput if it is a single value or not iterable."""
     if isinstance(events, Mapping | str | bytes):
         msg = "must be an iterable of events (a list or a generator), not a single value"
         raise InvalidInput.at(_EVENTS, msg, type(events).__name__)
@@ -92,6 +100,7 @@ def read_events(
     rejections: Rejections,
     *,
     progress: Callable[[int], None] | None = None,
+    first_position: int = 0,
 ) -> Iterator[RawEvent]:
     """Yield the well-formed events of the given subscriptions, in input order.
 
@@ -99,7 +108,7 @@ def read_events(
     """
     reject = rejections.reject
     position = -1
-    for position, raw in enumerate(_iterate(events)):
+    for position, raw in enumerate(iterate_events(events), first_position):
         event = raw if type(raw) is dict else _fields(raw)
         if event is None:
             reject(position, None, f"must be a mapping, not {type(raw).__name__}")

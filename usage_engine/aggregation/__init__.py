@@ -29,6 +29,7 @@ __all__ = [
     "as_text",
     "field_value",
     "new_state",
+    "value_reader",
 ]
 
 StateFactory = Callable[[Window, Options], AggregationState]
@@ -75,3 +76,29 @@ def field_value(metric: BillableMetric, properties: Mapping[str, Any]) -> Any:
             return None
         return (text, properties.get("operation_type") != "remove")
     return as_number(raw)
+
+
+def _present(properties: Mapping[str, Any]) -> Any:
+    return _PRESENT
+
+
+def value_reader(metric: BillableMetric) -> Callable[[Mapping[str, Any]], Any]:
+    """:func:`field_value` for ``metric`` as a one-argument function, fastest for its type.
+
+    >>> from usage_engine.models import BillableMetric
+    >>> read = value_reader(BillableMetric(code="gb", aggregation_type="sum_agg", field_name="gb"))
+    >>> read({"gb": 3}), read({"gb": "1.5"}), read({"gb": "1e3"})
+    (3, Decimal('1.5'), None)
+    """
+    kind = metric.aggregation_type
+    if kind is AggregationType.COUNT_AGG:
+        return _present
+    field = metric.field_name
+    if kind is AggregationType.UNIQUE_COUNT_AGG or field is None:
+        return lambda properties: field_value(metric, properties)
+
+    def numeric(properties: Mapping[str, Any]) -> Any:
+        raw = properties.get(field)
+        return raw if type(raw) is int else as_number(raw)
+
+    return numeric
