@@ -87,8 +87,8 @@ def subscriptions(
 ) -> list[dict[str, Any]]:
     """``count`` calendar-monthly UTC subscriptions, started at seeded instants of 2025–Sep 2026.
 
-    >>> [(s["external_id"], s["subscription_at"][:4]) for s in subscriptions(2)]
-    [('sub_000000', '2025'), ('sub_000001', '2025')]
+    >>> [(s["external_id"], s["subscription_at"][:7]) for s in subscriptions(2)]
+    [('sub_000000', '2026-05'), ('sub_000001', '2025-03')]
     """
     plan = load_plan() if plan is None else plan
     rng = random.Random(seed)

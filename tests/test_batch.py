@@ -1,11 +1,12 @@
 """rate_subscriptions: many subscriptions from one event stream, each as current_usage rates it."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.factories import charge, event, metric, plan, utc
-from usage_engine import InvalidInput, billing_period, current_usage
+from usage_engine import InvalidInput, Usage, billing_period, current_usage
 from usage_engine.batch import rate_subscriptions
 from usage_engine.models import Event
 
@@ -59,7 +60,7 @@ SUBSCRIPTIONS = [
 ]
 
 
-def _events() -> list[dict]:
+def _events() -> list[Any]:
     """Interleaved events of the three subscriptions and of two unknown ones."""
     return [
         event("m", utc(2024, 3, 1), subscription="sub_utc"),
@@ -80,10 +81,10 @@ def _events() -> list[dict]:
     ]
 
 
-def _expected(events, **options):
+def _expected(events: list[Any], **options: Any) -> dict[str, Usage]:
     """What current_usage gives for each subscription over the whole stream."""
     return {
-        sub["external_id"]: current_usage(
+        str(sub["external_id"]): current_usage(
             sub["plan"], events, billing_period(sub, NOW), now=NOW, **options
         )
         for sub in SUBSCRIPTIONS
@@ -105,7 +106,7 @@ def test_equal_to_current_usage_over_each_subscriptions_own_events():
     events = _events()
     result = rate_subscriptions(SUBSCRIPTIONS, events, now=NOW)
     for sub in SUBSCRIPTIONS:
-        sid = sub["external_id"]
+        sid = str(sub["external_id"])
         own = [item for item in events if item["external_subscription_id"] == sid]
         assert result[sid] == current_usage(sub["plan"], own, billing_period(sub, NOW), now=NOW)
 
@@ -144,7 +145,7 @@ def test_a_generator_is_read_once():
     events = _events()
     pulled = []
 
-    def stream() -> Iterator[dict]:
+    def stream() -> Iterator[Any]:
         for item in events:
             pulled.append(item)
             yield item
@@ -155,7 +156,7 @@ def test_a_generator_is_read_once():
         def __init__(self) -> None:
             self.passes = 0
 
-        def __iter__(self) -> Iterator[dict]:
+        def __iter__(self) -> Iterator[Any]:
             self.passes += 1
             assert self.passes == 1, "read twice"
             return stream()

@@ -566,7 +566,10 @@ def test_partly_overlapping_filters_count_the_event_twice_and_warn():
         usage = _usage(the_plan, _counts(1, region="us"))
     line = usage.charges_usage[0]
     assert [(f.units, f.amount_cents) for f in line.filters] == [
-        (Decimal(1), 100), (Decimal(1), 200), (Decimal(0), 0)]
+        (Decimal(1), 100),
+        (Decimal(1), 200),
+        (Decimal(0), 0),
+    ]
     assert (line.units, line.events_count, line.amount_cents) == (Decimal(2), 2, 300)
 
 
@@ -582,5 +585,6 @@ def test_nested_filters_do_not_warn():
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("error", OverlappingFiltersWarning)
-        _usage(plan(charge("standard", {"amount": "1"}, billable_metric=CLOUD, filters=filters)),
-               [])
+        _usage(
+            plan(charge("standard", {"amount": "1"}, billable_metric=CLOUD, filters=filters)), []
+        )

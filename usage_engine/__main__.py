@@ -1,5 +1,7 @@
 """``python -m usage_engine``: the command line."""
 
+from __future__ import annotations
+
 import sys
 
 from .cli import main

@@ -1,79 +1,911 @@
-"""The command line: the only module that reads files, the clock or the terminal."""
+"""The command line: the only module that reads files, the clock or the terminal.
+
+``usage-engine COMMAND``: ``demo`` runs on the bundled sample; ``period``, ``current``,
+``projected``, ``past`` and ``report`` read a plan, a subscription and events from files (JSON,
+JSON Lines, gzip, or ``-`` for stdin). Results go to stdout (a table, or Lago's JSON with
+``--json``); progress goes to stderr, and only when stderr is a terminal. Bad input gives one
+line on stderr naming the file, the field path and the value, and exit status 2 (``--debug``
+shows the traceback).
+"""
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import importlib
+import io
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
-from typing import Any
+import time
+import zlib
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar, cast
 
-from .errors import UsageEngineError
+from . import __version__
+from ._coerce import as_plan, as_subscription, as_taxes
+from .errors import InvalidInput, UsageEngineError
+from .models import BillingPeriod, Plan, Subscription, Tax
+from .models._base import parse_instant
 from .models.period import lago_datetime
 
-__all__ = ["main"]
+__all__ = ["CommandError", "EventFile", "Progress", "main", "read_document"]
+
+T = TypeVar("T")
+
+_PROG: Final = "usage-engine"
+_EVENT_PATH: Final = re.compile(r"events\[(\d+)\]")
+_GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
-def _demo(_args: argparse.Namespace) -> int:
-    from .demo import run_demo
+class CommandError(UsageEngineError):
+    """A problem with the command's input files or options; the message is the whole story.
 
-    print(run_demo())
+    >>> str(CommandError("--periods: must be 1 or more (got 0)"))
+    '--periods: must be 1 or more (got 0)'
+    """
+
+
+def _json_loads() -> Callable[[bytes], Any]:
+    # orjson when installed (the ``fast`` extra): several times faster on large event files.
+    try:
+        module = importlib.import_module("orjson")
+    except ImportError:
+        return json.loads
+    loads: Callable[[bytes], Any] = module.loads
+    return loads
+
+
+_loads: Final = _json_loads()
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress on stderr.
+
+
+class Progress:
+    """Progress of a long run on ``stream`` (stderr): counts, rate and elapsed time.
+
+    Writes only when the stream is a terminal, at most once per ``interval`` seconds, over a
+    single line; a run that ends before the first ``interval`` writes nothing at all.
+
+    >>> out = io.StringIO()
+    >>> ticks = iter(range(100))
+    >>> progress = Progress(out, enabled=True, clock=lambda: float(next(ticks)), interval=1.5)
+    >>> list(progress.count(["a", "b", "c"], "events read", every=1))
+    ['a', 'b', 'c']
+    >>> out.getvalue().split("\\r")[-1]
+    '\\x1b[Kevents read: 3 (1/s, 4.0 s)\\n'
+    """
+
+    open_line: ClassVar[IO[str] | None] = None
+    """The stream whose last line is a progress line not yet ended (an error must end it)."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        enabled: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.25,
+    ) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = _is_terminal(self.stream) if enabled is None else enabled
+        self.clock = clock
+        self.interval = interval
+        self._shown = False
+
+    def _write(self, text: str) -> None:
+        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.flush()
+        self._shown = True
+        Progress.open_line = self.stream
+
+    def _end(self, text: str) -> None:
+        if self._shown:
+            self._write(text)
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+            Progress.open_line = None
+
+    @staticmethod
+    def end_open_line() -> None:
+        """End a progress line that a failure left open, so that the next line starts clean."""
+        stream = Progress.open_line
+        if stream is not None:
+            stream.write("\n")
+            stream.flush()
+            Progress.open_line = None
+
+    @staticmethod
+    def _rate(count: int, elapsed: float) -> str:
+        rate = f"{count / elapsed:,.0f}/s, " if elapsed > 0 else ""
+        return f"{count:,} ({rate}{elapsed:.1f} s)"
+
+    def count(self, items: Iterable[T], label: str, *, every: int = 2048) -> Iterator[T]:
+        """Yield ``items``, showing how many went by; the clock is read every ``every`` items."""
+        if not self.enabled:
+            yield from items
+            return
+        start = self.clock()
+        due = start + self.interval
+        count = 0
+        for item in items:
+            count += 1
+            if count % every == 0:
+                now = self.clock()
+                if now >= due:
+                    self._write(f"{label}: {self._rate(count, now - start)}")
+                    due = now + self.interval
+            yield item
+        self._end(f"{label}: {self._rate(count, self.clock() - start)}")
+
+    def steps(self, label: str) -> Callable[[int, int], None]:
+        """A callback for ``done`` of ``total`` steps (e.g. one rating per day)."""
+        start = self.clock()
+        due = start + self.interval
+
+        def report(done: int, total: int) -> None:
+            nonlocal due
+            if not self.enabled:
+                return
+            now = self.clock()
+            text = f"{label}: {done:,}/{total:,} ({now - start:.1f} s)"
+            if done >= total:
+                self._end(text)
+            elif now >= due:
+                self._write(text)
+                due = now + self.interval
+
+        return report
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files.
+
+
+def _name(path: str) -> str:
+    return "stdin" if path == "-" else path
+
+
+@contextmanager
+def _binary(path: str) -> Iterator[io.BufferedIOBase]:
+    """The file (``-``: stdin) as bytes, decompressed when it is gzip (found by its magic)."""
+    try:
+        raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as error:
+        msg = f"{path}: cannot read the file: {error.strerror or error}"
+        raise CommandError(msg) from None
+    try:
+        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
+        if buffered.peek(2)[:2] == _GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield buffered
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        msg = f"{_name(path)}: not a valid gzip file ({error})"
+        raise CommandError(msg) from None
+    except OSError as error:
+        msg = f"{_name(path)}: cannot read the file: {error.strerror or error}"
+        raise CommandError(msg) from None
+    finally:
+        if path != "-":
+            raw.close()
+
+
+def _parse(data: bytes, where: str, line_offset: int = 0) -> Any:
+    try:
+        return _loads(data)
+    except json.JSONDecodeError as error:
+        line = error.lineno + line_offset
+        msg = f"{where} line {line} column {error.colno}: invalid JSON ({error.msg})"
+        raise CommandError(msg) from None
+    except UnicodeDecodeError:
+        msg = f"{where}: not UTF-8 text"
+        raise CommandError(msg) from None
+    except ValueError as error:  # orjson's other complaints (e.g. a number out of range)
+        msg = f"{where}: invalid JSON ({error})"
+        raise CommandError(msg) from None
+
+
+def read_document(path: str) -> Any:
+    """A whole JSON document from ``path`` (``-``: stdin; gzip accepted).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "taxes.json.gz"
+    >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": "20"}]'))
+    >>> read_document(str(path))
+    [{'code': 'vat', 'rate': '20'}]
+    >>> read_document(str(path.with_name("missing.json")))
+    Traceback (most recent call last):
+    ...
+    usage_engine.cli.CommandError: .../missing.json: cannot read the file: No such file or directory
+    """
+    with _binary(path) as stream:
+        data = stream.read()
+    if not data.strip():
+        msg = f"{_name(path)}: the file is empty (expected a JSON document)"
+        raise CommandError(msg)
+    return _parse(data, _name(path))
+
+
+def _unwrap(document: Any, key: str) -> Any:
+    """Lago's API wraps objects (``{"plan": {...}}``): the inner value when that is the shape."""
+    if isinstance(document, dict) and len(document) == 1 and key in document:
+        return document[key]
+    return document
+
+
+class EventFile:
+    r"""The events of a file, read lazily and once per iteration: a JSON array or JSON Lines.
+
+    JSON Lines are streamed line by line; an array, or an object ``{"events": [...]}`` (Lago's
+    batch payload), is read whole. Each event must be a JSON object. :meth:`line_of` maps an
+    event's position back to its line, for error messages.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> _ = path.write_text('{"transaction_id": "a"}\n\n{"transaction_id": "b"}\n')
+    >>> events = EventFile(str(path))
+    >>> [event["transaction_id"] for event in events], events.line_of(1)
+    (['a', 'b'], 3)
+    """
+
+    def __init__(self, path: str, progress: Progress | None = None) -> None:
+        self.path = path
+        self.name = _name(path)
+        self.progress = progress
+        self.lines_known = True
+        self._blank_before: list[int] = []
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        items = self._read()
+        if self.progress is not None:
+            items = self.progress.count(items, f"{self.name}: events read")
+        return items
+
+    def line_of(self, position: int) -> int | None:
+        """The line of the event at ``position`` (None when the file is one JSON document)."""
+        if not self.lines_known:
+            return None
+        return position + 1 + bisect_right(self._blank_before, position)
+
+    def _read(self) -> Iterator[dict[str, Any]]:
+        self._blank_before = []
+        with _binary(self.path) as stream:
+            position = 0
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    self._blank_before.append(position)
+                    continue
+                if position == 0 and not line.lstrip().startswith(b"{"):
+                    yield from self._whole(line + stream.read(), number - 1)
+                    return
+                try:
+                    event = _loads(line)
+                except (json.JSONDecodeError, ValueError):
+                    if position == 0:  # an indented JSON document, not JSON Lines
+                        yield from self._whole(line + stream.read(), number - 1)
+                        return
+                    _parse(line.rstrip(b"\r\n"), self.name, number - 1)
+                    raise  # pragma: no cover - _parse raised
+                if not isinstance(event, dict):
+                    msg = (
+                        f"{self.name} line {number}: each line must be a JSON object (an event), "
+                        f"not {_json_type(event)}"
+                    )
+                    raise CommandError(msg)
+                position += 1
+                yield event
+
+    def _whole(self, data: bytes, line_offset: int) -> Iterator[dict[str, Any]]:
+        self.lines_known = False
+        document = _unwrap(_parse(data, self.name, line_offset), "events")
+        if isinstance(document, dict) and "transaction_id" in document:
+            document = [document]
+        if not isinstance(document, list):
+            msg = (
+                f"{self.name}: expected events: a JSON array, JSON Lines or "
+                f'{{"events": [...]}} (got {_json_type(document)})'
+            )
+            raise CommandError(msg)
+        for index, event in enumerate(document):
+            if not isinstance(event, dict):
+                msg = (
+                    f"{self.name}: events[{index}] must be a JSON object (an event), "
+                    f"not {_json_type(event)}"
+                )
+                raise CommandError(msg)
+            yield event
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs shared by the commands.
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    plan: Plan
+    subscription: Subscription
+    now: datetime
+
+
+def _validated(check: Callable[[Any], T], value: Any, path: str) -> T:
+    try:
+        return check(value)
+    except InvalidInput as error:
+        msg = f"{_name(path)}: {error}"
+        raise CommandError(msg) from None
+
+
+def _instant(text: str | None, option: str) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        msg = f"{option}: {error} (got {text!r})"
+        raise CommandError(msg) from None
+
+
+def _pick_subscription(document: Any, path: str, external_id: str | None) -> Any:
+    document = _unwrap(_unwrap(document, "subscription"), "subscriptions")
+    if isinstance(document, list):
+        ids = [str(item.get("external_id")) for item in document if isinstance(item, dict)]
+        if external_id is None:
+            if len(document) == 1:
+                return document[0]
+            msg = (
+                f"{_name(path)}: holds {len(document)} subscriptions ({', '.join(ids)}); "
+                "choose one with --external-id"
+            )
+            raise CommandError(msg)
+        for item in document:
+            if isinstance(item, dict) and str(item.get("external_id")) == external_id:
+                return item
+        msg = (
+            f"--external-id: no subscription {external_id!r} in {_name(path)} "
+            f"(it has {', '.join(ids)})"
+        )
+        raise CommandError(msg)
+    if (
+        external_id is not None
+        and isinstance(document, dict)
+        and str(document.get("external_id")) != external_id
+    ):
+        msg = (
+            f"--external-id: {_name(path)} holds subscription "
+            f"{document.get('external_id')!r}, not {external_id!r}"
+        )
+        raise CommandError(msg)
+    return document
+
+
+def _check_stdin(args: argparse.Namespace) -> None:
+    named = [
+        option
+        for option in ("plan", "subscription", "events", "taxes")
+        if getattr(args, option, None) == "-"
+    ]
+    if len(named) > 1:
+        msg = f"only one input can be stdin ('-'); got it for --{' and --'.join(named)}"
+        raise CommandError(msg)
+
+
+def _inputs(args: argparse.Namespace) -> _Inputs:
+    _check_stdin(args)
+    raw = _pick_subscription(read_document(args.subscription), args.subscription, args.external_id)
+    subscription = _validated(as_subscription, raw, args.subscription)
+    if args.plan is not None:
+        plan = _validated(as_plan, _unwrap(read_document(args.plan), "plan"), args.plan)
+        if subscription.plan is not None and subscription.plan != plan:
+            msg = (
+                f"--plan: {_name(args.plan)} differs from the plan inside "
+                f"{_name(args.subscription)}; give the plan once"
+            )
+            raise CommandError(msg)
+    elif subscription.plan is not None:
+        plan = subscription.plan
+    else:
+        msg = (
+            f"{_name(args.subscription)}: subscription.plan: is missing; give the plan with "
+            "--plan FILE (or embed it in the subscription)"
+        )
+        raise CommandError(msg)
+    if subscription.plan_code is not None and subscription.plan_code != plan.code:
+        msg = (
+            f"{_name(args.subscription)}: subscription.plan_code: does not match the plan's code "
+            f"{plan.code!r} (got {subscription.plan_code!r})"
+        )
+        raise CommandError(msg)
+    return _Inputs(plan, subscription, _instant(args.now, "--now"))
+
+
+def _taxes(args: argparse.Namespace) -> tuple[Tax, ...]:
+    if args.taxes is None:
+        return ()
+    document = _unwrap(read_document(args.taxes), "taxes")
+    return _validated(as_taxes, document, args.taxes)
+
+
+def _period_of(inputs: _Inputs) -> BillingPeriod:
+    from .periods import billing_period
+
+    try:
+        return billing_period(inputs.subscription, inputs.now, plan=inputs.plan)
+    except InvalidInput as error:
+        if error.path == "at":
+            msg = f"--now: {str(error).removeprefix('at: ')}"
+            raise CommandError(msg) from None
+        raise
+
+
+def _events(args: argparse.Namespace) -> EventFile:
+    source = EventFile(args.events, Progress())
+    args.event_file = source  # for error messages that name an event's position
+    return source
+
+
+def _keeping(events: Iterable[T], kept: list[T], external_id: str) -> Iterator[T]:
+    """Yield ``events``, appending to ``kept`` those that may belong to ``external_id``.
+
+    The first computation streams the whole file (so that errors name the file's positions);
+    later ones need only the subscription's events. Events without a subscription are kept for
+    the engine to report.
+    """
+    for event in events:
+        owner = event.get("external_subscription_id") if isinstance(event, dict) else None
+        if owner is None or str(owner) == external_id:
+            kept.append(event)
+        yield event
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _warn_rejected(count: int, reasons: Sequence[str]) -> None:
+    if count:
+        shown = "; ".join(reasons[:3])
+        print(f"{_PROG}: warning: {count:,} malformed events set aside: {shown}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands.
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import demo_json, load_sample, run_demo
+
+    if args.subscription is not None:
+        try:
+            load_sample().subscription(args.subscription)
+        except KeyError as error:
+            msg = f"--subscription: {error.args[0]}"
+            raise CommandError(msg) from None
+    if args.report is not None:
+        _demo_report(args.subscription, args.report)
+    if args.json:
+        _print_json(demo_json(args.subscription))
+    else:
+        print(run_demo(args.subscription))
     return 0
 
 
-def _read_json(path: str) -> Any:
+def _demo_report(external_id: str | None, output: str) -> None:
+    from .demo import NOW, load_sample, subscription_result
+    from .report import daily_series, html_report
+
+    sample = load_sample()
+    chosen = external_id or sample.subscriptions[0]["external_id"]
+    result = subscription_result(sample, chosen)
+    daily = daily_series(
+        result.plan,
+        sample.events,
+        result.period,
+        now=NOW,
+        taxes=sample.taxes,
+        progress=Progress().steps("rating day by day"),
+    )
+    page = html_report(
+        result.projected,
+        daily,
+        plan=result.plan,
+        period=result.period,
+        now=NOW,
+        previous=result.previous,
+    )
+    _write_output(output, page, quiet=True)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .demo import write_sample
+
+    directory = Path(args.directory)
     try:
-        if path == "-":
-            return json.load(sys.stdin)
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        written = write_sample(directory)
     except OSError as error:
-        msg = f"{path}: cannot read the file ({error.strerror})"
-        raise UsageEngineError(msg) from None
-    except json.JSONDecodeError as error:
-        msg = f"{path}: invalid JSON at line {error.lineno} column {error.colno} ({error.msg})"
-        raise UsageEngineError(msg) from None
+        msg = f"{args.directory}: cannot write the sample: {error.strerror or error}"
+        raise CommandError(msg) from None
+    for path in written:
+        print(f"wrote {path}")
+    where = args.directory
+    print(
+        "\ntry:\n"
+        f"  {_PROG} current --plan {where}/plan.json --subscription {where}/subscriptions.json "
+        f"--external-id acme --events {where}/events.jsonl.gz --taxes {where}/taxes.json "
+        "--now 2026-10-20T12:00:00Z"
+    )
+    return 0
 
 
 def _period(args: argparse.Namespace) -> int:
-    from .periods import billing_period
-
-    period = billing_period(_read_json(args.subscription), args.at)
+    inputs = _inputs(args)
+    period = _period_of(inputs)
     if args.json:
-        print(json.dumps(period.to_lago(), indent=2))
+        _print_json(period.to_lago())
     else:
-        print(
-            f"{lago_datetime(period.charges_from_datetime)} .. "
-            f"{lago_datetime(period.charges_to_datetime)}  "
-            f"({period.charges_duration_days} days, issuing {period.issuing_date})"
-        )
+        from .report import period_lines
+
+        print("\n".join(period_lines(period, now=inputs.now)))
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="usage-engine", description="Lago's usage computations as pure functions."
+def _current(args: argparse.Namespace) -> int:
+    from .report import period_heading, usage_table
+    from .usage import current_usage
+
+    inputs = _inputs(args)
+    taxes = _taxes(args)
+    period = _period_of(inputs)
+    usage = current_usage(
+        inputs.plan,
+        _events(args),
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        invalid_events=args.invalid_events,
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the bundled sample")
+    _warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    if args.json:
+        _print_json(usage.to_lago())
+    else:
+        title = period_heading("Current usage", period) + f" at {lago_datetime(inputs.now)}"
+        print(usage_table(usage, plan=inputs.plan, title=title))
+    return 0
+
+
+def _projected(args: argparse.Namespace) -> int:
+    from .projection import projected_usage
+    from .report import period_heading, usage_table
+
+    inputs = _inputs(args)
+    taxes = _taxes(args)
+    period = _period_of(inputs)
+    usage = projected_usage(
+        inputs.plan,
+        _events(args),
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        method=args.method,
+        invalid_events=args.invalid_events,
+    )
+    _warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    if args.json:
+        _print_json(usage.to_lago())
+    else:
+        title = period_heading("Projected usage", period)
+        print(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
+    return 0
+
+
+def _past(args: argparse.Namespace) -> int:
+    from .past import past_usage
+    from .periods import periods_before
+    from .report import past_table, period_heading
+
+    inputs = _inputs(args)
+    taxes = _taxes(args)
+    if args.periods < 1:
+        msg = f"--periods: must be 1 or more (got {args.periods})"
+        raise CommandError(msg)
+    periods = periods_before(inputs.subscription, inputs.now, args.periods, plan=inputs.plan)
+    # The file is read once; the later periods are rated on the subscription's events kept.
+    kept: list[dict[str, Any]] = []
+    source: Iterable[dict[str, Any]] = _keeping(
+        _events(args), kept, inputs.subscription.external_id
+    )
+    results = []
+    for period in periods:
+        results.append(
+            past_usage(inputs.plan, source, period, taxes=taxes, invalid_events=args.invalid_events)
+        )
+        source = kept
+    for item in results[:1]:
+        _warn_rejected(item.rejected_events.count, item.rejected_events.reasons)
+    if args.canonical:
+        for item in results:
+            print(item.canonical_json())
+    elif args.json:
+        _print_json({"usage_periods": [item.to_lago() for item in results]})
+    elif not results:
+        print(
+            f"No billing period of {inputs.subscription.external_id} ended by "
+            f"{lago_datetime(inputs.now)}."
+        )
+    else:
+        tables = [
+            past_table(item, plan=inputs.plan, title=period_heading("Past usage (frozen)", period))
+            for item, period in zip(results, periods, strict=True)
+        ]
+        print("\n\n".join(tables))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .past import past_usage
+    from .periods import periods_before
+    from .projection import projected_usage
+    from .report import daily_series, html_report
+
+    inputs = _inputs(args)
+    taxes = _taxes(args)
+    period = _period_of(inputs)
+    events: list[dict[str, Any]] = []  # the subscription's, for the daily series
+    usage = projected_usage(
+        inputs.plan,
+        _keeping(_events(args), events, inputs.subscription.external_id),
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        method=args.method,
+        invalid_events=args.invalid_events,
+    )
+    _warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    daily = daily_series(
+        inputs.plan,
+        events,
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        progress=Progress().steps("rating day by day"),
+    )
+    before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
+    previous = (
+        past_usage(inputs.plan, events, before[0], taxes=taxes, invalid_events="collect")
+        if before
+        else None
+    )
+    page = html_report(
+        usage, daily, plan=inputs.plan, period=period, now=inputs.now, previous=previous
+    )
+    _write_output(args.output, page, quiet=False)
+    return 0
+
+
+def _write_output(output: str, page: str, *, quiet: bool) -> None:
+    if output == "-":
+        sys.stdout.write(page)
+        return
+    try:
+        Path(output).write_text(page, encoding="utf-8")
+    except OSError as error:
+        msg = f"{output}: cannot write the report: {error.strerror or error}"
+        raise CommandError(msg) from None
+    message = f"wrote {output} ({len(page.encode('utf-8')):,} bytes)"
+    print(message, file=sys.stderr if quiet else sys.stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser.
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (exit status 2, as for bad input)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an error",
+    )
+    inputs = _Parser(add_help=False)
+    inputs.add_argument(
+        "--subscription",
+        required=True,
+        metavar="FILE",
+        help="subscription JSON (an object, or an array with --external-id); - for stdin",
+    )
+    inputs.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="plan JSON, when the subscription does not carry its plan",
+    )
+    inputs.add_argument(
+        "--external-id", metavar="ID", help="the subscription to use from an array of them"
+    )
+    inputs.add_argument(
+        "--now",
+        "--at",
+        metavar="INSTANT",
+        dest="now",
+        help="ISO 8601 instant or unix seconds (default: the clock)",
+    )
+    output = _Parser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print Lago's JSON instead of a table")
+    events = _Parser(add_help=False)
+    events.add_argument(
+        "--events",
+        required=True,
+        metavar="FILE",
+        help="events: JSON Lines or a JSON array, gzip accepted; - for stdin",
+    )
+    events.add_argument(
+        "--taxes", metavar="FILE", help="the customer's taxes, a JSON array of {code, rate}"
+    )
+    events.add_argument(
+        "--invalid-events",
+        choices=("raise", "collect"),
+        default="raise",
+        help="stop at a malformed event (raise, default) or set it aside and go on (collect)",
+    )
+    method = _Parser(add_help=False)
+    method.add_argument(
+        "--method",
+        choices=("lago", "exact"),
+        default="lago",
+        help="projection rules: Lago's (default) or exact re-pricing",
+    )
+
+    parser = _Parser(
+        prog=_PROG,
+        description="Lago's usage computations (current, projected, past) on local files.",
+        epilog="Start with: usage-engine demo. Documentation: the docs/ directory (cli.md).",
+    )
+    # Its own --debug: an action shared with the subcommands would be reset by their default.
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    def command(name: str, help_text: str, *parents: _Parser) -> _Parser:
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common, *parents]
+        )
+        return sub
+
+    demo = command("demo", "run on the bundled sample: period, usage, projection, past usage")
+    demo.add_argument(
+        "--subscription",
+        "--external-id",
+        metavar="ID",
+        help="the sample subscription to detail: acme (default), globex, initech or umbrella",
+    )
+    demo.add_argument("--json", action="store_true", help="print the results as JSON")
+    demo.add_argument("--report", metavar="FILE", help="also write the HTML report to FILE")
     demo.set_defaults(run=_demo)
-    period = commands.add_parser("period", help="the billing period containing an instant")
-    period.add_argument("--subscription", required=True, help="subscription JSON file, or -")
-    period.add_argument("--at", required=True, help="ISO 8601 instant or unix seconds")
-    period.add_argument("--json", action="store_true", help="print Lago JSON")
+
+    sample = command("sample", "write the bundled sample's files to a directory")
+    sample.add_argument("directory", metavar="DIR")
+    sample.set_defaults(run=_sample)
+
+    period = command("period", "the billing period containing an instant", inputs, output)
     period.set_defaults(run=_period)
+
+    current = command("current", "current usage of the period", inputs, events, output)
+    current.set_defaults(run=_current)
+
+    projected = command(
+        "projected", "current usage projected to the period end", inputs, events, method, output
+    )
+    projected.set_defaults(run=_projected)
+
+    past = command(
+        "past", "frozen usage of the period(s) ended before --at", inputs, events, output
+    )
+    past.add_argument(
+        "--periods", type=int, default=1, metavar="N", help="the N last periods, newest first"
+    )
+    past.add_argument(
+        "--canonical",
+        action="store_true",
+        help="print each period's canonical JSON, one per line (its SHA-256 is the digest)",
+    )
+    past.set_defaults(run=_past)
+
+    report = command(
+        "report", "write an HTML report with a chart per charge", inputs, events, method
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        default="usage-report.html",
+        metavar="FILE",
+        help="where to write the page (default usage-report.html; - for stdout)",
+    )
+    report.set_defaults(run=_report)
     return parser
 
 
+def _event_context(args: argparse.Namespace, error: InvalidInput) -> str:
+    """``FILE line N: `` for an error about an event read from a file, else ``FILE: ``."""
+    source: EventFile | None = getattr(args, "event_file", None)
+    if source is None or not str(error.path).startswith("events"):
+        return ""
+    match = _EVENT_PATH.match(error.path)
+    line = source.line_of(int(match.group(1))) if match else None
+    return f"{source.name} line {line}: " if line is not None else f"{source.name}: "
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input)."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status (2 for bad input, 1 for a failure).
+
+    >>> main(["period", "--subscription", "no-such-file.json"])
+    2
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return done.code if isinstance(done.code, int) else 2
     try:
         status: int = args.run(args)
     except UsageEngineError as error:
         if args.debug:
             raise
-        print(f"usage-engine: {error}", file=sys.stderr)
+        Progress.end_open_line()
+        context = _event_context(args, error) if isinstance(error, InvalidInput) else ""
+        text = " ".join(f"{context}{error}".split("\n"))
+        print(f"{_PROG}: {text}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        Progress.end_open_line()
+        if args.debug:
+            raise
+        print(f"{_PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): not an error of ours. Point stdout at devnull so that
+        # the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        Progress.end_open_line()
+        if args.debug:
+            raise
+        print(
+            f"{_PROG}: internal error: {type(error).__name__}: {error} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return status

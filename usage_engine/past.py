@@ -221,10 +221,23 @@ def past_usages(
     *,
     plan: Any = None,
     taxes: Iterable[Any] = (),
+    invalid_events: InvalidEvents = "raise",
 ) -> tuple[PastUsage, ...]:
     """The past usage of the ``count`` periods that ended before ``at``, newest first.
 
-    Lago's ``periods_count``. The events are read once and kept for the periods.
+    Lago's ``periods_count``. The events are read once and kept for the periods; a young
+    subscription has fewer periods:
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> subscription = {"external_id": "sub", "plan": plan,
+    ...     "subscription_at": "2024-02-10T00:00:00Z"}
+    >>> event = {"transaction_id": "t", "external_subscription_id": "sub", "code": "calls",
+    ...     "timestamp": "2024-03-05T00:00:00Z"}
+    >>> found = past_usages(subscription, [event], "2024-04-15T00:00:00Z", 5)
+    >>> [(usage.from_datetime.date().isoformat(), usage.amount_cents) for usage in found]
+    [('2024-03-01', 100), ('2024-02-10', 0)]
     """
     the_subscription = as_subscription(subscription)
     periods = periods_before(the_subscription, at, count, plan=plan)
@@ -233,7 +246,10 @@ def past_usages(
     the_plan = the_subscription.plan if plan is None else as_plan(plan)
     assert the_plan is not None  # periods_before resolved it
     kept = list(events)
-    return tuple(past_usage(the_plan, kept, period, taxes=taxes) for period in periods)
+    return tuple(
+        past_usage(the_plan, kept, period, taxes=taxes, invalid_events=invalid_events)
+        for period in periods
+    )
 
 
 def _differences(stored: Any, fresh: Any, path: str = "") -> list[str]:
@@ -273,7 +289,24 @@ def verify(
     """Recompute ``period`` from ``events`` and compare it with a stored past usage.
 
     ``stored`` is a :class:`PastUsage`, its ``canonical_json()`` text or parsed form, or its
-    digest. The differences name each field that changed, with both values.
+    digest. The differences name each field that changed, with both values. A late event
+    changes a stored period:
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
+    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
+    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
+    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> def call(key):
+    ...     return {"transaction_id": key, "external_subscription_id": "sub", "code": "calls",
+    ...             "timestamp": "2024-03-05T00:00:00Z"}
+    >>> stored = past_usage(plan, [call("a")], period)
+    >>> check = verify(stored, plan, [call("a"), call("late")], period)
+    >>> check.matches, check.differences[0]
+    (False, 'usage.amount_cents: stored 100, now 200')
     """
     fresh = past_usage(plan, events, period, taxes=taxes)
     if isinstance(stored, str) and len(stored) == 64 and not stored.startswith("{"):

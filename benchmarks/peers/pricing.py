@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
+from itertools import pairwise
 from typing import Any, Final, NamedTuple
 
 __all__ = [
@@ -53,7 +54,7 @@ class Charge:
     properties: Mapping[str, Any]
     # (display name, {key: allowed values}, properties) per charge filter, in order
     filters: tuple[tuple[str, Mapping[str, frozenset[str]], Mapping[str, Any]], ...] = ()
-    group_keys: tuple[str, ...] = field(default=())
+    group_keys: tuple[str, ...] = ()
 
     def bucket_properties(self, bucket: int) -> Mapping[str, Any]:
         """The pricing properties of a bucket (the charge's for the default bucket)."""
@@ -121,8 +122,7 @@ def _standard(p: Mapping[str, Any], units: Decimal) -> Decimal:
 def _graduated(p: Mapping[str, Any], units: Decimal) -> Decimal:
     ranges = p["graduated_ranges"]
     adjacent = len(ranges) >= 2 and all(
-        _d(later["from_value"]) == _d(earlier["to_value"])
-        for earlier, later in zip(ranges, ranges[1:], strict=False)
+        _d(later["from_value"]) == _d(earlier["to_value"]) for earlier, later in pairwise(ranges)
     )
     total = ZERO
     for tier in ranges:  # the first range is always included (spec 4.2)
@@ -213,7 +213,7 @@ def charge_totals(charges: list[Charge], rows: Iterable[AggRow], subs: Iterable[
 
     Every fee is rounded to cents on its own; a bucket without events is priced once at zero
     units (which costs a first-tier flat amount, spec 4.2 and 5.4). ``events`` is the number
-    of events, except for a unique count: the number of unique values, as Lago reports it.
+    of events, except for a unique count: its number of unique values (spec 3.5).
     """
     wanted = set(subs)
     totals: dict[tuple[str, int], list[Any]] = {}
@@ -226,7 +226,7 @@ def charge_totals(charges: list[Charge], rows: Iterable[AggRow], subs: Iterable[
         total = totals.setdefault((row.sub, row.charge), [0, ZERO, 0])
         total[0] += cents(price(charge, row.bucket, units))
         total[1] += units
-        # Lago's events_count of a unique count is the number of unique values (spec 3.4).
+        # Lago's events_count of a unique count is its number of unique values (spec 3.5).
         total[2] += int(units) if charge.aggregation == "unique_count_agg" else int(row.events)
         seen.add((row.sub, row.charge, row.bucket))
     result: Result = {}

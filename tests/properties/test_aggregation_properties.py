@@ -153,8 +153,7 @@ def test_retract_undoes_add(kind, options, data):
     """Adding extra events and taking them back out gives the result without them."""
     options = _retractable(options)
     events = data.draw(streams(kind))
-    extra = [(ts, f"x{key}", value, amount) for ts, key, value, amount in
-             data.draw(streams(kind))]
+    extra = [(ts, f"x{key}", value, amount) for ts, key, value, amount in data.draw(streams(kind))]
     state = AGGREGATORS[kind](WINDOW, options)
     for ts, key, value, amount in data.draw(st.permutations(events + extra)):
         state.add(ts, key, value, amount if options.precise_amounts else None)

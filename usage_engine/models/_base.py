@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Final, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
@@ -253,9 +254,16 @@ def _known_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: a directory of the zone database ('America'), a name too long for a file.
+        hint = did_you_mean(value, _zone_names(), max_edits=2)
         msg = "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
+        msg += f".{hint}" if hint else ""
         raise ValueError(msg) from None
     return value
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
 
 
 ZoneName = Annotated[str, AfterValidator(_known_zone)]

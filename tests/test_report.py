@@ -1,0 +1,291 @@
+"""The renderings: text tables, the day-by-day series and the HTML report."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.factories import charge, event, metric, month_period, plan, utc
+from usage_engine import current_usage, past_usage, projected_usage
+from usage_engine.demo import NOW, load_sample, subscription_result
+from usage_engine.report import (
+    daily_series,
+    format_money,
+    format_quantity,
+    html_report,
+    past_table,
+    usage_table,
+)
+
+# Elements without an end tag in HTML.
+VOID = frozenset({"meta", "link", "br", "hr", "img", "input", "col", "source", "wbr"})
+
+
+class _Page(HTMLParser):
+    """Checks tag balance and collects the text of every table's rows, by table class."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.starts: dict[str, int] = {}
+        self.doctype = ""
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        self.starts[tag] = self.starts.get(tag, 0) + 1
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("class") or "", [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.starts[tag] = self.starts.get(tag, 0) + 1
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
+            return
+        self.stack.pop()
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self._table[-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def acme():
+    """The demo's figures for acme and its report page, parsed."""
+    sample = load_sample()
+    result = subscription_result(sample, "acme")
+    daily = daily_series(sample.plan, sample.events, result.period, now=NOW, taxes=sample.taxes)
+    page = html_report(
+        result.projected,
+        daily,
+        plan=sample.plan,
+        period=result.period,
+        now=NOW,
+        previous=result.previous,
+    )
+    parsed = _Page()
+    parsed.feed(page)
+    parsed.close()
+    return result, daily, page, parsed
+
+
+def test_report_is_balanced_html5(acme):
+    """The page is HTML5 whose every element is closed in order."""
+    _, _, page, parsed = acme
+    assert parsed.doctype == "DOCTYPE html"
+    assert parsed.problems == []
+    assert parsed.stack == []
+    assert (parsed.starts["html"], parsed.starts["head"], parsed.starts["body"]) == (1, 1, 1)
+    assert '<meta charset="utf-8">' in page
+
+
+def test_report_is_self_contained(acme):
+    """No script and no external resource: the only URL is the SVG namespace."""
+    _, _, page, parsed = acme
+    assert "script" not in parsed.starts
+    assert "<link" not in page
+    urls = {part.split('"')[0] for part in page.split('"http')[1:]}
+    assert urls == {"://www.w3.org/2000/svg"}
+
+
+def test_one_chart_per_charge(acme):
+    """One inline SVG per charge, each with a solid curve and a dashed projection."""
+    result, _, page, parsed = acme
+    charges = len(result.projected.charges_usage)
+    assert charges == 10
+    assert page.count("<svg") == parsed.starts["svg"] == charges
+    assert parsed.starts["polyline"] == 2 * charges
+    assert page.count('stroke-dasharray="6 4"') == 2 * charges
+
+
+def test_summary_table(acme):
+    """The summary gives the usage so far, taxes, total and projection."""
+    *_, parsed = acme
+    assert parsed.tables["summary"] == [
+        ["usage so far", "1,637.66"],
+        ["taxes", "327.53"],
+        ["total so far", "1,965.19"],
+        ["usage projected to the period end", "2,400.73"],
+        ["projection ratio (share of the period elapsed)", "0.6451612903225806"],
+        ["projection method", "lago"],
+    ]
+
+
+def test_charges_table(acme):
+    """The charges table has every charge, filter bucket and group, with the exact figures."""
+    result, *_, parsed = acme
+    rows = parsed.tables["charges"]
+    assert rows[0] == [
+        "charge",
+        "model",
+        "units",
+        "events",
+        "amount EUR",
+        "projected units",
+        "projected EUR",
+    ]
+    assert rows[1] == ["API requests", "standard", "2,839", "2,839", "12.87", "4,400.45", "19.95"]
+    assert ["region=eu", "", "53.75", "45", "95.63", "83.31", "139.97"] in rows
+    assert rows[-1] == ["usage", "", "", "", "1,637.66", "", "2,400.73"]
+    named = {row[0]: row for row in rows}
+    for item in result.projected.charges_usage:
+        row = named[item.billable_metric.name]
+        assert row[2:5] == [
+            format_quantity(item.units),
+            f"{item.events_count:,}",
+            format_money(item.amount_cents, "EUR"),
+        ]
+        assert row[6] == format_money(item.projected_amount_cents, "EUR")
+
+
+def test_previous_period_table(acme):
+    """The previous period's frozen figures and digest are on the page."""
+    result, _, page, parsed = acme
+    rows = parsed.tables["past"]
+    assert rows[-3:] == [
+        ["usage", "", "", "", "1,900.61"],
+        ["taxes", "", "", "", "380.12"],
+        ["total", "", "", "", "2,280.73"],
+    ]
+    assert f"sha256:{result.previous.digest}" in page
+
+
+def test_day_by_day_tables(acme):
+    """Each charge has a day-by-day table, from the period start to now."""
+    *_, parsed = acme
+    days = parsed.tables[""]
+    assert len(days) == 10 * 22  # a header, the start and 20 days per charge
+    assert days[:3] == [
+        ["day", "units", "amount EUR"],
+        ["period start", "0", "0.00"],
+        ["Thu 2026-10-01", "143", "0.66"],
+    ]
+    assert days[21] == ["Tue 2026-10-20 (now, every event)", "2,839", "12.87"]
+
+
+def test_daily_series_ends_at_the_current_usage(acme):
+    """The last point of every charge is the current usage; counts only grow day by day."""
+    result, daily, *_ = acme
+    assert (daily.elapsed, len(daily.days)) == (20, 31)
+    assert [len(points) for points in daily.points] == [21] * 10
+    for points, item in zip(daily.points, result.current.charges_usage, strict=True):
+        assert points[-1] == (item.units, item.amount_cents)
+    api = [units for units, _ in daily.points[0]]
+    assert api == sorted(api)
+
+
+def test_daily_series_starts_with_the_carried_over_seats(acme):
+    """Recurring seats are there at the period start, before any event of the period."""
+    result, daily, *_ = acme
+    names = [item.billable_metric.name for item in result.current.charges_usage]
+    seats = daily.points[names.index("Seats")]
+    assert seats[0] == (Decimal(12), 14000)
+
+
+def test_daily_series_before_the_period():
+    """At an instant before the period only the start is drawn."""
+    calls = plan(charge("standard", {"amount": "1"}))
+    march = month_period(2024, 3)
+    daily = daily_series(calls, [event("m", utc(2024, 3, 2))], march, now="2024-02-20T00:00:00Z")
+    assert (daily.elapsed, daily.points) == (0, (((Decimal(1), 100),),))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text tables.
+
+REGIONS = metric("count_agg", filters=[{"key": "region", "values": ["eu", "us"]}])
+FILTERED = charge(
+    "standard",
+    {"amount": "1", "pricing_group_keys": ["tier"]},
+    billable_metric=REGIONS,
+    filters=[
+        {
+            "values": {"region": ["eu"]},
+            "invoice_display_name": "Europe",
+            "properties": {"amount": "2", "pricing_group_keys": ["tier"]},
+        }
+    ],
+)
+EVENTS = [
+    event("m", utc(2024, 3, 2), {"region": "eu", "tier": "gold"}),
+    event("m", utc(2024, 3, 2), {"region": "eu", "tier": "free"}),
+    event("m", utc(2024, 3, 3), {"region": "us", "tier": "gold"}),
+]
+
+
+def test_usage_table_nests_filters_and_groups():
+    """Filter buckets sit under their charge and pricing groups under their bucket."""
+    usage = current_usage(plan(FILTERED), EVENTS, month_period(2024, 3))
+    assert usage_table(usage, title="March").splitlines() == [
+        "March",
+        "",
+        "charge                         model     units  events  amount EUR",
+        "-----------------------------  --------  -----  ------  ----------",
+        "m                              standard      3       3        5.00",
+        "  Europe                                     2       2        4.00",
+        "    tier=free                                1       1        2.00",
+        "    tier=gold                                1       1        2.00",
+        "  default (no filter matched)                1       1        1.00",
+        "    tier=gold                                1       1        1.00",
+        "-----------------------------  --------  -----  ------  ----------",
+        "usage                                                         5.00",
+        "taxes                                                         0.00",
+        "total                                                         5.00",
+    ]
+
+
+def test_usage_table_with_projection():
+    """A projected usage shows its ratio and projected columns."""
+    usage = projected_usage(
+        plan(FILTERED), EVENTS, month_period(2024, 3), now="2024-03-03T12:00:00Z"
+    )
+    lines = usage_table(usage, title="March").splitlines()
+    assert lines[1:3] == [
+        "projected to the period end, method lago:",
+        "ratio 0.0967741935483871 (the share of the period elapsed, today included)",
+    ]
+    rows = [line.split() for line in lines]
+    assert rows[6] == ["m", "standard", "3", "3", "5.00", "30.99", "51.65"]
+    assert rows[7] == ["Europe", "2", "2", "4.00", "20.66", "41.32"]
+    assert rows[-3] == ["usage", "5.00", "51.65"]
+
+
+def test_past_table_lists_true_ups_apart():
+    """A true-up is its own line under the totals, with the digest last."""
+    the_plan = plan(charge("standard", {"amount": "1"}, min_amount_cents=500))
+    frozen = past_usage(the_plan, [event("m", utc(2024, 3, 2))], month_period(2024, 3))
+    lines = past_table(frozen, title="March").splitlines()
+    assert lines[0] == "March, issued 2024-03-31"
+    assert lines[-5:] == [
+        "usage                                  1.00",
+        "taxes                                  0.00",
+        "total                                  1.00",
+        "true-up  m: minimum 5.00 prorated to 5.00, adds 4.00 EUR (not in the usage totals)",
+        f"digest   sha256:{frozen.digest}",
+    ]
+
+
+def test_past_table_without_fees():
+    """A period without usage says so."""
+    frozen = past_usage(plan(charge("standard", {"amount": "1"})), [], month_period(2024, 3))
+    assert "(no fees)" in past_table(frozen)
