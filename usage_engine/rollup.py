@@ -48,6 +48,7 @@ def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage
                 amount_cents=cents,
                 invoice_display_name=bucket.invoice_display_name,
                 values=bucket.declared,
+                filter_index=bucket.index,
                 **_projected(mine),
             )
         )

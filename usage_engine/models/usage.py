@@ -93,7 +93,11 @@ class BucketFee(Model):
 
 
 class FilterUsage(Model):
-    """One filter bucket of a charge (``values`` None for the default bucket)."""
+    """One filter bucket of a charge (``values`` None for the default bucket).
+
+    ``filter_index`` is the position of the charge filter (None for the default bucket); it is
+    not part of Lago's shape but tells identical filters apart.
+    """
 
     units: Decimal
     total_aggregated_units: Decimal
@@ -101,6 +105,7 @@ class FilterUsage(Model):
     amount_cents: int
     invoice_display_name: str | None
     values: Pairs | None
+    filter_index: int | None = None
     projected_units: Decimal | None = None
     projected_amount_cents: int | None = None
 
