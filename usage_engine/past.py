@@ -26,10 +26,8 @@ from .models.usage import RejectedEvents, Usage, format_units
 from .money import CONTEXT, divide, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
-from .rollup import charge_usage, sort_charges
 from .selection import InvalidEvents
-from .taxes import applicable_taxes
-from .usage import read_now
+from .usage import _usage_of, read_now
 
 __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
 
@@ -125,13 +123,6 @@ def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> Tr
     )
 
 
-def _fee_taxes(cents: int, taxes: tuple[Tax, ...]) -> int:
-    total = Decimal(0)
-    for tax in taxes:
-        total = CONTEXT.add(total, CONTEXT.multiply(cents, tax.rate))
-    return int(round_places(divide(total, 100), 0))
-
-
 def _build(
     plan: Plan,
     period: BillingPeriod,
@@ -139,33 +130,14 @@ def _build(
     taxes: tuple[Tax, ...],
     rejected: RejectedEvents,
 ) -> PastUsage:
-    currency = plan.amount_currency
     stored = [item for item in (_non_empty(charge) for charge in rated) if item is not None]
-    ordered = sort_charges(stored)
-    charges = tuple(charge_usage(item, currency) for item in ordered)
-    amount = sum(item.amount_cents for item in charges)
-    tax = sum(
-        _fee_taxes(fee.amount_cents, applicable_taxes(item.charge, plan, taxes))
-        for item in ordered
-        for fee in item.fees
-    )
+    usage = _usage_of(plan, period, stored, taxes, rejected, tax_each_fee=True)
     true_ups = [
         found
         for item in rated
         if (found := _true_up(item, sum(fee.amount_cents for fee in item.fees), period))
     ]
-    result = PastUsage(
-        from_datetime=period.charges_from_datetime,
-        to_datetime=period.charges_to_datetime,
-        issuing_date=period.issuing_date,
-        currency=currency,
-        amount_cents=amount,
-        taxes_amount_cents=tax,
-        total_amount_cents=amount + tax,
-        charges_usage=charges,
-        rejected_events=rejected,
-        true_ups=tuple(true_ups),
-    )
+    result = PastUsage(**dict(usage), true_ups=tuple(true_ups))
     digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
     return result.model_copy(update={"digest": digest})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,18 +33,29 @@ def read_now(now: Any, name: str = "now") -> datetime:
 def _usage_of(
     plan: Plan,
     period: BillingPeriod,
-    rated: tuple[RatedCharge, ...],
+    rated: Sequence[RatedCharge],
     taxes: tuple[Tax, ...],
     rejected: Any,
+    *,
+    tax_each_fee: bool = False,
 ) -> Usage:
+    # Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums
+    # each fee's rounded tax (spec 9).
     currency = plan.amount_currency
     ordered = sort_charges(rated)
     charges = tuple(charge_usage(item, currency) for item in ordered)
     amount = sum(item.amount_cents for item in charges)
-    tax = taxes_amount_cents(
-        (item.amount_cents, applicable_taxes(rated_charge.charge, plan, taxes))
-        for item, rated_charge in zip(charges, ordered, strict=True)
-    )
+    if tax_each_fee:
+        tax = sum(
+            taxes_amount_cents([(fee.amount_cents, applicable_taxes(item.charge, plan, taxes))])
+            for item in ordered
+            for fee in item.fees
+        )
+    else:
+        tax = taxes_amount_cents(
+            (item.amount_cents, applicable_taxes(rated_charge.charge, plan, taxes))
+            for item, rated_charge in zip(charges, ordered, strict=True)
+        )
     return Usage.model_construct(
         from_datetime=period.charges_from_datetime,
         to_datetime=period.charges_to_datetime,
