@@ -6,7 +6,7 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -310,6 +310,13 @@ def plan_metrics(plan: Plan) -> dict[str, BillableMetric]:
 
 
 _UNSET: Any = object()
+_NO_ROUTE: Any = object()
+Route = tuple[
+    Callable[[Mapping[str, Any]], Any],
+    tuple[tuple[int, AggregationState | None, "ChargeRater", bool], ...],
+]
+"""How the hot loop rates one code: the value reader, then (end µs, single state, rater,
+whether it sums precise amounts) per charge of that metric."""
 Receipt = tuple[int, list[Slot] | None, int, Any, Decimal | None]
 """Where one event went in one rater: (rater position, slots, µs, value, precise amount)."""
 
@@ -333,6 +340,7 @@ class Rating:
         "readers",
         "receipts",
         "rejections",
+        "routes",
         "seen",
     )
 
@@ -369,6 +377,25 @@ class Rating:
         for position, rater in enumerate(self.raters):
             self.by_code[rater.metric.code].append((position, rater))
         self.readers = {code: value_reader(metric) for code, metric in self.metrics.items()}
+        # The hot loop's dispatch: per code, how to read the value and where it goes; None for
+        # a metric with an expression (those take :meth:`feed`).
+        self.routes: dict[str, Route | None] = {
+            code: None
+            if metric.expression is not None
+            else (
+                self.readers[code],
+                tuple(
+                    (
+                        rater.window.to_us,
+                        rater.single,
+                        rater,
+                        rater.options.precise_amounts,
+                    )
+                    for _, rater in self.by_code[code]
+                ),
+            )
+            for code, metric in self.metrics.items()
+        }
         self.last = max(view.window.to_us for view in views)
         self.rejections = rejections
         self.seen: set[str] = set()
@@ -426,18 +453,25 @@ class Rating:
         return [tuple(rater.rate(currency) for rater in raters) for raters in self.per_view]
 
 
+def _precise(value: Any) -> Decimal:
+    number = as_number(value)
+    return Decimal(number) if number is not None else ZERO
+
+
 def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Rejections) -> None:
     """Feed every event of ``events`` to its subscription's rating, reading them once.
 
-    This is the hot loop: a well-formed event as ``json.loads`` gives it (a dict with string
-    ids, an integer timestamp, a dict of properties) takes the short path; anything else goes
-    through the full checks of :func:`usage_engine.selection.read_events`.
+    This is the hot loop. A well-formed event as ``json.loads`` gives it (a dict with string
+    ids, an integer timestamp, a dict of properties) of a metric without an expression is
+    rated inline: the same steps as :meth:`Rating.feed`, without a call per step. Anything else
+    goes through the full checks of :func:`usage_engine.selection.read_events` and ``feed``.
     """
+    find = ratings.get
     for position, raw in enumerate(iterate_events(events)):
         if type(raw) is dict:
             get = raw.get
             subscription = get("external_subscription_id")
-            rating = ratings.get(subscription) if type(subscription) is str else None
+            rating = find(subscription) if type(subscription) is str else None
             if rating is None and type(subscription) is str:
                 continue  # another subscription's event
             key = get("transaction_id")
@@ -453,14 +487,32 @@ def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Re
                 and type(stamp) is int
                 and type(properties) is dict
             ):
-                rating.feed(
-                    position,
-                    key,
-                    code,
-                    stamp * 1_000_000,
-                    properties,
-                    get("precise_total_amount_cents"),
-                )
+                route = rating.routes.get(code, _NO_ROUTE)
+                if route is None:  # an expression to evaluate first
+                    precise = get("precise_total_amount_cents")
+                    rating.feed(position, key, code, stamp * 1_000_000, properties, precise)
+                    continue
+                seen = rating.seen
+                if key in seen:
+                    continue  # a duplicate: the first occurrence won (spec 2.3)
+                seen.add(key)
+                ts = stamp * 1_000_000
+                if route is _NO_ROUTE or ts > rating.last:
+                    continue  # another metric, or a later period
+                reader, targets = route
+                value = reader(properties)
+                if value is None:
+                    continue  # no usable field: Lago ignores the event (spec 2.1)
+                for end, single, rater, precise_amounts in targets:
+                    if ts > end:
+                        continue
+                    amount = (
+                        _precise(get("precise_total_amount_cents")) if precise_amounts else None
+                    )
+                    if single is not None:
+                        single.add(ts, key, value, amount)
+                    else:
+                        rater.add(ts, key, properties, value, amount)
                 continue
         for subscription, _, key, code, ts, properties, precise in read_events(
             (raw,), ratings, rejections, first_position=position
