@@ -223,3 +223,38 @@ def test_bad_method_is_invalid_input():
     assert (
         str(caught.value) == "method: must be 'lago' or 'exact'. Did you mean 'exact'? (got 'exac')"
     )
+
+
+def test_graduated_percentage_dynamic_and_prorated_graduated_by_the_exact_method():
+    """Exact: tiers re-priced on projected units, precise amounts scaled, recurring held."""
+    ranges = {
+        "graduated_percentage_ranges": [
+            {"from_value": 0, "to_value": None, "rate": "10", "flat_amount": "1"}
+        ]
+    }
+    the_plan = _one_event_plan("graduated_percentage", ranges, SUM)
+    events = [event("m", utc(2025, 7, 2), {"value": 10})]
+    # 103.33 projected units × 10 % + the flat 1 once = 11.333 → 11.33
+    exact = projected_usage(the_plan, events, JULY, now=NOW, method="exact")
+    assert exact.projected_amount_cents == 1133
+    dynamic = _one_event_plan("dynamic", {}, SUM)
+    priced = [event("m", utc(2025, 7, 2), {"value": 1}, precise_total_amount_cents="300")]
+    # 300 precise cents × 31/3 = 3 100 cents
+    assert projected_usage(
+        dynamic, priced, JULY, now=NOW, method="exact"
+    ).projected_amount_cents == (3100)
+    tiers = {
+        "graduated_ranges": [
+            {"from_value": 0, "to_value": 5, "per_unit_amount": "10", "flat_amount": "100"},
+            {"from_value": 6, "to_value": None, "per_unit_amount": "5", "flat_amount": "50"},
+        ]
+    }
+    recurring = metric("sum_agg", recurring=True)
+    prorated = _one_event_plan("graduated", tiers, recurring) | {}
+    prorated["charges"][0]["prorated"] = True
+    held = projected_usage(
+        prorated, [event("m", utc(2025, 6, 2), {"value": 2})], JULY, now=NOW, method="exact"
+    )
+    line = held.charges_usage[0]
+    assert (line.projected_units, line.projected_amount_cents) == (line.units, line.amount_cents)
+    assert line.amount_cents == 12000

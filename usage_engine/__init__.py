@@ -2,6 +2,7 @@
 
 from .aggregation import Aggregation, Options
 from .aggregation.aggregate import aggregate
+from .batch import rate_subscriptions
 from .errors import InvalidInput, UsageEngineError
 from .models import (
     AggregationType,
@@ -30,6 +31,7 @@ from .models.usage import (
 from .past import PastUsage, TrueUp, Verification, past_usage, past_usages, verify
 from .periods import billing_period, ceil_days, next_period, periods_before, previous_period
 from .projection import projected_usage, projection_ratio
+from .state import UsageState
 from .usage import current_usage
 
 __version__ = "0.1.0"
@@ -61,6 +63,7 @@ __all__ = [
     "TrueUp",
     "Usage",
     "UsageEngineError",
+    "UsageState",
     "Verification",
     "__version__",
     "aggregate",
@@ -74,5 +77,6 @@ __all__ = [
     "previous_period",
     "projected_usage",
     "projection_ratio",
+    "rate_subscriptions",
     "verify",
 ]

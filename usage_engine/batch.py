@@ -1,65 +1,27 @@
 """Many subscriptions in one pass: the current usage of each, from one event stream.
 
-:func:`rate_subscriptions` reads a stream holding the events of many subscriptions once,
-splits it by ``external_subscription_id`` and computes each subscription's current usage. Its
-result for a subscription equals :func:`~usage_engine.current_usage` over the whole stream
-(positions in error messages and rejection reports included): the split only saves each
-subscription from reading everybody else's events.
+:func:`rate_subscriptions` reads a stream holding the events of many subscriptions once and
+rates each event as it goes (nothing is kept per event but its ``transaction_id``). Its result
+for a subscription equals :func:`~usage_engine.current_usage` over the whole stream, positions
+in error messages and rejection reports included.
 """
 
 from __future__ import annotations
 
-import re
-from array import array
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from ._coerce import as_subscription, as_taxes
+from .aggregation import Window
 from .errors import InvalidInput, Problem
-from .models import BillingPeriod, Event, Plan, Subscription
-from .models.usage import RejectedEvents, Usage
+from .models import BillingPeriod, Plan, Subscription
+from .models.usage import Usage
 from .periods import billing_period
-from .selection import MAX_REASONS, InvalidEvents
-from .usage import current_usage, read_now
+from .rating import Layouts, Rating, View, consume
+from .selection import InvalidEvents, Rejections
+from .usage import _usage_of, read_now
 
 __all__ = ["rate_subscriptions"]
-
-_POSITION: Final = re.compile(r"^events\[(\d+)\]")
-
-
-class _Unattributed:
-    """Events that name no subscription: raised at once, or collected for every report."""
-
-    __slots__ = ("count", "mode", "reasons")
-
-    def __init__(self, mode: InvalidEvents) -> None:
-        if mode not in ("raise", "collect"):
-            path, msg = "invalid_events", "must be 'raise' or 'collect'"
-            raise InvalidInput.at(path, msg, mode)
-        self.mode = mode
-        self.count = 0
-        self.reasons: list[tuple[int, str]] = []
-
-    def reject(self, position: int, transaction_id: object, reason: str) -> None:
-        # The same words as selection's, so that the result equals current_usage's.
-        where = f"events[{position}]"
-        if transaction_id is not None:
-            where += f" (transaction_id {transaction_id!r})"
-        if self.mode == "raise":
-            raise InvalidInput.at(where, reason)
-        self.count += 1
-        if len(self.reasons) < MAX_REASONS:
-            self.reasons.append((position, f"{where}: {reason}"))
-
-
-class _Share:
-    """One subscription's events and their positions in the whole stream."""
-
-    __slots__ = ("events", "positions")
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-        self.positions = array("q")
 
 
 def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
@@ -98,61 +60,6 @@ def _period(sub: Subscription, now: Any, index: int) -> BillingPeriod:
         ) from None
 
 
-def _split(
-    events: Iterable[Any], shares: Mapping[str, _Share], unattributed: _Unattributed
-) -> None:
-    """Append each event of a known subscription to its share, reading ``events`` once."""
-    if isinstance(events, Mapping | str | bytes):
-        path = "events"
-        msg = "must be an iterable of events (a list or a generator), not a single value"
-        raise InvalidInput.at(path, msg, type(events).__name__)
-    try:
-        iterator = iter(events)
-    except TypeError:
-        path, msg = "events", "must be an iterable of events"
-        raise InvalidInput.at(path, msg, events) from None
-    get = shares.get
-    for position, raw in enumerate(iterator):
-        if type(raw) is dict or isinstance(raw, Mapping):
-            subscription = raw.get("external_subscription_id")
-        elif isinstance(raw, Event):
-            subscription = raw.external_subscription_id
-        else:
-            unattributed.reject(position, None, f"must be a mapping, not {type(raw).__name__}")
-            continue
-        if subscription is None:
-            reason = "external_subscription_id is required"
-            unattributed.reject(position, _transaction_id(raw), reason)
-            continue
-        share = get(subscription if type(subscription) is str else str(subscription))
-        if share is not None:
-            share.events.append(raw)
-            share.positions.append(position)
-
-
-def _transaction_id(raw: Any) -> Any:
-    return raw.get("transaction_id") if isinstance(raw, Mapping) else raw.transaction_id
-
-
-def _global(text: str, positions: array[int]) -> str:
-    """``text`` with its leading ``events[k]`` (k local to a share) made a stream position."""
-    return _POSITION.sub(lambda match: f"events[{positions[int(match[1])]}]", text, count=1)
-
-
-def _rejected(
-    own: RejectedEvents, positions: array[int], unattributed: _Unattributed
-) -> RejectedEvents:
-    reasons = [
-        (positions[int(match[1])], _global(reason, positions))
-        for reason in own.reasons
-        if (match := _POSITION.match(reason))
-    ]
-    merged = sorted(reasons + unattributed.reasons)[:MAX_REASONS]
-    return RejectedEvents(
-        count=own.count + unattributed.count, reasons=tuple(reason for _, reason in merged)
-    )
-
-
 def rate_subscriptions(
     subscriptions: Iterable[Any],
     events: Iterable[Any],
@@ -185,34 +92,26 @@ def rate_subscriptions(
     >>> {sid: item.amount_cents for sid, item in usage.items()}
     {'sub_a': 100, 'sub_b': 50}
     """
-    unattributed = _Unattributed(invalid_events)
+    stream_rejections = Rejections(invalid_events)
     checked = _subscriptions(subscriptions)
     instant = read_now(now)
     customer_taxes = as_taxes(taxes)
     periods = [_period(sub, instant, index) for index, (sub, _) in enumerate(checked)]
-    shares = {sub.external_id: _Share() for sub, _ in checked}
-    _split(events, shares, unattributed)
-    result: dict[str, Usage] = {}
-    for (sub, plan), period in zip(checked, periods, strict=True):
-        share = shares[sub.external_id]
-        try:
-            usage = current_usage(
-                plan,
-                share.events,
-                period,
-                now=instant,
-                taxes=customer_taxes,
-                invalid_events=invalid_events,
-            )
-        except InvalidInput as error:
-            raise InvalidInput(
-                [
-                    Problem(_global(problem.path, share.positions), problem.message, problem.value)
-                    for problem in error.errors
-                ]
-            ) from None
-        if usage.rejected_events.count or unattributed.count:
-            rejected = _rejected(usage.rejected_events, share.positions, unattributed)
-            usage = usage.model_copy(update={"rejected_events": rejected})
-        result[sub.external_id] = usage
-    return result
+    layouts: Layouts = {}
+    ratings = {
+        sub.external_id: Rating(
+            plan, [View(Window.of(period))], Rejections(invalid_events), layouts=layouts
+        )
+        for (sub, plan), period in zip(checked, periods, strict=True)
+    }
+    consume(events, ratings, stream_rejections)
+    return {
+        sub.external_id: _usage_of(
+            plan,
+            period,
+            ratings[sub.external_id].results()[0],
+            customer_taxes,
+            ratings[sub.external_id].rejections.report(),
+        )
+        for (sub, plan), period in zip(checked, periods, strict=True)
+    }

@@ -514,10 +514,31 @@ def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Re
                     else:
                         rater.add(ts, key, properties, value, amount)
                 continue
-        for subscription, _, key, code, ts, properties, precise in read_events(
-            (raw,), ratings, rejections, first_position=position
-        ):
-            ratings[subscription].feed(position, key, code, ts, properties, precise)
+        _check_and_feed(raw, position, ratings, rejections)
+
+
+def _check_and_feed(
+    raw: Any, position: int, ratings: Mapping[str, Rating], rejections: Rejections
+) -> None:
+    # The slow path: full checks. A malformed event is reported to its subscription's rating,
+    # or to every rating when it names no subscription.
+    scratch = Rejections("collect")
+    for subscription, _, key, code, ts, properties, precise in read_events(
+        (raw,), ratings, scratch, first_position=position
+    ):
+        ratings[subscription].feed(position, key, code, ts, properties, precise)
+    if not scratch.count:
+        return
+    where, _, reason = scratch.reasons[0].partition(": ")
+    owner = raw.get("external_subscription_id") if isinstance(raw, Mapping) else None
+    rating = ratings.get(str(owner)) if owner is not None else None
+    if rating is not None:
+        rating.rejections.record(where, reason)
+        return
+    rejections.record(where, reason)
+    for other in ratings.values():
+        if other.rejections is not rejections:
+            other.rejections.record(where, reason)
 
 
 def rate_views(

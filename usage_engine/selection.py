@@ -56,6 +56,10 @@ class Rejections:
         where = f"events[{position}]"
         if transaction_id is not None:
             where += f" (transaction_id {transaction_id!r})"
+        self.record(where, reason)
+
+    def record(self, where: str, reason: str) -> None:
+        """Raise, or record, a malformed event already located (``events[3] (...)``)."""
         if self.mode == "raise":
             raise InvalidInput.at(where, reason)
         self.count += 1
