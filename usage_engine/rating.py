@@ -70,7 +70,7 @@ class RatedCharge:
     def ref(self) -> ChargeRef:
         """How the response names the charge."""
         charge = self.charge
-        return ChargeRef.model_construct(
+        return ChargeRef.build(
             lago_id=charge.lago_id,
             code=charge.code,
             charge_model=charge.charge_model.value,
@@ -81,7 +81,7 @@ class RatedCharge:
     def metric_ref(self) -> MetricRef:
         """How the response names the charge's metric."""
         metric = self.charge.billable_metric
-        return MetricRef.model_construct(
+        return MetricRef.build(
             lago_id=metric.lago_id or stable_id("billable_metric", metric.code),
             name=metric.name,
             code=metric.code,
@@ -270,7 +270,7 @@ class ChargeRater:
             if not (charge.prorated or charge.pay_in_advance):
                 units = total = ZERO
         # Trusted values built here: skip validation (this runs once per fee).
-        fee = BucketFee.model_construct(
+        fee = BucketFee.build(
             filter_index=bucket.index,
             grouped_by=tuple(zip(bucket.group_keys, group, strict=True)),
             units=units,

@@ -41,7 +41,7 @@ def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage
             continue
         units, total, events, cents = _totals(mine)
         entries.append(
-            FilterUsage.model_construct(
+            FilterUsage.build(
                 units=units,
                 total_aggregated_units=total,
                 events_count=events,
@@ -65,7 +65,7 @@ def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
     for grouped_by, fees in order.items():
         units, total, events, cents = _totals(fees)
         entries.append(
-            GroupedUsage.model_construct(
+            GroupedUsage.build(
                 units=units,
                 total_aggregated_units=total,
                 events_count=events,
@@ -81,7 +81,7 @@ def _groups(rated: RatedCharge) -> tuple[GroupedUsage, ...]:
 def charge_usage(rated: RatedCharge, currency: str) -> ChargeUsage:
     """One ``charges_usage`` entry: sums over the charge's fees, filters and groups."""
     units, total, events, cents = _totals(rated.fees)
-    return ChargeUsage.model_construct(
+    return ChargeUsage.build(
         units=units,
         total_aggregated_units=total,
         events_count=events,

@@ -56,7 +56,7 @@ def _usage_of(
             (item.amount_cents, applicable_taxes(rated_charge.charge, plan, taxes))
             for item, rated_charge in zip(charges, ordered, strict=True)
         )
-    return Usage.model_construct(
+    return Usage.build(
         from_datetime=period.charges_from_datetime,
         to_datetime=period.charges_to_datetime,
         issuing_date=period.issuing_date,

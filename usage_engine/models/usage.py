@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,6 +42,26 @@ class Model(BaseModel):
     """Base of the result models: frozen; ``None`` is a value here, not an absent key."""
 
     model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def build(cls, **values: Any) -> Self:
+        """Build from trusted values, without validation: what ``model_construct`` does, for
+        the engine's own results (thousands per call) at a fraction of its cost."""
+        defaults = cls.__dict__.get("_build_defaults")
+        if defaults is None:
+            defaults = {
+                name: field.default
+                for name, field in cls.model_fields.items()
+                if not field.is_required()
+            }
+            cls._build_defaults = defaults  # type: ignore[attr-defined]
+        instance = cls.__new__(cls)
+        fields = {**defaults, **values}
+        object.__setattr__(instance, "__dict__", fields)
+        object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+        object.__setattr__(instance, "__pydantic_extra__", None)
+        object.__setattr__(instance, "__pydantic_private__", None)
+        return instance
 
 
 Pairs = tuple[tuple[str, tuple[str, ...]], ...]
