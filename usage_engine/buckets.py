@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .aggregation import as_text
-from .models import ALL_FILTER_VALUES, Charge
+from .models import Charge
 from .models.charge import ChargeProperties, narrower_filter
 
 __all__ = ["Bucket", "FilterRouter", "buckets_of", "group_of"]
@@ -43,19 +43,10 @@ def buckets_of(charge: Charge) -> tuple[Bucket, ...]:
 
     A charge without filters has the default bucket only.
     """
-    metric = charge.billable_metric
     buckets = []
-    for index, item in enumerate(charge.filters):
-        expanded = {
-            key: frozenset(
-                value
-                for raw in values
-                for value in (
-                    metric.filter_values(key) or () if raw == ALL_FILTER_VALUES else (raw,)
-                )
-            )
-            for key, values in item.values.items()
-        }
+    for index, (item, expanded) in enumerate(
+        zip(charge.filters, charge.expanded_filters(), strict=True)
+    ):
         declared = tuple((key, tuple(values)) for key, values in item.values.items())
         buckets.append(
             Bucket(index, expanded, declared, item.properties, item.invoice_display_name)

@@ -400,7 +400,8 @@ class Charge(Model):
                         raise FieldProblem(("filters", index, "values", key), msg, value)
         self._warn_partial_overlaps()
 
-    def _expanded_filters(self) -> list[dict[str, frozenset[str]]]:
+    def expanded_filters(self) -> list[dict[str, frozenset[str]]]:
+        """Each filter's values by key, ``__ALL_FILTER_VALUES__`` expanded (spec 5.1)."""
         metric = self.billable_metric
         return [
             {
@@ -419,7 +420,7 @@ class Charge(Model):
     def _warn_partial_overlaps(self) -> None:
         # Lago excludes from a filter only the events of a more specific or identical sibling
         # (spec 5.2); two filters that can match one event otherwise both count it.
-        expanded = self._expanded_filters()
+        expanded = self.expanded_filters()
         for first, left in enumerate(expanded):
             for second in range(first + 1, len(expanded)):
                 right = expanded[second]
