@@ -121,6 +121,7 @@ class ChargeLayout:
 
     buckets: tuple[Bucket, ...]
     by_index: dict[int | None, Bucket]
+    group_keys: dict[int | None, tuple[str, ...]]
     router: FilterRouter
     plain: bool
 
@@ -131,6 +132,7 @@ class ChargeLayout:
         return cls(
             buckets=buckets,
             by_index={bucket.index: bucket for bucket in buckets},
+            group_keys={bucket.index: bucket.group_keys for bucket in buckets},
             router=FilterRouter(buckets),
             plain=not charge.filters and not charge.properties.group_keys,
         )
@@ -147,6 +149,7 @@ class ChargeRater:
         "buckets",
         "by_index",
         "charge",
+        "group_keys",
         "metric",
         "options",
         "router",
@@ -170,6 +173,7 @@ class ChargeRater:
             layout = ChargeLayout.of(charge)
         self.buckets = layout.buckets
         self.by_index = layout.by_index
+        self.group_keys = layout.group_keys
         self.router = layout.router
         self.states: dict[Slot, AggregationState] = {}
         # The common case, no filter and no group: one state, no routing per event.
@@ -197,12 +201,14 @@ class ChargeRater:
             single.add(ts, key, value, amount)
             return None
         slots = []
+        states = self.states
+        group_keys = self.group_keys
         for index in self.router.route(properties):
-            keys = self.by_index[index].group_keys
+            keys = group_keys[index]
             slot = (index, group_of(keys, properties) if keys else _NO_GROUP)
-            state = self.states.get(slot)
+            state = states.get(slot)
             if state is None:
-                state = self.states[slot] = self._new_state()
+                state = states[slot] = self._new_state()
             state.add(ts, key, value, amount)
             slots.append(slot)
         return slots
@@ -312,7 +318,7 @@ def plan_metrics(plan: Plan) -> dict[str, BillableMetric]:
 _UNSET: Any = object()
 _NO_ROUTE: Any = object()
 Route = tuple[
-    Callable[[Mapping[str, Any]], Any],
+    Callable[[Mapping[str, Any]], Any] | None,
     tuple[tuple[int, AggregationState | None, "ChargeRater", bool], ...],
 ]
 """How the hot loop rates one code: the value reader, then (end µs, single state, rater,
@@ -383,7 +389,10 @@ class Rating:
             code: None
             if metric.expression is not None
             else (
-                self.readers[code],
+                # count_agg reads nothing: None tells the hot loop to skip the call.
+                None
+                if metric.aggregation_type is AggregationType.COUNT_AGG
+                else self.readers[code],
                 tuple(
                     (
                         rater.window.to_us,
@@ -493,14 +502,15 @@ def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Re
                     rating.feed(position, key, code, stamp * 1_000_000, properties, precise)
                     continue
                 seen = rating.seen
-                if key in seen:
+                known = len(seen)
+                seen.add(key)  # one hash lookup for the test and the insertion
+                if len(seen) == known:
                     continue  # a duplicate: the first occurrence won (spec 2.3)
-                seen.add(key)
                 ts = stamp * 1_000_000
                 if route is _NO_ROUTE or ts > rating.last:
                     continue  # another metric, or a later period
                 reader, targets = route
-                value = reader(properties)
+                value = True if reader is None else reader(properties)
                 if value is None:
                     continue  # no usable field: Lago ignores the event (spec 2.1)
                 for end, single, rater, precise_amounts in targets:

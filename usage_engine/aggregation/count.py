@@ -13,15 +13,17 @@ __all__ = ["CountState"]
 class CountState:
     """Counts the events of the window; count metrics are never recurring."""
 
-    __slots__ = ("count", "window")
+    __slots__ = ("count", "first", "last", "window")
 
     def __init__(self, window: Window, options: Options) -> None:
         self.window = window
+        # The bounds, read once per event: kept here to spare two attribute lookups.
+        self.first, self.last = window.from_us, window.to_us
         self.count = 0
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Count one event if it lies in the window."""
-        if self.window.from_us <= ts <= self.window.to_us:
+        if self.first <= ts <= self.last:
             self.count += 1
 
     def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:

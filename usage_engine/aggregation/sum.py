@@ -22,9 +22,12 @@ class SumState:
 
     __slots__ = (
         "events",
+        "first",
         "in_count",
         "in_total",
+        "last",
         "options",
+        "plain",
         "pre_count",
         "pre_total",
         "precise",
@@ -35,6 +38,11 @@ class SumState:
     def __init__(self, window: Window, options: Options) -> None:
         self.window = window
         self.options = options
+        self.first, self.last = window.from_us, window.to_us
+        # Which extra bookkeeping add() does, decided once.
+        self.plain = not (
+            options.prorated or options.recurring or options.keep_events or options.pay_in_advance
+        )
         self.in_total: int | Decimal = 0
         self.in_count = 0
         self.pre_total: int | Decimal = 0  # H: the carried-over balance of a recurring sum
@@ -45,6 +53,17 @@ class SumState:
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Fold in one event's numeric value."""
+        if self.plain and amount is None:
+            # The common case: a non-recurring sum without per-event needs.
+            if self.first <= ts <= self.last:
+                total = self.in_total
+                self.in_total = (
+                    total + value
+                    if type(value) is int and type(total) is int
+                    else add(total, value)
+                )
+                self.in_count += 1
+            return
         window = self.window
         if ts > window.to_us:
             return
