@@ -123,13 +123,6 @@ BAD_PERIODS = [
         id="an issuing date that is not a date is refused",
     ),
     pytest.param(
-        {"subscription_at": None},
-        "period.subscription_at",
-        "is required",
-        NO_VALUE,
-        id="a period needs its subscription's start",
-    ),
-    pytest.param(
         {"external_subscription_id": ""},
         "period.external_subscription_id",
         "must not be empty",
@@ -149,3 +142,33 @@ def test_bad_period_is_refused(
     assert str(err) == f"{path}: {message}{shown}"
     assert (err.path, err.value) == (path, None if value is NO_VALUE else value)
     assert len(err.errors) == 1
+
+
+def test_a_period_written_by_hand_derives_what_it_lacks() -> None:
+    """Charges bounds, duration, issuing date and start default from the period's bounds."""
+    period = as_period(
+        {
+            "external_subscription_id": "sub_1",
+            "from_datetime": "2024-03-01T00:00:00+01:00",
+            "to_datetime": "2024-03-31T21:59:59Z",
+            "timezone": "Europe/Paris",
+        }
+    )
+    assert period.charges_from_datetime == datetime(2024, 2, 29, 23, tzinfo=UTC)
+    assert period.charges_to_datetime == datetime(2024, 3, 31, 21, 59, 59, 999999, tzinfo=UTC)
+    assert (period.charges_duration_days, period.issuing_date) == (31, date(2024, 3, 31))
+    assert period.subscription_at == period.started_at == period.charges_from_datetime
+    assert period.interval is None
+
+
+def test_an_end_inside_the_day_is_kept_as_given() -> None:
+    """Only a local 23:59:59 end is read as the end of that second (a termination is exact)."""
+    period = as_period(
+        {
+            "external_subscription_id": "sub_1",
+            "from_datetime": "2024-03-01T00:00:00Z",
+            "to_datetime": "2024-03-09T12:00:00Z",
+            "charges_duration_days": 31,
+        }
+    )
+    assert period.to_datetime == datetime(2024, 3, 9, 12, tzinfo=UTC)

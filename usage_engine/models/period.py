@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
-from ._base import FieldProblem, Model, UtcDatetime, ZoneName, enum_validator
+from ._base import FieldProblem, Model, UtcDatetime, ZoneName, enum_validator, parse_instant
 from .plan import PlanInterval
 from .subscription import BillingTime
 
@@ -31,6 +32,19 @@ class BillingPeriod(Model):
     (``23:59:59.999999`` local), or the exact termination instant. ``charges_*`` bound the
     events that count; ``from_datetime``/``to_datetime`` are the subscription period (they
     differ with ``bill_charges_monthly``) and drive the projection ratio.
+
+    :func:`usage_engine.billing_period` fills every field. A period written by hand may give
+    less: the charges bounds default to the subscription period's and back; an end printed
+    to the second as Lago prints it (``…T23:59:59Z``, a local ``23:59:59``) means the end of
+    that second; ``charges_duration_days`` defaults to the local days of the charges period
+    (give it for a first partial period, whose duration is the whole period's);
+    ``issuing_date`` to the UTC date of ``to_datetime`` (Lago's rule); ``subscription_at`` to
+    the start of the charges period.
+
+    >>> period = BillingPeriod.model_validate({"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"})
+    >>> period.charges_to_datetime.isoformat(), period.charges_duration_days, period.issuing_date
+    ('2024-03-31T23:59:59.999999+00:00', 31, datetime.date(2024, 3, 31))
     """
 
     external_subscription_id: str = Field(min_length=1)
@@ -40,7 +54,9 @@ class BillingPeriod(Model):
     charges_to_datetime: UtcDatetime
     charges_duration_days: int = Field(gt=0)
     timezone: ZoneName = "UTC"
-    interval: Annotated[PlanInterval, enum_validator(PlanInterval, "interval")]
+    interval: Annotated[
+        PlanInterval | None, enum_validator(PlanInterval, "interval", optional=True)
+    ] = None
     billing_time: Annotated[BillingTime, enum_validator(BillingTime, "billing_time")] = (
         BillingTime.CALENDAR
     )
@@ -50,6 +66,39 @@ class BillingPeriod(Model):
         default_factory=lambda data: data.get("subscription_at")  # validated: not None here
     )
     terminated_at: UtcDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if value is not None}
+        for own, other in (
+            ("charges_from_datetime", "from_datetime"),
+            ("charges_to_datetime", "to_datetime"),
+        ):
+            if own not in data and other in data:
+                data[own] = data[other]
+            elif other not in data and own in data:
+                data[other] = data[own]
+        zone = _zone_of(data.get("timezone"))
+        terminated = _instant(data.get("terminated_at"))
+        for key in ("to_datetime", "charges_to_datetime"):
+            instant = _instant(data.get(key))
+            # A termination instant is exact, whatever its time of day.
+            if instant is not None and zone is not None and instant != terminated:
+                data[key] = _second_end(instant, zone)
+        start = _instant(data.get("charges_from_datetime"))
+        end = _instant(data.get("charges_to_datetime"))
+        if "charges_duration_days" not in data and start and end and zone is not None:
+            days = (end.astimezone(zone).date() - start.astimezone(zone).date()).days + 1
+            data["charges_duration_days"] = days
+        subscription_end = _instant(data.get("to_datetime"))
+        if "issuing_date" not in data and subscription_end is not None:
+            data["issuing_date"] = subscription_end.astimezone(UTC).date()
+        if "subscription_at" not in data and "charges_from_datetime" in data:
+            data["subscription_at"] = data["charges_from_datetime"]
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> BillingPeriod:
@@ -77,3 +126,28 @@ class BillingPeriod(Model):
             "issuing_date": self.issuing_date.isoformat(),
             "timezone": self.timezone,
         }
+
+
+def _instant(value: Any) -> datetime | None:
+    # A datetime when the value reads as one; anything else is left to the field's validator.
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        return None
+
+
+def _zone_of(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name if isinstance(name, str) else "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _second_end(instant: datetime, zone: ZoneInfo) -> datetime:
+    # Lago prints a period end to the second (23:59:59 local): read it as that second's end.
+    local = instant.astimezone(zone)
+    if (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 0):
+        return instant + timedelta(microseconds=999_999)
+    return instant
