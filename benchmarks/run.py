@@ -494,6 +494,37 @@ def report(
     return "\n".join(lines)
 
 
+def report_json(scenarios: list[Scenario], argv: list[str], threads: str, source: str) -> str:
+    """The same run as JSON: every variant's times, medians and ratios to the engine."""
+    document: dict[str, Any] = {
+        "command": f"python -m benchmarks.run {' '.join(argv)}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(threads, source),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "scenarios": [],
+    }
+    for scenario in scenarios:
+        engine = scenario.times[scenario.variants[0].name]
+        document["scenarios"].append(
+            {
+                "key": scenario.key,
+                "title": scenario.title,
+                "events": scenario.events,
+                "variants": [
+                    {
+                        "name": variant.name,
+                        "tool": variant.tool,
+                        "seconds": scenario.times[variant.name],
+                        "median_s": statistics.median(scenario.times[variant.name]),
+                        "engine_over_this": _ratio(engine, scenario.times[variant.name]),
+                    }
+                    for variant in scenario.variants
+                ],
+            }
+        )
+    return json.dumps(document, indent=1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     argv = sys.argv[1:] if argv is None else argv
@@ -549,7 +580,8 @@ def main(argv: list[str] | None = None) -> None:
         out = args.out or RESULTS / f"{datetime.now(UTC):%Y-%m-%d}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n")
-        _say(f"wrote {out}")
+        out.with_suffix(".json").write_text(report_json(scenarios, argv, threads, source) + "\n")
+        _say(f"wrote {out} and {out.with_suffix('.json').name}")
 
 
 if __name__ == "__main__":
