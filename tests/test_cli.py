@@ -162,13 +162,13 @@ def test_past_table_shows_the_digest(capsys, sample_dir):
     assert status == 0
     lines = out.splitlines()
     assert lines[0] == (
-        "Past usage (frozen) of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris), issued 2026-09-30"
+        "Past usage (frozen) of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris), issued 2026-10-01"
     )
     assert [line.split() for line in lines[-4:]] == [
         ["usage", "1,900.61"],
         ["taxes", "380.12"],
         ["total", "2,280.73"],
-        ["digest", "sha256:74929bcab9b700b16dc88ab3e2d20b916385ad03158826a570459b74270827a5"],
+        ["digest", "sha256:312f5c650ad44e0abf769629b87803132619cd762953f7f667349e96013ab9ad"],
     ]
 
 

@@ -178,10 +178,10 @@ def test_demo_details(demo_text):
     assert ["usage", "1,900.61"] in rows
     assert (
         "Previous period, frozen: past usage of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris), "
-        "issued 2026-09-30" in demo_text
+        "issued 2026-10-01" in demo_text
     )
     assert (
-        "digest   sha256:74929bcab9b700b16dc88ab3e2d20b916385ad03158826a570459b74270827a5"
+        "digest   sha256:312f5c650ad44e0abf769629b87803132619cd762953f7f667349e96013ab9ad"
         in demo_text
     )
 

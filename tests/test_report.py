@@ -275,7 +275,7 @@ def test_past_table_lists_true_ups_apart():
     the_plan = plan(charge("standard", {"amount": "1"}, min_amount_cents=500))
     frozen = past_usage(the_plan, [event("m", utc(2024, 3, 2))], month_period(2024, 3))
     lines = past_table(frozen, title="March").splitlines()
-    assert lines[0] == "March, issued 2024-03-31"
+    assert lines[0] == "March, issued 2024-04-01"
     assert lines[-5:] == [
         "usage                                  1.00",
         "taxes                                  0.00",

@@ -258,3 +258,27 @@ def test_graduated_percentage_dynamic_and_prorated_graduated_by_the_exact_method
     line = held.charges_usage[0]
     assert (line.projected_units, line.projected_amount_cents) == (line.units, line.amount_cents)
     assert line.amount_cents == 12000
+
+
+def test_bill_charges_monthly_projects_the_month():
+    """Q2: Lago projects over the year with the year's ratio; the engine over the charges month.
+
+    A yearly plan billing charges monthly, asked on July 3: the ratio is 3/31 (July), not
+    184/365, and the July usage is projected to the end of July.
+    """
+    from usage_engine import billing_period
+
+    yearly = plan(charge("standard", {"amount": "1"}), interval="yearly", bill_charges_monthly=True)
+    subscription = {
+        "external_id": "sub_1",
+        "plan": yearly,
+        "subscription_at": "2025-01-01T00:00:00Z",
+    }
+    period = billing_period(subscription, NOW)
+    assert (period.charges_from_datetime, period.from_datetime) == (
+        utc(2025, 7, 1),
+        utc(2025, 1, 1),
+    )
+    assert projection_ratio(period, NOW) == Decimal(repr(3 / 31))
+    usage = projected_usage(yearly, [event("m", utc(2025, 7, 2))], period, now=NOW)
+    assert (usage.amount_cents, usage.projected_amount_cents) == (100, 1033)

@@ -74,7 +74,7 @@ def event_micros(value: object) -> int:
         return _seconds_to_micros(Decimal(repr(value)))
     if isinstance(value, datetime):
         return micros(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal) and value.is_finite():
         try:
             return _seconds_to_micros(value)
         except InvalidOperation:

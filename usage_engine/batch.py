@@ -16,6 +16,7 @@ from .aggregation import Window
 from .errors import InvalidInput, Problem
 from .models import BillingPeriod, Plan, Subscription
 from .models.usage import Usage
+from .money import exact_decimals
 from .periods import billing_period
 from .rating import Layouts, Rating, View, consume
 from .selection import InvalidEvents, Rejections
@@ -60,6 +61,7 @@ def _period(sub: Subscription, now: Any, index: int) -> BillingPeriod:
         ) from None
 
 
+@exact_decimals
 def rate_subscriptions(
     subscriptions: Iterable[Any],
     events: Iterable[Any],

@@ -601,7 +601,7 @@ def subscription_result(
     >>> result.current.amount_cents, result.projected.projected_amount_cents
     (163766, 240073)
     >>> result.previous is not None and result.previous.digest[:12]
-    '74929bcab9b7'
+    '312f5c650ad4'
     """
     plan = Plan.model_validate(sample.plan)
     subscription = Subscription.model_validate(sample.subscription(external_id))
@@ -708,7 +708,7 @@ def demo_json(external_id: str | None = None) -> dict[str, Any]:
 
     >>> document = demo_json("initech")
     >>> document["customer_usage"]["amount_cents"], document["past_usage"]["digest"][:12]
-    (42184, '215a685cc12a')
+    (42184, '360d1d7a1b63')
     """
     sample = load_sample()
     chosen = external_id or sample.subscriptions[0]["external_id"]

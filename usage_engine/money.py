@@ -7,7 +7,8 @@ lose digits runs in :data:`CONTEXT`, never in the thread's global decimal contex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -15,9 +16,11 @@ from decimal import (
     ROUND_HALF_UP,
     Context,
     Decimal,
+    InvalidOperation,
+    localcontext,
 )
 from types import MappingProxyType
-from typing import Final
+from typing import Final, ParamSpec, TypeVar
 
 __all__ = [
     "ACCEPTED_CURRENCIES",
@@ -26,6 +29,7 @@ __all__ = [
     "add",
     "ceil_places",
     "divide",
+    "exact_decimals",
     "exponent",
     "floor_places",
     "multiply",
@@ -98,7 +102,13 @@ def _quantum(places: int) -> Decimal:
 def _round(value: Decimal, places: int, rounding: str) -> Decimal:
     # quantize to a positive exponent (places < 0) would give "1E+2"; normalise back to a plain
     # integer so that every result prints without an exponent.
-    rounded = value.quantize(_quantum(places), rounding=rounding, context=CONTEXT)
+    try:
+        rounded = value.quantize(_quantum(places), rounding=rounding, context=CONTEXT)
+    except InvalidOperation:
+        from .errors import InvalidInput
+
+        msg = f"is too large to compute exactly (more than {CONTEXT.prec} digits)"
+        raise InvalidInput.at("amount", msg, value) from None
     return rounded.quantize(Decimal(1), context=CONTEXT) if places < 0 else rounded
 
 
@@ -174,7 +184,32 @@ def to_cents(amount: Decimal, currency: str) -> int:
     (100500, 100)
     """
     places = exponent(currency)
-    scaled = CONTEXT.multiply(round_places(amount, places), subunit_to_unit(currency))
+    try:
+        scaled = CONTEXT.multiply(round_places(amount, places), subunit_to_unit(currency))
+    except InvalidOperation:
+        from .errors import InvalidInput
+
+        msg = f"is too large to be a {currency} amount (at most {CONTEXT.prec} digits)"
+        raise InvalidInput.at("amount", msg, amount) from None
     # Only MRO (subunit 5, exponent 1) can land between two integers here; Lago's integer column
     # then drops the fraction.
     return int(scaled.to_integral_value(rounding=ROUND_DOWN, context=CONTEXT))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exact_decimals(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` with :data:`CONTEXT` as the thread's decimal context, restored after.
+
+    The public entry points are wrapped with it, so that every decimal operation inside the
+    engine, explicit or not, has 60 digits and half-up rounding whatever the caller's context.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(CONTEXT):
+            return function(*args, **kwargs)
+
+    return wrapper

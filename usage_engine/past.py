@@ -2,7 +2,8 @@
 
 A closed period is rated as current usage is, with the invoicing rules (a negative prorated
 total is not floored, spec 4.8), and only the fees Lago would store: zero fees are dropped. The
-totals are usage only (quirk Q8: Lago reports the whole invoice); a ``min_amount_cents``
+totals are usage only (quirk Q8: Lago reports the whole invoice); ``issuing_date`` is the
+invoice's date, the local day after the period (or the termination day); a ``min_amount_cents``
 true-up is its own line, never added to units or usage totals (Q9). Taxes are the sum of each
 fee's rounded tax, as on an invoice.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +25,7 @@ from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models.period import lago_datetime
 from .models.usage import RejectedEvents, Usage, format_units
-from .money import CONTEXT, divide, round_places
+from .money import CONTEXT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
 from .selection import InvalidEvents
@@ -123,6 +125,17 @@ def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> Tr
     )
 
 
+def _invoice_date(period: BillingPeriod) -> date:
+    # A closed period is billed on the local day after it ends, or on the day of the
+    # termination that cut it short (spec 9: the invoice's date, e.g. 2023-09-17 for a period
+    # ending 2023-09-16).
+    end = period.charges_to_datetime
+    zone = Window.of(period).zone
+    if period.terminated_at is not None and end == period.terminated_at:
+        return end.astimezone(zone).date()
+    return (end + timedelta(microseconds=1)).astimezone(zone).date()
+
+
 def _build(
     plan: Plan,
     period: BillingPeriod,
@@ -137,11 +150,13 @@ def _build(
         for item in rated
         if (found := _true_up(item, sum(fee.amount_cents for fee in item.fees), period))
     ]
-    result = PastUsage(**dict(usage), true_ups=tuple(true_ups))
+    fields = dict(usage) | {"issuing_date": _invoice_date(period)}
+    result = PastUsage(**fields, true_ups=tuple(true_ups))
     digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
     return result.model_copy(update={"digest": digest})
 
 
+@exact_decimals
 def past_usage(
     plan: Any,
     events: Iterable[Any],
@@ -185,6 +200,7 @@ def past_usage(
     return _build(the_plan, the_period, rated, customer_taxes, rejected)
 
 
+@exact_decimals
 def past_usages(
     subscription: Any,
     events: Iterable[Any],
@@ -250,6 +266,7 @@ def _differences(stored: Any, fresh: Any, path: str = "") -> list[str]:
     return [] if stored == fresh else [f"{path}: stored {stored!r}, now {fresh!r}"]
 
 
+@exact_decimals
 def verify(
     stored: Any,
     plan: Any,

@@ -33,7 +33,7 @@ from .models import (
 )
 from .models.charge import ChargeProperties
 from .models.usage import ProjectedUsage, RejectedEvents
-from .money import CONTEXT, ceil_places, divide, round_places, to_cents
+from .money import CONTEXT, ceil_places, divide, exact_decimals, round_places, to_cents
 from .periods import ceil_days
 from .pricing import PricingInput, price
 from .pricing._tiers import volume_tier
@@ -71,6 +71,7 @@ def _projection_start(period: BillingPeriod) -> datetime:
     return midnight.astimezone(period.charges_from_datetime.tzinfo)
 
 
+@exact_decimals
 def projection_ratio(period: Any, now: Any) -> Decimal:
     """The share of the period elapsed at ``now``, built as Lago builds it (spec 8.1, Q10).
 
@@ -250,6 +251,7 @@ def _check_method(method: Any) -> Method:
     return method  # type: ignore[no-any-return]
 
 
+@exact_decimals
 def projected_usage(
     plan: Any,
     events: Iterable[Any],

@@ -377,7 +377,7 @@ def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -
     ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
     ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
     >>> print(past_table(past_usage(plan, [], period), title="March"))  # doctest: +ELLIPSIS
-    March, issued 2024-03-31
+    March, issued 2024-04-01
     <BLANKLINE>
     charge     model  units  events  amount EUR
     ---------  -----  -----  ------  ----------

@@ -18,6 +18,7 @@ from .aggregation import Options, Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import ProjectedUsage, RejectedEvents, Usage
+from .money import exact_decimals
 from .projection import (
     Method,
     _check_method,
@@ -124,6 +125,7 @@ class UsageState:
         """How many distinct transaction_ids of the subscription the state has seen."""
         return len(self._rating.seen)
 
+    @exact_decimals
     def add(self, events: Iterable[Any]) -> None:
         """Fold in more events of the subscription (others are ignored), read once."""
         rating = self._rating
@@ -140,6 +142,7 @@ class UsageState:
                 for receipt in receipts[key]:
                     stale.pop(receipt[0], None)
 
+    @exact_decimals
     def merge(self, other: UsageState) -> None:
         """Fold in a state of the same plan and period, its events coming after this one's.
 
@@ -191,6 +194,7 @@ class UsageState:
             rated.append(priced)
         return tuple(rated)
 
+    @exact_decimals
     def current_usage(self) -> Usage:
         """The current usage of the period, as :func:`usage_engine.current_usage` gives it."""
         return _usage_of(
@@ -201,6 +205,7 @@ class UsageState:
             self.rejected_events,
         )
 
+    @exact_decimals
     def projected_usage(self, *, now: Any, method: Method = "lago") -> ProjectedUsage:
         """The projected usage at ``now``, as :func:`usage_engine.projected_usage` gives it."""
         chosen = _check_method(method)
@@ -233,6 +238,9 @@ class UsageState:
         }
 
     def __setstate__(self, data: dict[str, Any]) -> None:
+        if not isinstance(data, dict):
+            msg = "is not a pickled UsageState"
+            raise InvalidInput.at("state", msg, type(data).__name__)
         if data.get("format") != FORMAT:
             msg = f"is format {data.get('format')!r}; this version reads format {FORMAT}"
             raise InvalidInput.at("state", msg, data.get("format"))

@@ -12,6 +12,7 @@ from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models._base import parse_instant
 from .models.usage import Usage
+from .money import exact_decimals
 from .rating import RatedCharge, rate
 from .rollup import charge_usage, sort_charges
 from .selection import InvalidEvents
@@ -69,6 +70,7 @@ def _usage_of(
     )
 
 
+@exact_decimals
 def current_usage(
     plan: Any,
     events: Iterable[Any],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +43,8 @@ def as_number(value: Any) -> int | Decimal | None:
     if kind is str:
         if not _NUMERIC.fullmatch(value):
             return None
-        return int(value) if "." not in value else Decimal(value)
+        # Python refuses int() of very long digit strings; Decimal has no such limit.
+        return int(value) if "." not in value and len(value) < 400 else Decimal(value)
     if kind is float:
         # JSON numbers always qualify: Postgres stores them as plain decimals.
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
@@ -54,8 +56,8 @@ def as_number(value: Any) -> int | Decimal | None:
 def as_text(value: Any) -> str | None:
     """A property value as the text Lago compares (Postgres ``properties->>'key'``).
 
-    >>> as_text(1), as_text("1"), as_text(True), as_text(None), as_text(1.0)
-    ('1', '1', 'true', None, '1.0')
+    >>> as_text(1), as_text("1"), as_text(True), as_text(None), as_text(1.0), as_text(1e22)
+    ('1', '1', 'true', None, '1.0', '10000000000000000000000')
     """
     if value is None:
         return None
@@ -66,8 +68,14 @@ def as_text(value: Any) -> str | None:
     if value is False:
         return "false"
     if isinstance(value, float):
-        return repr(value)
-    return str(value)
+        # Postgres stores a JSON number as a plain decimal: 1e22 reads back as 1000…0.
+        return format(Decimal(repr(value)), "f") if value == value else repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)  # jsonb's text of an object or array
+    try:
+        return str(value)
+    except ValueError:  # an integer too long for Python to print: no usable value
+        return None
 
 
 @dataclass(frozen=True, slots=True)

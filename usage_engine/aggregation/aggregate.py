@@ -9,6 +9,7 @@ from typing import Any
 from .._coerce import as_metric, as_period
 from ..models import AggregationType
 from ..models.usage import RejectedEvents
+from ..money import exact_decimals
 from ..selection import InvalidEvents, Rejections, apply_expression, read_events
 from . import field_value, new_state
 from ._base import Aggregation, Options, Window, as_number
@@ -17,6 +18,7 @@ from .rounding import apply_rounding
 __all__ = ["aggregate"]
 
 
+@exact_decimals
 def aggregate(
     metric: Any,
     events: Iterable[Any],

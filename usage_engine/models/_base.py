@@ -247,9 +247,15 @@ UtcDatetime = Annotated[datetime, BeforeValidator(parse_instant)]
 """An aware datetime in UTC (naive input is read as UTC)."""
 
 
+_HOST_ZONES: Final = frozenset({"localtime", "posixrules", "Factory"})
+_HOST_PREFIXES: Final = ("posix/", "right/")
+
+
 def _known_zone(value: str) -> str:
     try:
-        if len(value) > _MAX_ZONE_NAME:
+        # "localtime" and the like follow the host's settings: the same input would give
+        # other periods on another machine.
+        if len(value) > _MAX_ZONE_NAME or value in _HOST_ZONES or value.startswith(_HOST_PREFIXES):
             raise ValueError
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -263,7 +269,7 @@ def _known_zone(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _zone_names() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
+    return tuple(sorted(available_timezones() - _HOST_ZONES))
 
 
 ZoneName = Annotated[str, AfterValidator(_known_zone)]

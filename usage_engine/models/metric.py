@@ -127,6 +127,9 @@ class BillableMetric(Model):
         if kind is not AggregationType.COUNT_AGG and self.field_name is None:
             msg = f"is required for {kind.value}: the event property to aggregate"
             raise FieldProblem(("field_name",), msg)
+        if self.expression is not None and self.field_name is None:
+            msg = "is required with an expression: the expression's result is written there"
+            raise FieldProblem(("field_name",), msg, None)
         if self.recurring and kind in _NOT_RECURRING:
             msg = f"{kind.value} cannot be recurring; set recurring to false"
             raise FieldProblem(("recurring",), msg, self.recurring)

@@ -102,6 +102,16 @@ class BillingPeriod(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> BillingPeriod:
+        for name in (
+            "from_datetime",
+            "to_datetime",
+            "charges_from_datetime",
+            "charges_to_datetime",
+        ):
+            instant = getattr(self, name)
+            if not 2 <= instant.year <= 9997:
+                msg = "must fall between the years 0002 and 9997"
+                raise FieldProblem((name,), msg, instant.isoformat())
         for start, end in (
             ("from_datetime", "to_datetime"),
             ("charges_from_datetime", "charges_to_datetime"),

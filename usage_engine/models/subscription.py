@@ -107,6 +107,11 @@ class Subscription(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Subscription:
+        for name in ("subscription_at", "started_at", "terminated_at"):
+            instant = getattr(self, name)
+            if instant is not None and not 2 <= instant.year <= 9997:
+                msg = "must fall between the years 0002 and 9997"
+                raise FieldProblem((name,), msg, instant.isoformat())
         plan, code = self.plan, self.plan_code
         if plan is not None and code is not None and code != plan.code:
             msg = f"does not match plan.code {plan.code!r}"

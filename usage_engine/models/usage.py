@@ -32,7 +32,9 @@ def format_units(value: Decimal) -> str:
     >>> format_units(Decimal("1E+3")), format_units(Decimal("0E-20"))
     ('1000.0', '0.0')
     """
-    text = f"{value.normalize():f}" if value else "0"
+    from ..money import CONTEXT
+
+    text = f"{value.normalize(CONTEXT):f}" if value else "0"
     if text.startswith("-0") and not value:
         text = "0"
     return text if "." in text else f"{text}.0"
@@ -199,7 +201,6 @@ class GroupedUsage(Model):
             "grouped_by": dict(self.grouped_by),
             "filters": [item.to_lago_projected() for item in self.filters],
             "presentation_breakdowns": [],
-            "projected_presentation_breakdowns": [],
         }
 
 

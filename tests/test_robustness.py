@@ -1,0 +1,84 @@
+"""Odd but possible input: the engine answers exactly or raises InvalidInput, nothing else."""
+
+import decimal
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import charge, event, metric, month_period, plan, utc
+from usage_engine import InvalidInput, billing_period, current_usage
+
+MAY = month_period(2023, 5)
+SUM = metric("sum_agg")
+
+
+def test_huge_event_values_are_invalid_input():
+    """A value too large for 60 digits raises InvalidInput, not decimal.InvalidOperation."""
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM))
+    for value in ("1" + "0" * 58, 1e70, "9" * 5000):
+        with pytest.raises(InvalidInput, match="too large"):
+            current_usage(the_plan, [event("m", utc(2023, 5, 2), {"value": value})], MAY)
+
+
+def test_json_floats_are_compared_as_plain_decimals():
+    """1e22 groups and matches as 10000000000000000000000, as Postgres reads it back (spec 5.2)."""
+    the_plan = plan(charge("standard", {"amount": "1", "pricing_group_keys": ["g"]}))
+    usage = current_usage(the_plan, [event("m", utc(2023, 5, 2), {"g": 1e22})], MAY)
+    assert usage.to_lago()["charges_usage"][0]["grouped_usage"][0]["grouped_by"] == {
+        "g": "10000000000000000000000"
+    }
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context():
+    """A caller's 5-digit context changes neither units nor cents."""
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM))
+    events = [event("m", utc(2023, 5, 2), {"value": "123456.78"})]
+    with decimal.localcontext() as context:
+        context.prec = 5
+        context.traps[decimal.Inexact] = True
+        usage = current_usage(the_plan, events, MAY)
+        payload = usage.to_lago()
+    assert (payload["charges_usage"][0]["units"], payload["amount_cents"]) == (
+        "123456.78",
+        12345678,
+    )
+
+
+def test_an_expression_needs_a_field_name():
+    """A count metric with an expression and no field_name is refused at validation."""
+    recipe = {"code": "m", "aggregation_type": "count_agg", "expression": "1"}
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(plan(charge("standard", {"amount": "1"}, billable_metric=recipe)), [], MAY)
+    assert caught.value.path == "plan.charges[0].billable_metric.field_name"
+
+
+def test_host_dependent_timezones_are_refused():
+    """ "localtime" follows the host: the same input would give other periods elsewhere."""
+    subscription = {
+        "external_id": "s",
+        "subscription_at": "2024-01-01T00:00:00Z",
+        "timezone": "localtime",
+        "plan": plan(),
+    }
+    with pytest.raises(InvalidInput, match=r"subscription\.timezone"):
+        billing_period(subscription, "2024-02-01T00:00:00Z")
+
+
+def test_infinite_decimal_timestamps_are_malformed():
+    """A Decimal('Infinity') timestamp is a malformed event."""
+    bad = event("m", 0)
+    bad["timestamp"] = Decimal("Infinity")
+    with pytest.raises(InvalidInput, match="is neither unix seconds nor ISO 8601"):
+        current_usage(plan(charge("standard", {"amount": "1"})), [bad], MAY)
+
+
+def test_instants_out_of_range_are_invalid_input():
+    """A start in year 1 is refused before any date arithmetic could overflow."""
+    subscription = {
+        "external_id": "s",
+        "subscription_at": "0001-01-01T00:00:00Z",
+        "timezone": "America/New_York",
+        "plan": plan(),
+    }
+    with pytest.raises(InvalidInput, match=r"subscription\.subscription_at: must fall between"):
+        billing_period(subscription, "2024-02-01T00:00:00Z")
