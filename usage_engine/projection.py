@@ -47,6 +47,7 @@ __all__ = [
     "projected_usage",
     "projection_basis",
     "projection_ratio",
+    "same_rating",
 ]
 
 Method = Literal["lago", "exact"]
@@ -286,17 +287,30 @@ def projected_usage(
     customer_taxes = as_taxes(taxes)
     chosen = _check_method(method)
     ratio = projection_ratio(the_period, now)
+    period_view = View(Window.of(the_period))
     basis = projection_basis(the_period, chosen)
-    (current, rebuilt), rejected = rate_views(
+    views = [period_view] if same_rating(the_plan, period_view, basis) else [period_view, basis]
+    results, rejected = rate_views(
         the_plan,
         events,
         the_period.external_subscription_id,
-        [View(Window.of(the_period)), basis],
+        views,
         invalid_events=invalid_events,
     )
+    current, rebuilt = results[0], results[-1]
     return build_projection(
         the_plan, the_period, customer_taxes, current, rebuilt, rejected, ratio, chosen
     )
+
+
+def same_rating(plan: Plan, first: View, second: View) -> bool:
+    """Whether two views rate ``plan`` alike, so that one pass serves both.
+
+    ``plain`` only changes pay-in-advance charges; the window must be the same.
+    """
+    if first.window != second.window or first.invoicing != second.invoicing:
+        return False
+    return first.plain == second.plain or not any(c.pay_in_advance for c in plan.charges)
 
 
 def projection_basis(period: BillingPeriod, method: Method) -> View:

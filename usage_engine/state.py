@@ -25,6 +25,7 @@ from .projection import (
     build_projection,
     projection_basis,
     projection_ratio,
+    same_rating,
 )
 from .rating import ChargeRater, RatedCharge, Rating, View
 from .selection import InvalidEvents, Rejections, read_events
@@ -95,11 +96,22 @@ class UsageState:
         self._build()
 
     def _build(self) -> None:
-        views = [
+        wanted = [
             View(Window.of(self._period)),
             projection_basis(self._period, "exact"),
             projection_basis(self._period, "lago"),
         ]
+        # Views that rate alike share one set of raters: usually all three do.
+        views: list[View] = []
+        self._slot: list[int] = []
+        for view in wanted:
+            match = next(
+                (i for i, kept in enumerate(views) if same_rating(self._plan, kept, view)), None
+            )
+            if match is None:
+                views.append(view)
+                match = len(views) - 1
+            self._slot.append(match)
         self._rating = Rating(self._plan, views, self._rejections, record=True)
         for rater in self._rating.raters:
             _retractable(rater)
@@ -187,7 +199,8 @@ class UsageState:
         count = len(self._plan.charges)
         currency = self._plan.amount_currency
         rated = []
-        for position in range(view * count, (view + 1) * count):
+        first = self._slot[view] * count
+        for position in range(first, first + count):
             priced = self._priced.get(position)
             if priced is None:
                 priced = self._priced[position] = rating.raters[position].rate(currency)
