@@ -174,11 +174,8 @@ def past_usage(
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "1"}, "min_amount_cents": 500,
     ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
-    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> frozen = past_usage(plan, [], period)
     >>> frozen.amount_cents, frozen.charges_usage, frozen.true_ups[0].amount_cents
     (0, (), 500)
@@ -284,11 +281,8 @@ def verify(
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "1"},
     ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
-    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> def call(key):
     ...     return {"transaction_id": key, "external_subscription_id": "sub", "code": "calls",
     ...             "timestamp": "2024-03-05T00:00:00Z"}

@@ -80,11 +80,8 @@ def projection_ratio(period: Any, now: Any) -> Decimal:
     charges period is used, also with ``bill_charges_monthly`` (quirk Q2: Lago would use the
     year).
 
-    >>> period = {"external_subscription_id": "s", "interval": "monthly",
-    ...     "from_datetime": "2025-01-01T00:00:00Z", "to_datetime": "2025-01-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2025-01-01T00:00:00Z",
-    ...     "charges_to_datetime": "2025-01-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2025-01-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "s",
+    ...     "from_datetime": "2025-01-01T00:00:00Z", "to_datetime": "2025-01-31T23:59:59Z"}
     >>> projection_ratio(period, "2025-01-11T00:00:00Z"), projection_ratio(period, "2024-12-31")
     (Decimal('0.3548387096774194'), Decimal('0'))
     """
@@ -271,11 +268,8 @@ def projected_usage(
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "10"},
     ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2025-07-01T00:00:00Z", "to_datetime": "2025-07-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2025-07-01T00:00:00Z",
-    ...     "charges_to_datetime": "2025-07-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2025-07-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2025-07-01T00:00:00Z", "to_datetime": "2025-07-31T23:59:59Z"}
     >>> events = [{"transaction_id": str(n), "external_subscription_id": "sub", "code": "calls",
     ...     "timestamp": "2025-07-02T10:00:00Z"} for n in range(3)]
     >>> usage = projected_usage(plan, events, period, now="2025-07-03T10:00:00Z")

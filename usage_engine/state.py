@@ -65,11 +65,8 @@ class UsageState:
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "1"},
     ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
-    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> def calls(*ids):
     ...     return [{"transaction_id": i, "external_subscription_id": "sub", "code": "calls",
     ...              "timestamp": "2024-03-05T10:00:00Z"} for i in ids]

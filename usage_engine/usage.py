@@ -89,11 +89,8 @@ def current_usage(
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "0.005"},
     ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
-    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> event = {"transaction_id": "t1", "external_subscription_id": "sub", "code": "calls",
     ...     "timestamp": "2024-03-02T10:00:00Z"}
     >>> current_usage(plan, [event], period, now="2024-03-02T12:00:00Z").amount_cents

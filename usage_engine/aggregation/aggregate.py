@@ -35,11 +35,8 @@ def aggregate(
 
     An event stamped after ``now`` but inside the period counts; one after the period does not:
 
-    >>> period = {"external_subscription_id": "sub", "interval": "monthly",
-    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59.999999Z",
-    ...     "charges_from_datetime": "2024-03-01T00:00:00Z",
-    ...     "charges_to_datetime": "2024-03-31T23:59:59.999999Z", "charges_duration_days": 31,
-    ...     "issuing_date": "2024-03-31", "subscription_at": "2024-01-01T00:00:00Z"}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> stamps = ["2024-03-31T23:59:59Z", "2024-04-01T00:00:00Z"]
     >>> events = [{"transaction_id": str(n), "external_subscription_id": "sub", "code": "calls",
     ...     "timestamp": ts} for n, ts in enumerate(stamps)]
