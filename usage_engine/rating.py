@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ._ids import stable_id
@@ -70,23 +71,33 @@ class RatedCharge:
     def ref(self) -> ChargeRef:
         """How the response names the charge."""
         charge = self.charge
-        return ChargeRef.build(
-            lago_id=charge.lago_id,
-            code=charge.code,
-            charge_model=charge.charge_model.value,
-            invoice_display_name=charge.invoice_display_name,
+        return _charge_ref(
+            charge.lago_id, charge.code, charge.charge_model.value, charge.invoice_display_name
         )
 
     @property
     def metric_ref(self) -> MetricRef:
         """How the response names the charge's metric."""
         metric = self.charge.billable_metric
-        return MetricRef.build(
-            lago_id=metric.lago_id or stable_id("billable_metric", metric.code),
-            name=metric.name,
-            code=metric.code,
-            aggregation_type=metric.aggregation_type.value,
+        return _metric_ref(
+            metric.lago_id or stable_id("billable_metric", metric.code),
+            metric.name,
+            metric.code,
+            metric.aggregation_type.value,
         )
+
+
+# The references are immutable: one instance serves every result that names the same charge.
+@lru_cache(maxsize=4096)
+def _charge_ref(lago_id: str, code: str | None, model: str, name: str | None) -> ChargeRef:
+    return ChargeRef.build(
+        lago_id=lago_id, code=code, charge_model=model, invoice_display_name=name
+    )
+
+
+@lru_cache(maxsize=4096)
+def _metric_ref(lago_id: str, name: str, code: str, aggregation_type: str) -> MetricRef:
+    return MetricRef.build(lago_id=lago_id, name=name, code=code, aggregation_type=aggregation_type)
 
 
 def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = False) -> Options:

@@ -58,11 +58,11 @@ class Model(BaseModel):
             }
             cls._build_defaults = defaults  # type: ignore[attr-defined]
         instance = cls.__new__(cls)
-        fields = {**defaults, **values}
-        object.__setattr__(instance, "__dict__", fields)
-        object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-        object.__setattr__(instance, "__pydantic_extra__", None)
-        object.__setattr__(instance, "__pydantic_private__", None)
+        setter = object.__setattr__
+        setter(instance, "__dict__", {**defaults, **values} if defaults else values)
+        setter(instance, "__pydantic_fields_set__", set(values))
+        setter(instance, "__pydantic_extra__", None)
+        setter(instance, "__pydantic_private__", None)
         return instance
 
 
