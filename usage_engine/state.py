@@ -17,7 +17,7 @@ from ._coerce import as_period, as_plan, as_taxes
 from .aggregation import Options, Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
-from .models.usage import ProjectedUsage, RejectedEvents, Usage
+from .models.usage import ChargeUsage, ProjectedUsage, RejectedEvents, Usage
 from .money import exact_decimals
 from .projection import (
     Method,
@@ -28,6 +28,7 @@ from .projection import (
     same_rating,
 )
 from .rating import ChargeRater, RatedCharge, Rating, View
+from .rollup import charge_usage
 from .selection import InvalidEvents, Rejections, read_events
 from .usage import _usage_of
 
@@ -113,6 +114,7 @@ class UsageState:
         for rater in self._rating.raters:
             _retractable(rater)
         self._priced: dict[int, RatedCharge] = {}
+        self._rollups: dict[int, tuple[RatedCharge, ChargeUsage]] = {}
 
     @property
     def plan(self) -> Plan:
@@ -213,7 +215,21 @@ class UsageState:
             self._rated(_CURRENT),
             self._taxes,
             self.rejected_events,
+            rolled=self._rolled,
         )
+
+    def _rolled(self, rated: RatedCharge) -> ChargeUsage:
+        # The roll-up of a priced charge, kept as long as the priced charge is.
+        if len(self._rollups) > 2 * len(self._priced):
+            live = {id(item) for item in self._priced.values()}
+            self._rollups = {key: kept for key, kept in self._rollups.items() if key in live}
+        kept = self._rollups.get(id(rated))
+        if kept is None or kept[0] is not rated:
+            kept = self._rollups[id(rated)] = (
+                rated,
+                charge_usage(rated, self._plan.amount_currency),
+            )
+        return kept[1]
 
     @exact_decimals
     def projected_usage(self, *, now: Any, method: Method = "lago") -> ProjectedUsage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from .aggregation import Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models._base import parse_instant
-from .models.usage import Usage
+from .models.usage import ChargeUsage, Usage
 from .money import exact_decimals
 from .rating import RatedCharge, rate
 from .rollup import charge_usage, sort_charges
@@ -39,12 +39,16 @@ def _usage_of(
     rejected: Any,
     *,
     tax_each_fee: bool = False,
+    rolled: Callable[[RatedCharge], ChargeUsage] | None = None,
 ) -> Usage:
     # Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums
-    # each fee's rounded tax (spec 9).
+    # each fee's rounded tax (spec 9). ``rolled`` lets a caller reuse charges it rolled up.
     currency = plan.amount_currency
     ordered = sort_charges(rated)
-    charges = tuple(charge_usage(item, currency) for item in ordered)
+    if rolled is None:
+        charges = tuple(charge_usage(item, currency) for item in ordered)
+    else:
+        charges = tuple(rolled(item) for item in ordered)
     amount = sum(item.amount_cents for item in charges)
     if tax_each_fee:
         tax = sum(
