@@ -34,13 +34,25 @@ class Change(NamedTuple):
 class UniqueCountState:
     """Per distinct value: its last change, or all its changes when their order matters."""
 
-    __slots__ = ("history", "last", "options", "window")
+    __slots__ = ("history", "last", "options", "present", "window")
 
     def __init__(self, window: Window, options: Options) -> None:
         self.window = window
         self.options = options
         self.last: dict[str, Change] = {}
         self.history: dict[str, list[Change]] = {}
+        self.present = 0  # values whose last change is an add, kept as ``last`` changes
+
+    def _set_last(self, text: str, change: Change | None) -> None:
+        known = self.last.get(text)
+        if known is not None and known.is_add:
+            self.present -= 1
+        if change is None:
+            self.last.pop(text, None)
+            return
+        self.last[text] = change
+        if change.is_add:
+            self.present += 1
 
     @property
     def _keeps_history(self) -> bool:
@@ -60,7 +72,7 @@ class UniqueCountState:
             self.history.setdefault(text, []).append(change)
         known = self.last.get(text)
         if known is None or change > known:
-            self.last[text] = change
+            self._set_last(text, change)
 
     def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Take one change back out (the state must keep its history)."""
@@ -71,10 +83,10 @@ class UniqueCountState:
         changes = self.history[text]
         changes.remove(Change(ts, key, is_add))
         if changes:
-            self.last[text] = max(changes)
+            self._set_last(text, max(changes))
         else:
             del self.history[text]
-            self.last.pop(text, None)
+            self._set_last(text, None)
 
     def merge(self, other: UniqueCountState) -> None:
         """Keep each value's later last change; join the histories."""
@@ -82,7 +94,7 @@ class UniqueCountState:
         for text, change in other.last.items():
             known = last.get(text)
             if known is None or change > known:
-                last[text] = change
+                self._set_last(text, change)
         for text, changes in other.history.items():
             self.history.setdefault(text, []).extend(changes)
 
@@ -101,7 +113,7 @@ class UniqueCountState:
         >>> state.result().units
         Decimal('1')
         """
-        present = sum(1 for change in self.last.values() if change.is_add)
+        present = self.present
         units = Decimal(present)
         if self.options.pay_in_advance:
             return self._in_advance(units)
