@@ -163,6 +163,7 @@ class ChargeRater:
         "group_keys",
         "metric",
         "options",
+        "priced",
         "router",
         "single",
         "states",
@@ -187,6 +188,8 @@ class ChargeRater:
         self.group_keys = layout.group_keys
         self.router = layout.router
         self.states: dict[Slot, AggregationState] = {}
+        # Each slot's priced fee, until an event changes the slot (incremental use).
+        self.priced: dict[Slot, tuple[BucketFee, Aggregation]] = {}
         # The common case, no filter and no group: one state, no routing per event.
         self.single: AggregationState | None = None
         if layout.plain:
@@ -208,8 +211,11 @@ class ChargeRater:
         Returns the slots it went to, or None for the single slot of a plain charge.
         """
         single = self.single
+        priced = self.priced
         if single is not None:
             single.add(ts, key, value, amount)
+            if priced:
+                priced.clear()
             return None
         slots = []
         states = self.states
@@ -221,11 +227,13 @@ class ChargeRater:
             if state is None:
                 state = states[slot] = self._new_state()
             state.add(ts, key, value, amount)
+            priced.pop(slot, None)
             slots.append(slot)
         return slots
 
     def merge(self, other: ChargeRater) -> None:
         """Fold in another rater of the same charge and window."""
+        self.priced.clear()
         for slot, state in other.states.items():
             mine = self.states.get(slot)
             if mine is None:
@@ -247,7 +255,7 @@ class ChargeRater:
                 ),
                 key=lambda item: tuple((value is not None, value or "") for value in item[0]),
             )
-            priced = [self._fee(bucket, group, state.result(), currency) for group, state in found]
+            priced = [self._priced_fee(bucket, group, state, currency) for group, state in found]
             kept = [item for item in priced if not _empty(item[0])]
             if not kept:
                 blank = self._new_state().result()
@@ -259,6 +267,19 @@ class ChargeRater:
             tuple(fee for fee, _ in fees),
             tuple(aggregation for _, aggregation in fees),
         )
+
+    def _priced_fee(
+        self,
+        bucket: Bucket,
+        group: tuple[str | None, ...],
+        state: AggregationState,
+        currency: str,
+    ) -> tuple[BucketFee, Aggregation]:
+        slot = (bucket.index, group)
+        known = self.priced.get(slot)
+        if known is None:
+            known = self.priced[slot] = self._fee(bucket, group, state.result(), currency)
+        return known
 
     def _fee(
         self, bucket: Bucket, group: tuple[str | None, ...], raw: Aggregation, currency: str
