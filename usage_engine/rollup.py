@@ -11,14 +11,18 @@ from .rating import RatedCharge
 
 __all__ = ["charge_usage", "sort_charges"]
 
+ZERO = Decimal(0)
+
 
 def _totals(fees: Sequence[BucketFee]) -> tuple[Decimal, Decimal, int, int]:
-    return (
-        sum((fee.units for fee in fees), Decimal(0)),
-        sum((fee.total_aggregated_units for fee in fees), Decimal(0)),
-        sum(fee.events_count for fee in fees),
-        sum(fee.amount_cents for fee in fees),
-    )
+    units = total = ZERO
+    events = cents = 0
+    for fee in fees:
+        units += fee.units
+        total += fee.total_aggregated_units
+        events += fee.events_count
+        cents += fee.amount_cents
+    return units, total, events, cents
 
 
 def _projected(fees: Sequence[BucketFee]) -> dict[str, Any]:
@@ -34,9 +38,12 @@ def _projected(fees: Sequence[BucketFee]) -> dict[str, Any]:
 def _filters(rated: RatedCharge, fees: Sequence[BucketFee]) -> tuple[FilterUsage, ...]:
     if not rated.charge.filters:
         return ()
+    by_filter: dict[int | None, list[BucketFee]] = {}
+    for fee in fees:
+        by_filter.setdefault(fee.filter_index, []).append(fee)
     entries = []
     for bucket in rated.buckets:
-        mine = [fee for fee in fees if fee.filter_index == bucket.index]
+        mine = by_filter.get(bucket.index)
         if not mine:
             continue
         units, total, events, cents = _totals(mine)
