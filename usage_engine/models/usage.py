@@ -301,15 +301,10 @@ class ProjectedUsage(Usage):
 
     def to_lago(self) -> dict[str, Any]:
         """The inner object of Lago's projected-usage response (``customer_projected_usage``)."""
-        return {
-            "from_datetime": lago_datetime(self.from_datetime),
-            "to_datetime": lago_datetime(self.to_datetime),
-            "issuing_date": self.issuing_date.isoformat(),
-            "currency": self.currency,
-            "amount_cents": self.amount_cents,
-            "projected_amount_cents": self.projected_amount_cents,
-            "taxes_amount_cents": self.taxes_amount_cents,
-            "total_amount_cents": self.total_amount_cents,
-            "lago_invoice_id": None,
-            "charges_usage": [item.to_lago_projected() for item in self.charges_usage],
-        }
+        payload: dict[str, Any] = {}
+        for key, value in super().to_lago().items():
+            payload[key] = value
+            if key == "amount_cents":  # Lago places the projection right after it
+                payload["projected_amount_cents"] = self.projected_amount_cents
+        payload["charges_usage"] = [item.to_lago_projected() for item in self.charges_usage]
+        return payload
