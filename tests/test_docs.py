@@ -28,6 +28,7 @@ EXPECTED_PAGES = {
     "past-usage.md",
     "lago-differences.md",
     "cli.md",
+    "scale.md",
 }
 
 
