@@ -573,53 +573,44 @@ def _period(args: argparse.Namespace) -> int:
     return 0
 
 
-def _current(args: argparse.Namespace) -> int:
+def _usage_command(args: argparse.Namespace, *, projected: bool) -> int:
+    # `current` and `projected`: the same inputs, one function call apart.
+    from .projection import projected_usage
     from .report import period_heading, usage_table
     from .usage import current_usage
 
     inputs = _inputs(args)
     taxes = _taxes(args)
     period = _period_of(inputs)
-    usage = current_usage(
-        inputs.plan,
-        _events(args),
-        period,
-        now=inputs.now,
-        taxes=taxes,
-        invalid_events=args.invalid_events,
+    common: dict[str, Any] = {
+        "now": inputs.now,
+        "taxes": taxes,
+        "invalid_events": args.invalid_events,
+    }
+    events = _events(args)
+    usage = (
+        projected_usage(inputs.plan, events, period, method=args.method, **common)
+        if projected
+        else current_usage(inputs.plan, events, period, **common)
     )
     _warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
     if args.json:
         _print_json(usage.to_lago())
+    elif projected:
+        title = period_heading("Projected usage", period)
+        print(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
     else:
         title = period_heading("Current usage", period) + f" at {lago_datetime(inputs.now)}"
         print(usage_table(usage, plan=inputs.plan, title=title))
     return 0
 
 
-def _projected(args: argparse.Namespace) -> int:
-    from .projection import projected_usage
-    from .report import period_heading, usage_table
+def _current(args: argparse.Namespace) -> int:
+    return _usage_command(args, projected=False)
 
-    inputs = _inputs(args)
-    taxes = _taxes(args)
-    period = _period_of(inputs)
-    usage = projected_usage(
-        inputs.plan,
-        _events(args),
-        period,
-        now=inputs.now,
-        taxes=taxes,
-        method=args.method,
-        invalid_events=args.invalid_events,
-    )
-    _warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
-    if args.json:
-        _print_json(usage.to_lago())
-    else:
-        title = period_heading("Projected usage", period)
-        print(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
-    return 0
+
+def _projected(args: argparse.Namespace) -> int:
+    return _usage_command(args, projected=True)
 
 
 def _past(args: argparse.Namespace) -> int:
