@@ -136,13 +136,14 @@ def _invoice_date(period: BillingPeriod) -> date:
     return (end + timedelta(microseconds=1)).astimezone(zone).date()
 
 
-def _build(
+def frozen_usage(
     plan: Plan,
     period: BillingPeriod,
     rated: tuple[RatedCharge, ...],
     taxes: tuple[Tax, ...],
     rejected: RejectedEvents,
 ) -> PastUsage:
+    """The past usage of a period from its charges rated under the invoicing rules."""
     stored = [item for item in (_non_empty(charge) for charge in rated) if item is not None]
     usage = _usage_of(plan, period, stored, taxes, rejected, tax_each_fee=True)
     true_ups = [
@@ -194,7 +195,7 @@ def past_usage(
         invoicing=True,
         invalid_events=invalid_events,
     )
-    return _build(the_plan, the_period, rated, customer_taxes, rejected)
+    return frozen_usage(the_plan, the_period, rated, customer_taxes, rejected)
 
 
 @exact_decimals

@@ -33,7 +33,7 @@ from .selection import (
     InvalidEvents,
     Rejections,
     apply_expression,
-    iterate_events,
+    numbered,
     read_events,
 )
 
@@ -444,7 +444,7 @@ class Rating:
 
     def feed(
         self,
-        position: int,
+        position: Any,
         key: str,
         code: str,
         ts: int,
@@ -499,16 +499,26 @@ def _precise(value: Any) -> Decimal:
     return Decimal(number) if number is not None else ZERO
 
 
-def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Rejections) -> None:
+def consume(
+    events: Iterable[Any],
+    ratings: Mapping[str, Rating],
+    rejections: Rejections,
+    positions: Iterable[Any] | None = None,
+    *,
+    broadcast_orphans: bool = True,
+) -> None:
     """Feed every event of ``events`` to its subscription's rating, reading them once.
 
     This is the hot loop. A well-formed event as ``json.loads`` gives it (a dict with string
     ids, an integer timestamp, a dict of properties) of a metric without an expression is
     rated inline: the same steps as :meth:`Rating.feed`, without a call per step. Anything else
     goes through the full checks of :func:`usage_engine.selection.read_events` and ``feed``.
+    ``positions``, when given, name the events in errors instead of their indexes. A malformed
+    event naming no subscription goes to ``rejections``, and also to every rating's own unless
+    ``broadcast_orphans`` is False.
     """
     find = ratings.get
-    for position, raw in enumerate(iterate_events(events)):
+    for position, raw in numbered(events, 0, positions):
         if type(raw) is dict:
             get = raw.get
             subscription = get("external_subscription_id")
@@ -556,17 +566,21 @@ def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Re
                     else:
                         rater.add(ts, key, properties, value, amount)
                 continue
-        _check_and_feed(raw, position, ratings, rejections)
+        _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
 
 
 def _check_and_feed(
-    raw: Any, position: int, ratings: Mapping[str, Rating], rejections: Rejections
+    raw: Any,
+    position: Any,
+    ratings: Mapping[str, Rating],
+    rejections: Rejections,
+    broadcast_orphans: bool,
 ) -> None:
     # The slow path: full checks. A malformed event is reported to its subscription's rating,
     # or to every rating when it names no subscription.
     scratch = Rejections("collect")
     for subscription, _, key, code, ts, properties, precise in read_events(
-        (raw,), ratings, scratch, first_position=position
+        (raw,), ratings, scratch, positions=(position,)
     ):
         ratings[subscription].feed(position, key, code, ts, properties, precise)
     if not scratch.count:
@@ -578,6 +592,8 @@ def _check_and_feed(
         rating.rejections.record(where, reason)
         return
     rejections.record(where, reason)
+    if not broadcast_orphans:
+        return
     for other in ratings.values():
         if other.rejections is not rejections:
             other.rejections.record(where, reason)

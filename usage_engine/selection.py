@@ -23,14 +23,17 @@ __all__ = [
     "Rejections",
     "apply_expression",
     "iterate_events",
+    "numbered",
     "read_events",
 ]
 
 InvalidEvents = Literal["raise", "collect"]
 """What to do with a malformed event: raise InvalidInput, or collect and report it."""
 
-RawEvent = tuple[str, int, str, str, int, Mapping[str, Any], Any]
-"""A well-formed event: (subscription, position, transaction_id, code, µs, properties, precise)."""
+RawEvent = tuple[str, Any, str, str, int, Mapping[str, Any], Any]
+"""A well-formed event: (subscription, position, transaction_id, code, µs, properties, precise).
+
+The position is the event's index in its input, or the position its caller gave it."""
 
 MAX_REASONS: Final = 10
 _EVENTS: Final = "events"
@@ -51,7 +54,7 @@ class Rejections:
         self.count = 0
         self.reasons: list[str] = []
 
-    def reject(self, position: int, transaction_id: object, reason: str) -> None:
+    def reject(self, position: object, transaction_id: object, reason: str) -> None:
         """Raise, or record, the event at ``position`` as malformed for ``reason``."""
         where = f"events[{position}]"
         if transaction_id is not None:
@@ -98,6 +101,15 @@ def iterate_events(events: Iterable[Any]) -> Iterator[Any]:
         raise InvalidInput.at(_EVENTS, msg, events) from None
 
 
+def numbered(
+    events: Iterable[Any], first_position: int = 0, positions: Iterable[Any] | None = None
+) -> Iterator[tuple[Any, Any]]:
+    """``(position, event)`` pairs: the index of each event, or the position given for it."""
+    if positions is None:
+        return enumerate(iterate_events(events), first_position)
+    return zip(positions, iterate_events(events), strict=True)
+
+
 def read_events(
     events: Iterable[Any],
     subscriptions: Container[str],
@@ -105,14 +117,16 @@ def read_events(
     *,
     progress: Callable[[int], None] | None = None,
     first_position: int = 0,
+    positions: Iterable[Any] | None = None,
 ) -> Iterator[RawEvent]:
     """Yield the well-formed events of the given subscriptions, in input order.
 
-    Events of other subscriptions are skipped without further checks.
+    Events of other subscriptions are skipped without further checks. ``positions``, when
+    given, names each event (in errors and rejections) instead of its index in ``events``.
     """
     reject = rejections.reject
-    position = -1
-    for position, raw in enumerate(iterate_events(events), first_position):
+    position: Any = -1
+    for position, raw in numbered(events, first_position, positions):
         event = raw if type(raw) is dict else _fields(raw)
         if event is None:
             reject(position, None, f"must be a mapping, not {type(raw).__name__}")
@@ -155,7 +169,7 @@ def read_events(
             reason = f"properties must be a mapping (got {type(properties).__name__})"
             reject(position, transaction_id, reason)
             continue
-        if progress is not None and not position & 0x3FFF:
+        if progress is not None and not position & 0x3FFF:  # positions are indexes here
             progress(position)
         yield (
             subscription,

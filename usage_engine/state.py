@@ -19,6 +19,7 @@ from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import ChargeUsage, ProjectedUsage, RejectedEvents, Usage
 from .money import exact_decimals
+from .past import PastUsage, frozen_usage
 from .projection import (
     Method,
     _check_method,
@@ -37,9 +38,9 @@ __all__ = ["FORMAT", "UsageState"]
 FORMAT: Final = 1
 """The version of the pickled form; a state of another version refuses to load."""
 
-# The views a state keeps: the period itself, and the plain re-aggregations the two projection
-# methods start from.
-_CURRENT, _EXACT_BASIS, _LAGO_BASIS = 0, 1, 2
+# The views a state keeps: the period itself, the plain re-aggregations the two projection
+# methods start from, and (for past usage) the period under the invoicing rules.
+_CURRENT, _EXACT_BASIS, _LAGO_BASIS, _INVOICING = 0, 1, 2, 3
 
 
 def _retractable(rater: ChargeRater) -> None:
@@ -86,11 +87,15 @@ class UsageState:
         *,
         taxes: Iterable[Any] = (),
         invalid_events: InvalidEvents = "raise",
+        past: bool = False,
     ) -> None:
         self._plan = as_plan(plan)
         self._period = as_period(period)
         self._taxes = as_taxes(taxes)
         self._rejections = Rejections(invalid_events)
+        if not isinstance(past, bool):
+            raise InvalidInput.at("past", "must be True or False", past)
+        self._past = past
         self._build()
 
     def _build(self) -> None:
@@ -99,6 +104,8 @@ class UsageState:
             projection_basis(self._period, "exact"),
             projection_basis(self._period, "lago"),
         ]
+        if self._past:
+            wanted.append(View(Window.of(self._period), invoicing=True))
         # Views that rate alike share one set of raters: usually all three do.
         views: list[View] = []
         self._slot: list[int] = []
@@ -137,15 +144,21 @@ class UsageState:
         return len(self._rating.seen)
 
     @exact_decimals
-    def add(self, events: Iterable[Any]) -> None:
-        """Fold in more events of the subscription (others are ignored), read once."""
+    def add(self, events: Iterable[Any], *, positions: Iterable[Any] | None = None) -> None:
+        """Fold in more events of the subscription (others are ignored), read once.
+
+        ``positions``, one per event, name malformed events in errors instead of their index.
+        """
         rating = self._rating
         receipts = rating.receipts
         assert receipts is not None
         stale = self._priced
         feed = rating.feed
         for _sub, position, key, code, ts, properties, precise in read_events(
-            events, (self._period.external_subscription_id,), self._rejections
+            events,
+            (self._period.external_subscription_id,),
+            self._rejections,
+            positions=positions,
         ):
             known = len(receipts)
             feed(position, key, code, ts, properties, precise)
@@ -162,8 +175,9 @@ class UsageState:
         if not isinstance(other, UsageState):
             msg = "must be a UsageState"
             raise InvalidInput.at("other", msg, type(other).__name__)
-        if (other._plan, other._period, other._taxes) != (self._plan, self._period, self._taxes):
-            msg = "must be a state of the same plan, period and taxes"
+        expected = (self._plan, self._period, self._taxes, self._past)
+        if (other._plan, other._period, other._taxes, other._past) != expected:
+            msg = "must be a state of the same plan, period and taxes, and the same past option"
             raise InvalidInput.at("other", msg, other._period.external_subscription_id)
         # Work on a copy: the merged state must not share anything with ``other``.
         other = copy.deepcopy(other)
@@ -247,6 +261,19 @@ class UsageState:
             chosen,
         )
 
+    @exact_decimals
+    def past_usage(self) -> PastUsage:
+        """The frozen usage of the period, as :func:`usage_engine.past_usage` gives it.
+
+        Only a state built with ``past=True`` keeps the invoicing rules this needs.
+        """
+        if not self._past:
+            msg = "is False: build the state with past=True to read past usage"
+            raise InvalidInput.at("past", msg, False)
+        return frozen_usage(
+            self._plan, self._period, self._rated(_INVOICING), self._taxes, self.rejected_events
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         rating = self._rating
         return {
@@ -255,6 +282,7 @@ class UsageState:
             "period": self._period.model_dump(mode="json"),
             "taxes": [tax.model_dump(mode="json") for tax in self._taxes],
             "invalid_events": self._rejections.mode,
+            "past": self._past,
             "rejected": [self._rejections.count, list(self._rejections.reasons)],
             "receipts": rating.receipts,
             "states": [
@@ -274,6 +302,7 @@ class UsageState:
         self._period = as_period(data["period"])
         self._taxes = tuple(Tax.model_validate(tax) for tax in data["taxes"])
         self._rejections = Rejections(data["invalid_events"])
+        self._past = bool(data.get("past", False))
         self._rejections.count, reasons = data["rejected"]
         self._rejections.reasons = list(reasons)
         self._build()

@@ -1,0 +1,404 @@
+"""Rating one partition of a larger collection of events: the engine-free core of scale-out.
+
+A collection too large for one process is cut into partitions, rated where they lie, and the
+results put together. Three rules keep the results identical to one process:
+
+- **Dedup stays local.** Every copy of a ``(subscription, transaction_id)`` pair must be in the
+  same partition. :func:`bucket_key` and :func:`piece_of` are functions of those two values
+  only (CRC-32 of their UTF-8 bytes, never ``hash()``, which changes from process to process).
+- **Ingest order travels with the event.** Each event carries a position (its place in the
+  input as given: ``(input partition, row)``, an offset, an ``ingested_at``); a partition is
+  rated in position order, so the first copy ingested wins, as in one pass.
+- **A subscription split into pieces merges exactly.** A very heavy subscription may be cut by
+  transaction id into pieces rated apart (``split``); each piece gives a mergeable
+  :class:`~usage_engine.UsageState`, and :func:`merge_partials` then :func:`finish` price it.
+
+:func:`plan_job` checks the subscriptions once and fixes what to compute; :func:`rate_partition`
+rates one partition for it; :func:`usage_digest` and :func:`period_digest` fingerprint the
+results, so that a run in pieces can be proved equal to a run in one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
+
+from ._coerce import as_taxes
+from .aggregation import Window
+from .batch import _period, _subscriptions
+from .errors import InvalidInput, did_you_mean
+from .models import BillingPeriod, Plan, Tax
+from .models.usage import RejectedEvents, Usage
+from .money import exact_decimals
+from .past import PastUsage, frozen_usage
+from .periods import periods_before
+from .projection import (
+    Method,
+    _check_method,
+    build_projection,
+    projection_basis,
+    projection_ratio,
+    same_rating,
+)
+from .rating import Layouts, RatedCharge, Rating, View, consume
+from .selection import InvalidEvents, Rejections, iterate_events
+from .state import UsageState
+from .usage import _usage_of, read_now
+
+__all__ = [
+    "KINDS",
+    "Job",
+    "Kind",
+    "PartitionResult",
+    "PositionedEvent",
+    "bucket_key",
+    "finish",
+    "finish_partials",
+    "merge_partials",
+    "new_state",
+    "period_digest",
+    "piece_of",
+    "plan_job",
+    "rate_job",
+    "rate_partition",
+    "usage_digest",
+]
+
+Kind = Literal["current", "projected", "past"]
+"""What to compute for each subscription: current, projected or past usage."""
+KINDS: tuple[Kind, ...] = ("current", "projected", "past")
+
+
+class PositionedEvent(NamedTuple):
+    """An event and its position in the input as given (any value sortable with the others)."""
+
+    position: Any
+    event: Any
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def bucket_key(subscription_id: str, buckets: int, *, piece: int = 0) -> int:
+    """The partition, out of ``buckets``, of a subscription's events (or of one of its pieces).
+
+    Stable across processes and machines. Piece 0 is the whole subscription:
+
+    >>> bucket_key("sub_1", 16), bucket_key("sub_1", 16, piece=0), bucket_key("sub_1", 16, piece=1)
+    (3, 3, 15)
+    """
+    if piece:
+        return _crc(f"{subscription_id}#{piece}") % buckets
+    return _crc(subscription_id) % buckets
+
+
+def piece_of(subscription_id: str, transaction_id: str, pieces: int) -> int:
+    """The piece, out of ``pieces``, an event of a split subscription belongs to.
+
+    A function of the subscription and the transaction id only, so that every copy of an
+    event lands in the same piece. With one piece, every event is in piece 0:
+
+    >>> piece_of("sub_1", "tx_5", 1), piece_of("sub_1", "tx_5", 4)
+    (0, 3)
+    """
+    if pieces <= 1:
+        return 0
+    return _crc(f"{subscription_id}\x1f{transaction_id}") % pieces
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to compute, for which subscriptions: built once by :func:`plan_job`, then shipped
+    to every partition. ``periods`` maps each subscription to its plan and period."""
+
+    kind: Kind
+    periods: Mapping[str, tuple[Plan, BillingPeriod]]
+    taxes: tuple[Tax, ...] = ()
+    now: datetime | None = None
+    method: Method = "lago"
+    invalid_events: InvalidEvents = "raise"
+    left_out: tuple[str, ...] = field(default=())
+    """Subscriptions with nothing to compute: no period closed before ``at`` (past usage)."""
+
+
+@exact_decimals
+def plan_job(
+    subscriptions: Iterable[Any],
+    *,
+    at: Any,
+    kind: Kind = "current",
+    now: Any = None,
+    method: Method = "lago",
+    taxes: Iterable[Any] = (),
+    invalid_events: InvalidEvents = "raise",
+) -> Job:
+    """Check ``subscriptions`` (each carrying its plan) and fix each one's period at ``at``.
+
+    ``current`` and ``projected`` usage cover the period holding ``at``; ``projected`` projects
+    at ``now`` (``at`` when omitted). ``past`` usage covers the last period that ended at or
+    before ``at``; a subscription with none is left out (``Job.left_out``).
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR"}
+    >>> subs = [{"external_id": "old", "subscription_at": "2024-01-01T00:00:00Z", "plan": plan},
+    ...         {"external_id": "new", "subscription_at": "2024-03-05T00:00:00Z", "plan": plan}]
+    >>> job = plan_job(subs, at="2024-03-10T00:00:00Z", kind="past")
+    >>> list(job.periods), job.left_out
+    (['old'], ('new',))
+    """
+    if kind not in KINDS:
+        msg = "must be 'current', 'projected' or 'past'." + did_you_mean(kind, KINDS)
+        raise InvalidInput.at("kind", msg, kind)
+    chosen = _check_method(method)
+    checked = _subscriptions(subscriptions)
+    instant = read_now(at, "at")
+    when = instant if now is None else read_now(now)
+    Rejections(invalid_events)  # checks the mode
+    periods: dict[str, tuple[Plan, BillingPeriod]] = {}
+    left_out: list[str] = []
+    for index, (sub, plan) in enumerate(checked):
+        if kind == "past":
+            found = periods_before(sub, instant, 1, plan=plan)
+            if not found:
+                left_out.append(sub.external_id)
+                continue
+            periods[sub.external_id] = (plan, found[0])
+        else:
+            periods[sub.external_id] = (plan, _period(sub, instant, index))
+    if kind == "projected":
+        for _plan, period in periods.values():
+            projection_ratio(period, when)  # a `now` outside the period fails here, once
+    return Job(
+        kind=kind,
+        periods=periods,
+        taxes=as_taxes(taxes),
+        now=when,
+        method=chosen,
+        invalid_events=invalid_events,
+        left_out=tuple(left_out),
+    )
+
+
+@dataclass
+class PartitionResult:
+    """What a partition gives: finished usages, partial states of split subscriptions, and the
+    malformed events that name no subscription (collected with ``invalid_events="collect"``)."""
+
+    whole: list[tuple[str, Usage]]
+    partials: list[tuple[str, UsageState]]
+    rejected: RejectedEvents = field(default_factory=RejectedEvents)
+
+
+def _views(job: Job, plan: Plan, period: BillingPeriod) -> list[View]:
+    window = Window.of(period)
+    if job.kind == "past":
+        return [View(window, invoicing=True)]
+    current = View(window)
+    if job.kind == "current":
+        return [current]
+    basis = projection_basis(period, job.method)
+    return [current] if same_rating(plan, current, basis) else [current, basis]
+
+
+def _finish_rated(
+    job: Job,
+    subscription: str,
+    results: list[tuple[RatedCharge, ...]],
+    rejected: RejectedEvents,
+) -> Usage:
+    plan, period = job.periods[subscription]
+    if job.kind == "current":
+        return _usage_of(plan, period, results[0], job.taxes, rejected)
+    if job.kind == "past":
+        return frozen_usage(plan, period, results[0], job.taxes, rejected)
+    ratio = projection_ratio(period, job.now)
+    return build_projection(
+        plan, period, job.taxes, results[0], results[-1], rejected, ratio, job.method
+    )
+
+
+def _subscription_of(event: Any) -> Any:
+    # The subscription an event names, as event reading reads it (None when it names none).
+    if isinstance(event, Mapping):
+        found = event.get("external_subscription_id")
+    else:
+        found = getattr(event, "external_subscription_id", None)
+    return found if found is None or type(found) is str else str(found)
+
+
+def _in_order(events: Iterable[Any]) -> list[tuple[Any, Any]]:
+    if isinstance(events, Mapping | str | bytes):
+        msg = "must be an iterable of (position, event) pairs"
+        raise InvalidInput.at("events", msg, type(events).__name__)
+    pairs = list(events)
+    for index, pair in enumerate(pairs):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            path, msg = f"events[{index}]", "must be a (position, event) pair"
+            raise InvalidInput.at(path, msg, type(pair).__name__)
+    try:
+        # Stable: events with equal positions keep their order.
+        pairs.sort(key=itemgetter(0))
+    except TypeError:
+        msg = "positions must all be comparable with each other (e.g. all (int, int) tuples)"
+        raise InvalidInput.at("events", msg, None) from None
+    return pairs
+
+
+@exact_decimals
+def rate_partition(
+    events: Iterable[Any],
+    job: Job,
+    *,
+    split: Collection[str] = (),
+    owned: Iterable[str] = (),
+) -> PartitionResult:
+    """Rate one partition: ``(position, event)`` pairs, in any order, for the ``job``.
+
+    A subscription not in ``split`` must have all its events in this partition: its usage is
+    finished here. A subscription in ``split`` has a piece of its events here (every copy of a
+    transaction id in the same piece): its partial state is returned for
+    :func:`finish_partials`. Events of other subscriptions are skipped. The subscriptions of
+    ``owned`` get their usage from this partition even when it holds none of their events.
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> job = plan_job([{"external_id": "sub", "subscription_at": "2024-01-01T00:00:00Z",
+    ...                  "plan": plan}], at="2024-03-10T00:00:00Z")
+    >>> def call(key):
+    ...     return {"transaction_id": key, "external_subscription_id": "sub", "code": "calls",
+    ...             "timestamp": "2024-03-05T00:00:00Z"}
+    >>> result = rate_partition([((0, 1), call("b")), ((0, 0), call("a")), ((1, 0), call("a"))],
+    ...                         job)
+    >>> [(sub, usage.amount_cents) for sub, usage in result.whole]
+    [('sub', 200)]
+    """
+    if not isinstance(job, Job):
+        raise InvalidInput.at("job", "must be a Job (see plan_job)", type(job).__name__)
+    pairs = _in_order(events)
+    periods = job.periods
+    split_here = {sub for sub in split if sub in periods}
+    present = {_subscription_of(event) for _, event in pairs}
+    wanted = present.union(owned)
+    whole_subs = [sub for sub in periods if sub in wanted and sub not in split_here]
+    stream = Rejections(job.invalid_events)
+    layouts: Layouts = {}
+    ratings = {
+        sub: Rating(
+            periods[sub][0],
+            _views(job, *periods[sub]),
+            Rejections(job.invalid_events),
+            layouts=layouts,
+        )
+        for sub in whole_subs
+    }
+    consume(
+        (event for _, event in pairs),
+        ratings,
+        stream,
+        positions=(position for position, _ in pairs),
+        broadcast_orphans=False,
+    )
+    whole: list[tuple[str, Usage]] = [
+        (sub, _finish_rated(job, sub, rating.results(), rating.rejections.report()))
+        for sub, rating in ratings.items()
+    ]
+    partials: list[tuple[str, UsageState]] = []
+    for sub in sorted(split_here & present):
+        state = new_state(sub, job)
+        mine = [(position, event) for position, event in pairs if _subscription_of(event) == sub]
+        state.add((event for _, event in mine), positions=(position for position, _ in mine))
+        partials.append((sub, state))
+    return PartitionResult(whole, partials, stream.report())
+
+
+def rate_job(events: Iterable[Any], job: Job) -> dict[str, Usage]:
+    """Every subscription's usage from one stream, in one process: the reference a run in
+    partitions must equal. Positions are the events' indexes."""
+    result = rate_partition(enumerate(iterate_events(events)), job, owned=job.periods)
+    return dict(result.whole)
+
+
+@exact_decimals
+def merge_partials(states: Iterable[UsageState]) -> UsageState:
+    """One state from the partial states of a split subscription, leaving them unchanged.
+
+    The pieces hold disjoint transaction ids, so their order does not matter.
+    """
+    merged: UsageState | None = None
+    for index, state in enumerate(states):
+        if not isinstance(state, UsageState):
+            path, msg = f"states[{index}]", "must be a UsageState"
+            raise InvalidInput.at(path, msg, type(state).__name__)
+        if merged is None:
+            merged = UsageState.__new__(UsageState)
+            merged.__setstate__(state.__getstate__())
+        else:
+            merged.merge(state)
+    if merged is None:
+        raise InvalidInput.at("states", "must hold at least one state", None)
+    return merged
+
+
+def new_state(subscription: str, job: Job) -> UsageState:
+    """An empty state of one of the ``job``'s subscriptions."""
+    try:
+        plan, period = job.periods[subscription]
+    except KeyError:
+        msg = "is not one of the job's subscriptions"
+        raise InvalidInput.at("subscription", msg, subscription) from None
+    return UsageState(
+        plan, period, taxes=job.taxes, invalid_events=job.invalid_events, past=job.kind == "past"
+    )
+
+
+def finish_partials(subscription: str, states: Iterable[UsageState], job: Job) -> Usage:
+    """The usage of a split subscription from its partial states, in any order (maybe none)."""
+    kept = list(states)
+    return finish(merge_partials(kept) if kept else new_state(subscription, job), job)
+
+
+def finish(state: UsageState, job: Job) -> Usage:
+    """The usage the ``job`` asks for, from a subscription's merged state."""
+    if job.kind == "current":
+        return state.current_usage()
+    if job.kind == "past":
+        return state.past_usage()
+    return state.projected_usage(now=job.now, method=job.method)
+
+
+def usage_digest(usage: Usage) -> str:
+    """The SHA-256 of a usage's canonical JSON: its Lago shape (and true-ups), sorted keys.
+
+    A past usage's digest is its own :attr:`~usage_engine.PastUsage.digest`.
+    """
+    if isinstance(usage, PastUsage):
+        return usage.digest
+    text = json.dumps(usage.to_lago(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def period_digest(digests: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
+    """One digest for many subscriptions: SHA-256 of their sorted ``sub<TAB>digest`` lines.
+
+    The same whatever the order the pairs come in; an empty run has a digest too:
+
+    >>> period_digest([("b", "2"), ("a", "1")]) == period_digest({"a": "1", "b": "2"})
+    True
+    """
+    pairs = digests.items() if isinstance(digests, Mapping) else digests
+    lines = sorted(f"{sub}\t{digest}\n" for sub, digest in pairs)
+    seen = set()
+    for line in lines:
+        sub = line.partition("\t")[0]
+        if sub in seen:
+            msg = "appears more than once: its events were rated in more than one place"
+            raise InvalidInput.at("digests", msg, sub)
+        seen.add(sub)
+    return hashlib.sha256("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
