@@ -1,0 +1,249 @@
+"""usage_engine.dask: the same digest as one process, from bags, frames and files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("distributed")
+
+import dask
+import dask.bag as db
+import dask.dataframe as dd
+import pandas as pd
+
+from tests.factories import charge, event, metric, plan, utc
+from tests.test_partition import (
+    CURRENT_AT,
+    PAST_AT,
+    POOL,
+    SUBSCRIPTIONS,
+    TAXES,
+    streams,
+)
+from usage_engine import InvalidInput, current_usage
+from usage_engine import dask as ued
+from usage_engine.partition import period_digest, plan_job, rate_job, usage_digest
+
+
+def one_process(stream: list[dict[str, Any]], kind: Any = "current", at: str = CURRENT_AT) -> str:
+    job = plan_job(SUBSCRIPTIONS, at=at, kind=kind, taxes=TAXES)
+    return period_digest({sub: usage_digest(usage) for sub, usage in rate_job(stream, job).items()})
+
+
+@pytest.fixture(autouse=True)
+def synchronous() -> Any:
+    with dask.config.set(scheduler="sync"):
+        yield
+
+
+def by_subscription(stream: list[dict[str, Any]], partitions: int) -> db.Bag:
+    """The stream cut into partitions that each hold whole subscriptions, order kept."""
+    subs = sorted({item["external_subscription_id"] for item in stream})
+    parts: list[list[dict[str, Any]]] = [[] for _ in range(partitions)]
+    for item in stream:
+        parts[subs.index(item["external_subscription_id"]) % partitions].append(item)
+    return db.from_delayed([dask.delayed(part) for part in parts])
+
+
+@pytest.mark.parametrize(
+    ("kind", "at"), [("current", CURRENT_AT), ("projected", CURRENT_AT), ("past", PAST_AT)]
+)
+@settings(max_examples=8)
+@given(
+    stream=streams(),
+    partitions=st.integers(1, 4),
+    buckets=st.integers(1, 5),
+    heavy=st.dictionaries(st.sampled_from(("sub_a", "sub_b")), st.integers(1, 3), max_size=2),
+)
+def test_every_layout_gives_the_digest_of_one_process(
+    kind: Any,
+    at: str,
+    stream: list[dict[str, Any]],
+    partitions: int,
+    buckets: int,
+    heavy: dict[str, int],
+) -> None:
+    expected = one_process(stream, kind, at)
+    common = {"at": at, "kind": kind, "taxes": TAXES}
+    anyhow = db.from_sequence(stream, npartitions=partitions) if stream else db.from_sequence([])
+    assert ued.rate(anyhow, SUBSCRIPTIONS, **common).digest() == expected
+    split = ued.rate(anyhow, SUBSCRIPTIONS, **common, split_heavy=heavy, npartitions=buckets)
+    assert split.digest() == expected
+    ordered = by_subscription(stream, partitions)
+    assert ued.rate(ordered, SUBSCRIPTIONS, **common, layout="by_subscription").digest() == (
+        expected
+    )
+
+
+def test_heavy_subscriptions_are_split_automatically() -> None:
+    stream = [item for item in POOL if item["external_subscription_id"] == "sub_a"] * 2
+    stream += [item for item in POOL if item["external_subscription_id"] != "sub_a"][:10]
+    rated = ued.rate(db.from_sequence(stream, npartitions=4), SUBSCRIPTIONS, at=CURRENT_AT)
+    # sub_a holds 88 of 98 events: more than one partition's share (25), so 4 pieces.
+    assert rated.split == {"sub_a": 4}
+    assert rated.digest() == one_process(stream)
+
+
+def test_results_come_back_as_usages_and_lago_json() -> None:
+    stream = POOL[:40]
+    rated = ued.rate(db.from_sequence(stream, npartitions=2), SUBSCRIPTIONS, at=CURRENT_AT)
+    usages = rated.compute()
+    assert sorted(usages) == ["sub_a", "sub_b", "sub_c", "sub_d"]
+    job = plan_job(SUBSCRIPTIONS, at=CURRENT_AT)
+    plan_a, period_a = job.periods["sub_a"]
+    assert usages["sub_a"] == current_usage(plan_a, stream, period_a)
+    lago = dict(rated.to_lago().compute())
+    assert lago["sub_a"] == usages["sub_a"].to_lago()
+    assert lago["sub_d"]["amount_cents"] == usages["sub_d"].amount_cents == 500
+    assert rated.rejected.compute().count == 0
+
+
+def write_lines(path: Path, events: list[dict[str, Any]]) -> None:
+    text = "".join(json.dumps(item) + "\n" for item in events)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+
+
+def test_a_folder_of_files_gzip_included_gives_the_digest_of_one_process(tmp_path: Path) -> None:
+    stream = POOL * 2
+    random.Random(5).shuffle(stream)
+    write_lines(tmp_path / "part-0.jsonl", stream[:50])
+    write_lines(tmp_path / "part-1.jsonl.gz", stream[50:120])
+    write_lines(tmp_path / "part-2.ndjson", stream[120:])
+    (tmp_path / "notes.txt").write_text("not events")
+    rated = ued.rate(tmp_path, SUBSCRIPTIONS, at=PAST_AT, kind="past", taxes=TAXES)
+    assert rated.digest() == one_process(stream, "past", PAST_AT)
+    assert ued.read_events(tmp_path).count().compute() == len(stream)
+
+
+THIRTY_DIGITS = "123456789012345678901234567890.123456789"
+
+
+def test_thirty_digit_values_stay_exact_from_file_to_usage(tmp_path: Path) -> None:
+    sums = plan(
+        charge(
+            "standard",
+            {"amount": "0.000000000000000000000000000001"},
+            billable_metric=metric("sum_agg", code="bytes", field_name="n"),
+        )
+    )
+    subscription = {"external_id": "sub_1", "subscription_at": "2024-01-01T00:00:00Z", "plan": sums}
+    line = (
+        '{"transaction_id": "t1", "external_subscription_id": "sub_1", "code": "bytes",'
+        f' "timestamp": 1709380800, "properties": {{"n": {THIRTY_DIGITS}}}}}\n'
+    )
+    (tmp_path / "events.jsonl").write_text(line)
+    rated = ued.rate(tmp_path, [subscription], at="2024-03-12T10:00:00Z")
+    [(sub, usage)] = list(rated.compute().items())
+    [charge_usage] = usage.charges_usage
+    assert (sub, charge_usage.units) == ("sub_1", Decimal(THIRTY_DIGITS))
+    # 123456789012345678901234567890.123456789 units at 1e-30 each: 0.12 after rounding.
+    assert charge_usage.amount_cents == 12
+
+
+def test_a_dask_dataframe_with_json_properties_rates_like_its_rows() -> None:
+    stream = POOL[:60]
+    frame = pd.DataFrame(
+        {
+            "transaction_id": [item["transaction_id"] for item in stream],
+            "external_subscription_id": [item["external_subscription_id"] for item in stream],
+            "code": [item["code"] for item in stream],
+            "timestamp": [item["timestamp"] for item in stream],
+            "properties": [json.dumps(item["properties"]) for item in stream],
+            "precise_total_amount_cents": [
+                item.get("precise_total_amount_cents") for item in stream
+            ],
+        }
+    )
+    events = dd.from_pandas(frame, npartitions=3)
+    rated = ued.rate(events, SUBSCRIPTIONS, at=CURRENT_AT, taxes=TAXES)
+    assert rated.digest() == one_process(stream)
+
+
+def test_ingested_at_decides_which_copy_came_first() -> None:
+    first = event("payments", utc(2025, 7, 2), {"amount": "10"}, transaction_id="t")
+    first |= {"external_subscription_id": "sub_a", "ingested_at": "2025-07-02T10:00:00Z"}
+    resent = first | {"properties": {"amount": "99"}, "ingested_at": "2025-07-02T11:00:00Z"}
+    # The re-sent copy sits in the first partition, yet was ingested later.
+    bag = db.from_delayed([dask.delayed([resent]), dask.delayed([first])])
+    by_time = ued.rate(bag, SUBSCRIPTIONS[:1], at=CURRENT_AT, order="ingested_at").compute()
+    by_place = ued.rate(bag, SUBSCRIPTIONS[:1], at=CURRENT_AT).compute()
+
+    def payments(usages: dict[str, Any]) -> Decimal:
+        found = usages["sub_a"].charges_usage
+        return next(c.units for c in found if c.billable_metric.code == "payments")
+
+    assert (payments(by_time), payments(by_place)) == (Decimal(10), Decimal(99))
+
+
+def test_a_subscription_spread_over_partitions_is_refused_in_the_by_subscription_layout() -> None:
+    stream = [item for item in POOL if item["external_subscription_id"] == "sub_a"][:4]
+    bag = db.from_sequence(stream, npartitions=2)
+    rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT, layout="by_subscription")
+    with pytest.raises(InvalidInput) as caught:
+        rated.compute()
+    assert (caught.value.path, caught.value.value) == ("layout", "sub_a")
+    with pytest.raises(InvalidInput, match="more than once"):
+        rated.digest()
+
+
+def test_malformed_events_raise_on_the_client_naming_their_position() -> None:
+    bad = {"transaction_id": "t", "external_subscription_id": "sub_a", "code": "calls"}
+    bag = db.from_delayed([dask.delayed(POOL[:3]), dask.delayed([bad])])
+    with pytest.raises(InvalidInput) as caught:
+        ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT).digest()
+    assert caught.value.path == "events[(1, 0)] (transaction_id 't')"
+
+
+def test_collected_orphans_are_reported_once() -> None:
+    orphan = {"transaction_id": "t", "code": "calls", "timestamp": 1}
+    bag = db.from_delayed([dask.delayed(POOL[:3]), dask.delayed([orphan])])
+    rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT, invalid_events="collect")
+    assert rated.rejected.compute().reasons == (
+        "events[(1, 0)] (transaction_id 't'): external_subscription_id is required",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "path", "value"),
+    [
+        ({"layout": "sideways"}, "layout", "sideways"),
+        ({"order": "alphabetical"}, "order", "alphabetical"),
+        ({"shuffle": "disk"}, "shuffle", "disk"),
+        ({"npartitions": 0}, "npartitions", 0),
+        ({"split_heavy": "all"}, "split_heavy", "all"),
+        ({"split_heavy": {"sub_a": 0}}, "split_heavy['sub_a']", 0),
+        ({"kind": "future"}, "kind", "future"),
+    ],
+)
+def test_bad_options_are_invalid_input(options: dict[str, Any], path: str, value: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        ued.rate(db.from_sequence(POOL[:2]), SUBSCRIPTIONS, at=CURRENT_AT, **options)
+    assert (caught.value.path, caught.value.value) == (path, value)
+
+
+def test_bad_event_sources_are_invalid_input(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        ued.rate([{"not": "a bag"}], SUBSCRIPTIONS, at=CURRENT_AT)
+    assert (caught.value.path, caught.value.value) == ("events", "list")
+    with pytest.raises(InvalidInput, match="names no JSON Lines file"):
+        ued.read_events(tmp_path)
+    (tmp_path / "a.jsonl").write_text('{"transaction_id": "t"}\n{oops\n')
+    with pytest.raises(InvalidInput, match="is not JSON") as caught:
+        ued.read_events(tmp_path).compute()
+    assert caught.value.path == f"events ({tmp_path / 'a.jsonl'}, line 2)"
+    with pytest.raises(InvalidInput, match="is required with order='ingested_at'"):
+        ued.rate(
+            db.from_sequence(POOL[:1]), SUBSCRIPTIONS, at=CURRENT_AT, order="ingested_at"
+        ).digest()

@@ -1,0 +1,455 @@
+"""Rating on Dask: every subscription's usage from a collection of events too large for one process.
+
+Needs the ``distributed`` extra (``pip install 'usage-engine[distributed]'``: dask, distributed,
+pandas and pyarrow). The work itself is :mod:`usage_engine.partition`, the engine-free core;
+this module only wires it into a Dask graph:
+
+- :func:`read_events` reads a folder (or glob, or list) of JSON Lines files, gzip included, one
+  partition per file, numbers parsed as :class:`~decimal.Decimal` (never ``float``).
+- :func:`rate` rates a bag of events (or a dask DataFrame, or files) for many subscriptions and
+  gives a :class:`Rated`: a bag of ``(subscription, usage)``, its Lago JSON, and a
+  :meth:`Rated.digest` equal to the one process digest
+  (:func:`usage_engine.partition.period_digest` of :func:`usage_engine.partition.rate_job`).
+
+Layouts: ``"by_subscription"`` when each input partition already holds every event of its
+subscriptions (files written by subscription bucket: no shuffle); ``"any"`` otherwise (one
+shuffle by subscription bucket, peer-to-peer on a distributed cluster, the heaviest
+subscriptions cut into pieces by transaction id and merged after).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import gzip
+import json
+import math
+import os
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+try:
+    import dask
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.delayed import Delayed, delayed
+except ImportError as error:  # pragma: no cover - depends on the environment
+    msg = "usage_engine.dask needs the 'distributed' extra: pip install 'usage-engine[distributed]'"
+    raise ImportError(msg) from error
+
+from .errors import InvalidInput, did_you_mean
+from .models.usage import RejectedEvents, Usage
+from .partition import (
+    Job,
+    Kind,
+    PartitionResult,
+    bucket_key,
+    finish_partials,
+    period_digest,
+    piece_of,
+    plan_job,
+    rate_partition,
+    usage_digest,
+)
+from .projection import Method
+from .selection import MAX_REASONS, InvalidEvents
+
+__all__ = ["Layout", "Order", "Rated", "rate", "read_events"]
+
+Layout = Literal["by_subscription", "any"]
+"""How the input is laid out: already by subscription (no shuffle), or any way (one shuffle)."""
+Order = Literal["position", "ingested_at"]
+"""What decides which copy of a re-sent event was ingested first."""
+
+_LAYOUTS: Final = ("by_subscription", "any")
+_ORDERS: Final = ("position", "ingested_at")
+_SHUFFLES: Final = ("tasks", "p2p")
+_SUFFIXES: Final = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+_EVENTS_PER_PIECE: Final = 2_000_000
+
+Position = tuple[Any, ...]
+Pair = tuple[Position, Any]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
+    if isinstance(paths, str | os.PathLike):
+        name = os.fspath(paths)
+        if os.path.isdir(name):
+            found = sorted(
+                os.path.join(name, entry)
+                for entry in os.listdir(name)
+                if entry.endswith(_SUFFIXES) and not entry.startswith(".")
+            )
+        elif any(char in name for char in "*?["):
+            found = sorted(glob.glob(name))
+        else:
+            found = [name]
+    else:
+        found = [os.fspath(path) for path in paths]
+    if not found:
+        raise InvalidInput.at("events", "names no JSON Lines file", os.fspath(paths))  # type: ignore[arg-type]
+    for name in found:
+        if not os.path.isfile(name):
+            raise InvalidInput.at("events", "is not a file", name)
+    return found
+
+
+def _read_file(name: str) -> list[Any]:
+    # One file, one partition: JSON Lines, gzip by suffix, numbers exact.
+    opener = gzip.open if name.endswith(".gz") else open
+    events = []
+    with opener(name, "rt", encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line, parse_float=Decimal))
+            except json.JSONDecodeError as error:
+                where = f"events ({name}, line {number})"
+                raise InvalidInput.at(where, f"is not JSON: {error.msg}", line[:60]) from None
+    return events
+
+
+def read_events(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> db.Bag:
+    """A bag of the events of JSON Lines files, one partition per file, in sorted name order.
+
+    ``paths`` is a folder (its ``.jsonl``, ``.ndjson`` and ``.json`` files, gzipped or not), a
+    glob pattern, or a list of files. Numbers with a fraction or exponent become ``Decimal``:
+    a 30-digit amount stays exact. Files are read when the bag is computed.
+    """
+    return db.from_delayed([delayed(_read_file)(name) for name in _files(paths)])
+
+
+def _plain(value: Any) -> Any:
+    # A cell of a pandas frame as the engine reads it: NumPy scalars as Python ones, missing
+    # values as None, and a properties column of JSON text parsed exactly.
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, Decimal):
+        return item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _frame_events(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    events = []
+    for row in frame.to_dict("records"):
+        event = {key: _plain(value) for key, value in row.items()}
+        properties = event.get("properties")
+        if isinstance(properties, str | bytes):
+            # Text that is not JSON is left as it is: event reading reports it as malformed.
+            with contextlib.suppress(json.JSONDecodeError):
+                event["properties"] = json.loads(properties, parse_float=Decimal)
+        events.append({key: value for key, value in event.items() if value is not None})
+    return events
+
+
+def _as_bag(events: Any) -> db.Bag:
+    if isinstance(events, db.Bag):
+        return events
+    if isinstance(events, dd.DataFrame):
+        return db.from_delayed(
+            [delayed(_frame_events)(part) for part in events.to_delayed(optimize_graph=False)]
+        )
+    if isinstance(events, str | os.PathLike) or (
+        isinstance(events, Sequence) and all(isinstance(item, str | os.PathLike) for item in events)
+    ):
+        return read_events(events)
+    msg = "must be a dask bag of events, a dask DataFrame of events, or JSON Lines files"
+    raise InvalidInput.at("events", msg, type(events).__name__)
+
+
+# --- positions and keys -----------------------------------------------------------------------
+
+
+def _positioned(events: Iterable[Any], index: int, order: Order) -> list[Pair]:
+    # The position of an event: (input partition, row), after its ingested_at if so ordered.
+    if order == "position":
+        return [((index, row), event) for row, event in enumerate(events)]
+    pairs: list[Pair] = []
+    for row, event in enumerate(events):
+        stamp = event.get("ingested_at") if isinstance(event, Mapping) else None
+        if stamp is None:
+            where = f"events[({index}, {row})].ingested_at"
+            raise InvalidInput.at(where, "is required with order='ingested_at'", None)
+        pairs.append(((str(stamp), index, row), event))
+    return pairs
+
+
+def _subscription(event: Any) -> Any:
+    found = event.get("external_subscription_id") if isinstance(event, Mapping) else None
+    return found if found is None or type(found) is str else str(found)
+
+
+def _transaction(event: Any) -> str:
+    found = event.get("transaction_id") if isinstance(event, Mapping) else None
+    return "" if found is None else str(found)
+
+
+def _keyed(
+    events: Iterable[Any],
+    indexes: Iterable[int],
+    order: Order,
+    buckets: int,
+    pieces: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    # Each event of an input partition with the bucket it is shuffled to; the event and its
+    # position travel pickled, so that no number goes through Arrow or float.
+    [index] = indexes
+    rows = []
+    for pair in _positioned(events, index, order):
+        sub = _subscription(pair[1])
+        if sub is None:
+            bucket = 0  # names no subscription: reported by whichever partition gets it
+        else:
+            piece = piece_of(sub, _transaction(pair[1]), pieces.get(sub, 1))
+            bucket = bucket_key(sub, buckets, piece=piece)
+        rows.append({"bucket": bucket, "payload": pickle.dumps(pair, pickle.HIGHEST_PROTOCOL)})
+    return rows
+
+
+_META: Final = pd.DataFrame(
+    {"bucket": pd.array([], dtype="int64"), "payload": pd.Series([], dtype=object)}
+)
+
+
+def _unkeyed(frame: pd.DataFrame) -> list[Pair]:
+    return [pickle.loads(payload) for payload in frame["payload"]]
+
+
+# --- rating -----------------------------------------------------------------------------------
+
+
+def _rate_pairs(pairs: list[Pair], job: Job, split: frozenset[str]) -> PartitionResult:
+    return rate_partition(pairs, job, split=split)
+
+
+def _rate_input(events: Iterable[Any], index: int, job: Job, order: Order) -> PartitionResult:
+    return rate_partition(_positioned(events, index, order), job)
+
+
+def _shuffle_method(shuffle: Any) -> str:
+    if shuffle not in _SHUFFLES:
+        msg = "must be 'tasks' or 'p2p'." + did_you_mean(shuffle, _SHUFFLES)
+        raise InvalidInput.at("shuffle", msg, shuffle)
+    return str(shuffle)
+
+
+def _rate_shuffled(frame: pd.DataFrame, job: Job, split: frozenset[str]) -> PartitionResult:
+    return rate_partition(_unkeyed(frame), job, split=split)
+
+
+def _whole(result: PartitionResult) -> list[tuple[str, Usage]]:
+    return result.whole
+
+
+def _partials(result: PartitionResult) -> list[tuple[str, Any]]:
+    return result.partials
+
+
+def _orphans(result: PartitionResult) -> RejectedEvents:
+    return result.rejected
+
+
+def _subscriptions_seen(result: PartitionResult) -> list[str]:
+    return [sub for sub, _ in result.whole] + [sub for sub, _ in result.partials]
+
+
+def _rest(job: Job, split: frozenset[str], *seen: list[str]) -> list[tuple[str, Usage]]:
+    # Subscriptions no partition finished: the split ones (merged from their pieces elsewhere)
+    # are not here; those with no event at all get their usage from no events.
+    done = {sub for subs in seen for sub in subs}
+    missing = [sub for sub in job.periods if sub not in done and sub not in split]
+    return rate_partition([], job, owned=missing).whole
+
+
+def _merged(
+    job: Job, split: frozenset[str], *partials: list[tuple[str, Any]]
+) -> list[tuple[str, Usage]]:
+    pieces: dict[str, list[Any]] = {sub: [] for sub in sorted(split)}
+    for found in partials:
+        for sub, state in found:
+            pieces[sub].append(state)
+    return [(sub, finish_partials(sub, states, job)) for sub, states in pieces.items()]
+
+
+def _rejected(*found: RejectedEvents) -> RejectedEvents:
+    count = sum(rejected.count for rejected in found)
+    reasons = [reason for rejected in found for reason in rejected.reasons]
+    return RejectedEvents(count=count, reasons=tuple(reasons[:MAX_REASONS]))
+
+
+def _digest_pairs(pairs: Iterable[tuple[str, Usage]]) -> list[tuple[str, str]]:
+    return [(sub, usage_digest(usage)) for sub, usage in pairs]
+
+
+def _lago(pair: tuple[str, Usage]) -> tuple[str, dict[str, Any]]:
+    return pair[0], pair[1].to_lago()
+
+
+@dataclass(frozen=True)
+class Rated:
+    """The usage of every subscription of a :func:`rate` call, not computed yet.
+
+    ``usages`` is a bag of ``(external_subscription_id, usage)``, one per subscription;
+    ``rejected`` the malformed events that name no subscription (``invalid_events="collect"``).
+    """
+
+    usages: db.Bag
+    rejected: Delayed
+    job: Job
+    split: Mapping[str, int]
+    """The subscriptions cut into pieces, and into how many."""
+    whole_graph: bool = False
+    """Compute without graph optimisation: a bag on top of a P2P shuffle needs it (Dask
+    issue 11825); ``usages`` of a ``shuffle="p2p"`` run must be computed so too."""
+
+    def to_lago(self) -> db.Bag:
+        """A bag of ``(external_subscription_id, Lago JSON object)``."""
+        return self.usages.map(_lago)
+
+    def digest(self) -> str:
+        """The period digest, computed on the cluster: only one digest per subscription comes
+        back. Equal to ``period_digest`` of the same usages rated in one process."""
+        pairs = self.usages.map_partitions(_digest_pairs).compute(
+            optimize_graph=not self.whole_graph
+        )
+        return period_digest(pairs)
+
+    def compute(self) -> dict[str, Usage]:
+        """Every usage, brought back: ``{external_subscription_id: usage}``."""
+        found: dict[str, Usage] = {}
+        for sub, usage in self.usages.compute(optimize_graph=not self.whole_graph):
+            if sub in found:
+                msg = "appears in more than one input partition: use layout='any'"
+                raise InvalidInput.at("layout", msg, sub)
+            found[sub] = usage
+        return found
+
+
+def _heavy(counts: Mapping[Any, int], partitions: int) -> dict[str, int]:
+    # A subscription holding more than one partition's share of the events is cut into as
+    # many pieces as it holds shares, so that no partition gets much more than its share.
+    total = sum(counts.values())
+    share = max(math.ceil(total / partitions), 1)
+    return {
+        sub: math.ceil(count / share)
+        for sub, count in counts.items()
+        if isinstance(sub, str) and count > share
+    }
+
+
+def _split_map(split_heavy: Any, bag: db.Bag, partitions: int) -> dict[str, int]:
+    if split_heavy is None:
+        return {}
+    if split_heavy == "auto":
+        counts = dict(bag.map(_subscription).frequencies().compute())
+        return _heavy(counts, partitions)
+    if isinstance(split_heavy, Mapping):
+        for sub, pieces in split_heavy.items():
+            if not isinstance(sub, str) or type(pieces) is not int or pieces < 1:
+                path = f"split_heavy[{sub!r}]"
+                msg = "must map subscription ids to a number of pieces (1 or more)"
+                raise InvalidInput.at(path, msg, pieces)
+        return {sub: pieces for sub, pieces in split_heavy.items() if pieces > 1}
+    msg = "must be 'auto', None, or a mapping of subscription id to pieces"
+    raise InvalidInput.at("split_heavy", msg, split_heavy)
+
+
+def rate(
+    events: Any,
+    subscriptions: Iterable[Any],
+    *,
+    at: Any,
+    kind: Kind = "current",
+    now: Any = None,
+    method: Method = "lago",
+    taxes: Iterable[Any] = (),
+    layout: Layout = "any",
+    order: Order = "position",
+    split_heavy: Literal["auto"] | Mapping[str, int] | None = "auto",
+    npartitions: int | None = None,
+    shuffle: Literal["tasks", "p2p"] = "tasks",
+    invalid_events: InvalidEvents = "raise",
+) -> Rated:
+    """Every subscription's usage from ``events`` on Dask: the same as one process, in pieces.
+
+    ``events``: a dask bag of event mappings, a dask DataFrame of events (``properties`` as a
+    mapping or JSON text), or JSON Lines files (see :func:`read_events`). ``subscriptions``:
+    each carrying its plan, as for :func:`usage_engine.rate_subscriptions`. ``kind``, ``at``,
+    ``now``, ``method``, ``taxes`` and ``invalid_events`` are those of
+    :func:`usage_engine.partition.plan_job`.
+
+    ``order="position"`` takes the input as ingested in order (partition by partition, row by
+    row); ``order="ingested_at"`` reads each event's ``ingested_at`` (ISO-8601 text, or any
+    text that sorts in time order) first. ``layout="any"`` shuffles once; ``split_heavy``
+    cuts subscriptions holding more than one partition's share (``"auto"``, one counting pass)
+    or those given. ``npartitions`` defaults to the input's.
+
+    Nothing is computed until the result is: ``rate(...).digest()`` or ``.compute()``.
+    """
+    if layout not in _LAYOUTS:
+        msg = "must be 'by_subscription' or 'any'." + did_you_mean(layout, _LAYOUTS)
+        raise InvalidInput.at("layout", msg, layout)
+    if order not in _ORDERS:
+        msg = "must be 'position' or 'ingested_at'." + did_you_mean(order, _ORDERS)
+        raise InvalidInput.at("order", msg, order)
+    if npartitions is not None and (type(npartitions) is not int or npartitions < 1):
+        raise InvalidInput.at("npartitions", "must be a positive integer", npartitions)
+    shuffle_method = _shuffle_method(shuffle)
+    job = plan_job(
+        subscriptions,
+        at=at,
+        kind=kind,
+        now=now,
+        method=method,
+        taxes=taxes,
+        invalid_events=invalid_events,
+    )
+    bag = _as_bag(events)
+    parts = bag.to_delayed(optimize_graph=False)
+    # One node holds the job, so that it travels to each worker once, not once per task.
+    the_job = delayed(job, traverse=False)
+    split: frozenset[str] = frozenset()
+    pieces: dict[str, int] = {}
+    if layout == "by_subscription":
+        results = [
+            delayed(_rate_input)(part, index, the_job, order) for index, part in enumerate(parts)
+        ]
+    else:
+        buckets = npartitions or len(parts)
+        pieces = _split_map(split_heavy, bag, buckets)
+        split = frozenset(pieces)
+        indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
+        # Payloads are pickled bytes: never turned into Arrow strings.
+        with dask.config.set({"dataframe.convert-string": False}):
+            keyed = bag.map_partitions(_keyed, indexes, order, buckets, pieces).to_dataframe(
+                meta=_META
+            )
+            shuffled = keyed.shuffle("bucket", npartitions=buckets, shuffle_method=shuffle_method)
+            frames = shuffled.to_delayed()
+        results = [delayed(_rate_shuffled)(frame, the_job, split) for frame in frames]
+    whole = [delayed(_whole)(result) for result in results]
+    seen = [delayed(_subscriptions_seen)(result) for result in results]
+    rest = delayed(_rest)(the_job, split, *seen)
+    merged = delayed(_merged)(the_job, split, *[delayed(_partials)(result) for result in results])
+    usages = db.from_delayed([*whole, merged, rest])
+    rejected = delayed(_rejected)(*[delayed(_orphans)(result) for result in results])
+    return Rated(
+        usages=usages,
+        rejected=rejected,
+        job=job,
+        split=pieces,
+        whole_graph=shuffle_method == "p2p",
+    )
