@@ -29,6 +29,7 @@ EXPECTED_PAGES = {
     "lago-differences.md",
     "cli.md",
     "scale.md",
+    "scale-out.md",
 }
 
 
@@ -53,7 +54,12 @@ def test_every_page_is_there_and_listed_in_the_index():
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_python_examples_run_and_print_what_the_page_shows(page):
     """Each page's python blocks run in order in one namespace; >>> outputs match exactly."""
-    namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    run_page(page, {})
+
+
+def run_page(page: Path, namespace: dict[str, object]) -> None:
+    """Run ``page``'s python blocks in ``namespace``, checking each >>> output."""
+    namespace["__name__"] = f"docs.{page.stem}"
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     for line, block in _blocks(page, "python", "pycon"):
