@@ -247,3 +247,14 @@ def test_bad_event_sources_are_invalid_input(tmp_path: Path) -> None:
         ued.rate(
             db.from_sequence(POOL[:1]), SUBSCRIPTIONS, at=CURRENT_AT, order="ingested_at"
         ).digest()
+
+
+def test_the_counting_pass_reads_subscription_ids_off_the_text(tmp_path: Path) -> None:
+    lines = [
+        {"external_subscription_id": "sub_a", "transaction_id": "1"},
+        {"transaction_id": "2", "external_subscription_id": 'sub "quoted"'},
+        {"external_subscription_id": "sub_a", "properties": {"x": 1}},
+        {"transaction_id": "no subscription"},
+    ]
+    write_lines(tmp_path / "a.jsonl.gz", lines)
+    assert ued._count_file(str(tmp_path / "a.jsonl.gz")) == {"sub_a": 2, 'sub "quoted"': 1}

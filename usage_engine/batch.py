@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._coerce import as_subscription, as_taxes
+from ._coerce import as_plan, as_subscription, as_taxes
 from .aggregation import Window
 from .errors import InvalidInput, Problem
 from .models import BillingPeriod, Plan, Subscription
@@ -36,8 +36,16 @@ def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
         raise InvalidInput.at(path, msg, values) from None
     checked: list[tuple[Subscription, Plan]] = []
     seen: dict[str, int] = {}
+    # Subscriptions usually share a few plan objects: each is validated once.
+    plans: dict[int, Plan] = {}
     for index, item in enumerate(items):
         root = f"subscriptions[{index}]"
+        given = item.get("plan") if isinstance(item, Mapping) else None
+        if isinstance(given, Mapping):
+            plan = plans.get(id(given))
+            if plan is None:
+                plan = plans[id(given)] = as_plan(given, f"{root}.plan")
+            item = {**item, "plan": plan}
         sub = as_subscription(item, root)
         if sub.plan is None:
             path, msg = f"{root}.plan", "is missing: each subscription must carry its plan"
