@@ -258,3 +258,11 @@ def test_the_counting_pass_reads_subscription_ids_off_the_text(tmp_path: Path) -
     ]
     write_lines(tmp_path / "a.jsonl.gz", lines)
     assert ued._count_file(str(tmp_path / "a.jsonl.gz")) == {"sub_a": 2, 'sub "quoted"': 1}
+
+
+def test_events_of_other_subscriptions_are_left_out() -> None:
+    stranger = POOL[0] | {"external_subscription_id": "sub_zzz", "transaction_id": "z"}
+    stream = [*POOL[:20], stranger]
+    rated = ued.rate(db.from_sequence(stream, npartitions=2), SUBSCRIPTIONS, at=CURRENT_AT)
+    assert sorted(rated.compute()) == ["sub_a", "sub_b", "sub_c", "sub_d"]
+    assert rated.digest() == one_process(stream)

@@ -261,13 +261,18 @@ def _keyed(
     order: Order,
     buckets: int,
     pieces: Mapping[str, int],
+    job: Job,
 ) -> list[dict[str, Any]]:
     # Each event of an input partition with the bucket it is shuffled to; the event and its
-    # position travel pickled, so that no number goes through Arrow or float.
+    # position travel pickled, so that no number goes through Arrow or float. Events of other
+    # subscriptions stay behind.
     [index] = indexes
+    wanted = job.periods
     rows = []
     for pair in _positioned(events, index, order):
         sub = _subscription(pair[1])
+        if sub is not None and sub not in wanted:
+            continue
         if sub is None:
             bucket = 0  # names no subscription: reported by whichever partition gets it
         else:
@@ -523,9 +528,9 @@ def rate(
         indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
         # Payloads are pickled bytes: never turned into Arrow strings.
         with dask.config.set({"dataframe.convert-string": False}):
-            keyed = bag.map_partitions(_keyed, indexes, order, buckets, pieces).to_dataframe(
-                meta=_META
-            )
+            keyed = bag.map_partitions(
+                _keyed, indexes, order, buckets, pieces, the_job
+            ).to_dataframe(meta=_META)
             shuffled = keyed.shuffle("bucket", npartitions=buckets, shuffle_method=shuffle_method)
             frames = shuffled.to_delayed()
         results = [delayed(_rate_shuffled)(frame, the_job, split) for frame in frames]

@@ -309,10 +309,15 @@ def rate_partition(
         (sub, _finish_rated(job, sub, rating.results(), rating.rejections.report()))
         for sub, rating in ratings.items()
     ]
+    pieces: dict[str, list[tuple[Any, Any]]] = {sub: [] for sub in sorted(split_here & present)}
+    if pieces:
+        for pair in pairs:
+            piece = pieces.get(_subscription_of(pair[1]))
+            if piece is not None:
+                piece.append(pair)
     partials: list[tuple[str, UsageState]] = []
-    for sub in sorted(split_here & present):
+    for sub, mine in pieces.items():
         state = new_state(sub, job)
-        mine = [(position, event) for position, event in pairs if _subscription_of(event) == sub]
         state.add((event for _, event in mine), positions=(position for position, _ in mine))
         partials.append((sub, state))
     return PartitionResult(whole, partials, stream.report())
