@@ -30,6 +30,7 @@ import os
 import pickle
 import re
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -261,25 +262,31 @@ def _keyed(
     order: Order,
     buckets: int,
     pieces: Mapping[str, int],
-    job: Job,
 ) -> list[dict[str, Any]]:
-    # Each event of an input partition with the bucket it is shuffled to; the event and its
-    # position travel pickled, so that no number goes through Arrow or float. Events of other
-    # subscriptions stay behind.
+    # The events of an input partition grouped by the bucket they are shuffled to, each group
+    # one pickled row: no number goes through Arrow or float, and the shuffle moves a few large
+    # rows instead of one row per event. (Events of other subscriptions are skipped after the
+    # shuffle: the job is not hashed into the dataframe graph.)
     [index] = indexes
-    wanted = job.periods
-    rows = []
+    groups: dict[int, list[Pair]] = {}
+    known: dict[str, int] = {}  # the bucket of each whole subscription
     for pair in _positioned(events, index, order):
         sub = _subscription(pair[1])
-        if sub is not None and sub not in wanted:
-            continue
         if sub is None:
             bucket = 0  # names no subscription: reported by whichever partition gets it
-        else:
-            piece = piece_of(sub, _transaction(pair[1]), pieces.get(sub, 1))
+        elif sub in pieces:
+            piece = piece_of(sub, _transaction(pair[1]), pieces[sub])
             bucket = bucket_key(sub, buckets, piece=piece)
-        rows.append({"bucket": bucket, "payload": pickle.dumps(pair, pickle.HIGHEST_PROTOCOL)})
-    return rows
+        else:
+            bucket = known.get(sub, -1)
+            if bucket < 0:
+                bucket = known[sub] = bucket_key(sub, buckets)
+        group = groups.get(bucket)
+        if group is None:
+            group = groups[bucket] = []
+        group.append(pair)
+    dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
+    return [{"bucket": key, "payload": dumps(group, protocol)} for key, group in groups.items()]
 
 
 _META: Final = pd.DataFrame(
@@ -288,8 +295,7 @@ _META: Final = pd.DataFrame(
 
 
 def _unkeyed(frame: pd.DataFrame) -> list[Pair]:
-    loads = pickle.loads
-    return [loads(payload) for payload in frame["payload"].tolist()]
+    return [pair for payload in frame["payload"].tolist() for pair in pickle.loads(payload)]
 
 
 # --- rating -----------------------------------------------------------------------------------
@@ -514,7 +520,8 @@ def rate(
     bag, files = _as_bag(events)
     parts = bag.to_delayed(optimize_graph=False)
     # One node holds the job, so that it travels to each worker once, not once per task.
-    the_job = delayed(job, traverse=False)
+    # Named, not hashed: hashing would pickle every plan and period once more on the client.
+    the_job = delayed(job, name=f"usage-job-{uuid.uuid4().hex}", traverse=False)
     split: frozenset[str] = frozenset()
     pieces: dict[str, int] = {}
     if layout == "by_subscription":
@@ -528,9 +535,9 @@ def rate(
         indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
         # Payloads are pickled bytes: never turned into Arrow strings.
         with dask.config.set({"dataframe.convert-string": False}):
-            keyed = bag.map_partitions(
-                _keyed, indexes, order, buckets, pieces, the_job
-            ).to_dataframe(meta=_META)
+            keyed = bag.map_partitions(_keyed, indexes, order, buckets, pieces).to_dataframe(
+                meta=_META
+            )
             shuffled = keyed.shuffle("bucket", npartitions=buckets, shuffle_method=shuffle_method)
             frames = shuffled.to_delayed()
         results = [delayed(_rate_shuffled)(frame, the_job, split) for frame in frames]
