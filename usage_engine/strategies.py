@@ -34,7 +34,15 @@ from ._strategies.charges import allowed_models, charges_of, draw_metric, draw_p
 from ._strategies.events import draw_events, shapes_of
 from ._strategies.subscriptions import draw_subscription, life
 from ._time import from_micros, micros
-from .models import AggregationType, BillingPeriod, BillingTime, ChargeModel, Plan, PlanInterval
+from .models import (
+    AggregationType,
+    BillingPeriod,
+    BillingTime,
+    ChargeModel,
+    Plan,
+    PlanInterval,
+    Subscription,
+)
 from .models._base import parse_instant
 from .periods import billing_period
 
@@ -109,10 +117,13 @@ def metrics(
     True makes those recurring, False never. Metrics may round their units and, with
     ``filters``, declare filter keys (``region``, ``tier``) charges can filter on.
 
-    >>> from hypothesis import find
-    >>> find(metrics(aggregation_types=["unique_count_agg"], recurring=True), lambda m: True)
-    {'code': 'm', 'name': 'Metric m', 'aggregation_type': 'unique_count_agg', 'field_name': \
-'value', 'recurring': True, 'filters': []}
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, deadline=None, database=None)
+    ... @given(metrics(codes=["seats"], aggregation_types=["unique_count_agg"], recurring=True))
+    ... def check(metric):
+    ...     assert (metric["code"], metric["field_name"], metric["recurring"]) == (
+    ...         "seats", "value", True)
+    >>> check()
     """
     kinds = _choices("aggregation_types", aggregation_types, AggregationType)
     if not codes:
@@ -158,7 +169,6 @@ def charges(
     ...     assert ranges[0]["from_value"] == 0 and ranges[-1]["to_value"] is None
     >>> check()
     """
-
     models = _choices("charge_models", charge_models, ChargeModel)
     # Only metrics some model can price: dynamic alone needs a sum.
     kinds = [kind for kind in AggregationType if allowed_models(kind, models)]
@@ -277,7 +287,7 @@ def subscriptions(
     upgraded: bool | None = None,
     terminated: bool | None = False,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Subscriptions carrying a plan from ``plans`` (default :func:`plans`).
+    """Subscriptions carrying a plan from ``plans`` (default :func:`plans`), in Lago's shape.
 
     Anchored at a local time of ``years`` in one of ``timezones`` (on one of ``anchor_days``
     if given, clamped to the month), calendar or anniversary. ``upgraded`` starts it up to 400
@@ -307,7 +317,7 @@ def subscriptions(
         msg = f"anchor_days={anchor_days!r}: expected days of the month, 1 to 31"
         raise InvalidArgument(msg)
     return draw_subscription(
-        plans=_plans(max_charges=0) if plans is None else plans,
+        plans=_plans() if plans is None else plans,
         external_ids=tuple(external_ids),
         billing_times=tuple(
             item.value for item in _choices("billing_times", billing_times, BillingTime)
@@ -323,7 +333,9 @@ def subscriptions(
 _subscriptions = subscriptions
 
 
-def periods(subscription: dict[str, Any], *, years: int = 2) -> st.SearchStrategy[BillingPeriod]:
+def periods(
+    subscription: dict[str, Any] | Subscription, *, years: int = 2
+) -> st.SearchStrategy[BillingPeriod]:
     """Billing periods of ``subscription`` within its first ``years`` (or until termination).
 
     >>> from hypothesis import find
@@ -359,10 +371,37 @@ def instants(period: BillingPeriod | dict[str, Any]) -> st.SearchStrategy[dateti
 # --- events -------------------------------------------------------------------------------
 
 
+def _event_options(
+    min_events: int, max_events: int, duplicate_rate: float, span: tuple[Any, Any] | None
+) -> tuple[int, int] | None:
+    # Checks the options of events() and returns the span in µs.
+    if not 0 <= min_events <= max_events:
+        msg = (
+            "need 0 <= min_events <= max_events, got "
+            f"min_events={min_events!r}, max_events={max_events!r}"
+        )
+        raise InvalidArgument(msg)
+    if not 0 <= duplicate_rate <= 1:
+        msg = f"duplicate_rate={duplicate_rate!r} must be between 0 and 1"
+        raise InvalidArgument(msg)
+    if span is None:
+        return None
+    try:
+        first, last = (micros(parse_instant(item)) for item in span)
+    except ValueError:
+        msg = f"span={span!r}: expected two instants (datetimes, ISO 8601 or unix seconds)"
+        raise InvalidArgument(msg) from None
+    if last < first:
+        msg = f"span={span!r}: the first instant must not follow the last"
+        raise InvalidArgument(msg)
+    return first, last
+
+
 def events(
     plan: dict[str, Any] | Plan,
     period: BillingPeriod | dict[str, Any],
     *,
+    min_events: int = 0,
     max_events: int = 30,
     span: tuple[Any, Any] | None = None,
     duplicate_rate: float = 0.1,
@@ -372,15 +411,16 @@ def events(
 ) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Lists of events for ``plan``'s metrics around ``period``, in Lago's shape.
 
-    Up to ``max_events`` distinct events with transaction ids ``<id_prefix><n>``, each of a code
-    from ``codes`` (default: the plan's metric codes; a code the plan lacks gives events the
-    engine ignores) and a subscription of ``subscription_ids`` (default: the period's). Each
-    carries what its metric reads (a number, possibly negative; a unique-count value with an
-    occasional ``operation_type``), filter values (declared, undeclared or absent), group
-    values and, for dynamic charges, ``precise_total_amount_cents``. Timestamps are unix
-    seconds (int, float or text) or ISO 8601, within ``span`` (two instants) if given, else
-    mostly inside the period, some before it (history for recurring metrics) or after it.
-    About ``duplicate_rate`` of them are re-sent as exact copies, the list then shuffled.
+    ``min_events`` to ``max_events`` distinct events, transaction ids ``<id_prefix><n>``, of
+    codes from ``codes`` (default: the plan's metric codes, none if it has no charge; a code
+    the plan lacks gives events the engine ignores) and subscriptions from
+    ``subscription_ids`` (default: the period's). Each carries what its metric reads (a
+    number, possibly negative; a unique-count value with an occasional ``operation_type``),
+    filter values (declared, undeclared or absent), group values and, for dynamic charges,
+    ``precise_total_amount_cents``. Timestamps are unix seconds (int, float or text) or ISO
+    8601, within ``span`` (two instants) if given, else mostly inside the period, some before
+    it (history for recurring metrics) or after it. About ``duplicate_rate`` of them are
+    re-sent as exact copies, the list then shuffled.
 
     >>> from hypothesis import given, settings
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
@@ -396,13 +436,7 @@ def events(
     ...     assert {event["code"] for event in stream} <= {"calls"}
     >>> check()
     """
-
-    if max_events < 0:
-        msg = f"max_events={max_events!r} must not be negative"
-        raise InvalidArgument(msg)
-    if not 0 <= duplicate_rate <= 1:
-        msg = f"duplicate_rate={duplicate_rate!r} must be between 0 and 1"
-        raise InvalidArgument(msg)
+    bounds = _event_options(min_events, max_events, duplicate_rate, span)
     the_plan, the_period = as_plan(plan), as_period(period)
     ids = (
         (the_period.external_subscription_id,)
@@ -412,22 +446,12 @@ def events(
     if not ids:
         msg = "subscription_ids must not be empty"
         raise InvalidArgument(msg)
-    bounds = None
-    if span is not None:
-        try:
-            first, last = (micros(parse_instant(item)) for item in span)
-        except ValueError:
-            msg = f"span={span!r}: expected two instants (datetimes, ISO 8601 or unix seconds)"
-            raise InvalidArgument(msg) from None
-        if last < first:
-            msg = f"span={span!r}: the first instant must not follow the last"
-            raise InvalidArgument(msg)
-        bounds = (first, last)
     window = (micros(the_period.charges_from_datetime), micros(the_period.charges_to_datetime))
     return draw_events(
         shapes=shapes_of(the_plan, codes),
         window=window,
         span=bounds,
+        min_events=min_events,
         max_events=max_events,
         duplicate_rate=duplicate_rate,
         subscription_ids=ids,
@@ -464,6 +488,7 @@ def usage_cases(
     plans: st.SearchStrategy[dict[str, Any]] | None = None,
     subscriptions: st.SearchStrategy[dict[str, Any]] | None = None,
     years: int = 2,
+    min_events: int = 0,
     max_events: int = 30,
     duplicate_rate: float = 0.1,
     span: tuple[Any, Any] | None = None,
@@ -473,7 +498,7 @@ def usage_cases(
     The subscription comes from ``subscriptions`` (default :func:`subscriptions` with a plan
     from ``plans``, default :func:`plans` with 1 to 4 charges); the period is one of its
     first ``years``; ``now`` lies in the period; the events are :func:`events` of the plan
-    with ``max_events``, ``duplicate_rate`` and ``span``.
+    with ``min_events``, ``max_events``, ``duplicate_rate`` and ``span``.
 
     >>> from hypothesis import given, settings
     >>> from usage_engine import current_usage
@@ -484,7 +509,6 @@ def usage_cases(
     ...     assert usage.amount_cents == sum(line.amount_cents for line in usage.charges_usage)
     >>> check()
     """
-
     chosen = subscriptions
     if chosen is None:
         the_plans = _plans(min_charges=1) if plans is None else plans
@@ -495,8 +519,14 @@ def usage_cases(
     if years < 1:
         msg = f"years={years!r} must be at least 1"
         raise InvalidArgument(msg)
+    _event_options(min_events, max_events, duplicate_rate, span)
     return _draw_case(
         subscriptions=chosen,
         years=years,
-        event_options={"max_events": max_events, "duplicate_rate": duplicate_rate, "span": span},
+        event_options={
+            "min_events": min_events,
+            "max_events": max_events,
+            "duplicate_rate": duplicate_rate,
+            "span": span,
+        },
     )

@@ -6,13 +6,14 @@ The public strategies draw Lago-shaped dicts; the period properties work on vali
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
 from usage_engine import strategies as ue
-from usage_engine.models import Subscription
+from usage_engine.models import BillingPeriod, Subscription
 
 
 def subscriptions(
@@ -56,3 +57,14 @@ def subscriptions_and_instants(
 def cases(**options: Any) -> st.SearchStrategy[ue.UsageCase]:
     """Whole usage cases (:func:`usage_engine.strategies.usage_cases`), at most 15 events."""
     return ue.usage_cases(**{"max_events": 15, **options})
+
+
+def last_day_instants(period: BillingPeriod) -> st.SearchStrategy[datetime]:
+    """Instants of the period's last local day, up to its end (from its start if later)."""
+    zone = ZoneInfo(period.timezone)
+    end = period.charges_to_datetime
+    midnight = datetime.combine(end.astimezone(zone).date(), time(), tzinfo=zone).astimezone(UTC)
+    start = max(midnight, period.charges_from_datetime)
+    return st.integers(0, (end - start) // timedelta(microseconds=1)).map(
+        lambda micros: start + timedelta(microseconds=micros)
+    )

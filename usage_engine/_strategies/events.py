@@ -103,6 +103,7 @@ def draw_events(
     shapes: dict[str, Shape],
     window: tuple[int, int],
     span: tuple[int, int] | None,
+    min_events: int,
     max_events: int,
     duplicate_rate: float,
     subscription_ids: tuple[str, ...],
@@ -110,11 +111,11 @@ def draw_events(
 ) -> list[dict[str, Any]]:
     """Distinct events of the shapes' codes, then re-sent copies, in any order."""
     if not shapes:
-        return []
+        return []  # no code to draw events of
     low, high = window
     length = max(high - low, 1)
     stream = []
-    for index in range(draw(st.integers(0, max_events))):
+    for index in range(draw(st.integers(min_events, max_events))):
         code = draw(st.sampled_from(sorted(shapes)))
         if span is not None:
             bounds = span

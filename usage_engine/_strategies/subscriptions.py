@@ -67,7 +67,7 @@ def draw_subscription(
     return subscription
 
 
-def life(subscription: dict[str, Any], years: int) -> tuple[int, int]:
+def life(subscription: Any, years: int) -> tuple[int, int]:
     """The first ``years`` of the subscription's life, or up to its termination, in µs."""
     checked = as_subscription(subscription)
     start = micros(checked.started_at)
