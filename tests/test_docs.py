@@ -29,6 +29,7 @@ EXPECTED_PAGES = {
     "lago-differences.md",
     "cli.md",
     "scale.md",
+    "invariants.md",
 }
 
 
