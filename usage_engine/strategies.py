@@ -285,7 +285,7 @@ def subscriptions(
     years: tuple[int, int] = (2000, 2030),
     anchor_days: Sequence[int] | None = None,
     upgraded: bool | None = None,
-    terminated: bool | None = False,
+    terminated: bool | None = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Subscriptions carrying a plan from ``plans`` (default :func:`plans`), in Lago's shape.
 
