@@ -30,6 +30,7 @@ EXPECTED_PAGES = {
     "cli.md",
     "scale.md",
     "scale-out.md",
+    "invariants.md",
 }
 
 

@@ -194,6 +194,25 @@ def test_last_day_projection_rounds_units_to_two_decimals():
     )
 
 
+@pytest.mark.parametrize(
+    ("model", "properties", "recipe"),
+    [
+        pytest.param("graduated", GRADUATED, SUM, id="graduated sum"),
+        pytest.param("volume", VOLUME, metric("max_agg"), id="volume max"),
+    ],
+)
+@pytest.mark.parametrize("now", [NOW, "2025-07-31T12:00:00Z"], ids=["3 July", "last day"])
+def test_a_bucket_below_zero_projects_nothing_by_the_exact_method(model, properties, recipe, now):
+    """A bucket at -5 costs 0 (spec 4.0) and projects 0 units and 0 cents, not the first tier's
+    flat amount of 100.00 that pricing zero units would give."""
+    the_plan = _one_event_plan(model, properties, recipe)
+    events = [event("m", utc(2025, 7, 2), {"value": -5})]
+    usage = projected_usage(the_plan, events, JULY, now=now, method="exact")
+    line = usage.charges_usage[0]
+    assert (line.amount_cents, line.projected_units, line.projected_amount_cents) == (0, 0, 0)
+    assert usage.projected_amount_cents == 0
+
+
 def test_projected_shape():
     """The projected shape has projected fields, no total_aggregated_units, no charge code."""
     the_plan = _one_event_plan("standard", {"amount": "2"})

@@ -198,6 +198,10 @@ def _exact(
 ) -> tuple[Decimal, Decimal]:
     charge = rated.charge
     kind = charge.billable_metric.aggregation_type
+    if aggregation.units < 0:
+        # A bucket below zero costs nothing now (spec 4.0), nor at the period end: pricing zero
+        # units instead would bill the first tier's flat amount.
+        return ZERO, ZERO
     if kind in _LEVELS:
         units = max(round_places(aggregation.units, 2), ZERO)
         projected = dataclasses.replace(aggregation, units=units)

@@ -1,94 +1,39 @@
-"""Hypothesis strategies shared by the property tests (plural nouns, keyword-only options)."""
+"""Hypothesis strategies shared by the property tests, built on :mod:`usage_engine.strategies`.
+
+The public strategies draw Lago-shaped dicts; the period properties work on validated
+:class:`Subscription` models and instants of their life, drawn here.
+"""
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from usage_engine.models import BillingTime, Plan, PlanInterval, Subscription
-
-# --- periods and subscriptions ------------------------------------------------------------
-
-TIMEZONES = (
-    "UTC",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Asia/Kolkata",
-    "Australia/Lord_Howe",  # 30-minute DST shift
-    "Pacific/Apia",  # skipped 2011-12-30 entirely
-    "Asia/Kathmandu",  # +05:45
-)
+from usage_engine import strategies as ue
+from usage_engine.models import BillingPeriod, Subscription
 
 
-def timezones() -> st.SearchStrategy[str]:
-    """IANA names with DST, odd offsets and a skipped day."""
-    return st.sampled_from(TIMEZONES)
-
-
-@st.composite
-def local_instants(
-    draw: st.DrawFn,
-    *,
-    zone: str,
-    min_year: int = 2000,
-    max_year: int = 2030,
-    days: st.SearchStrategy[int] | None = None,
-) -> datetime:
-    """A UTC instant drawn as a local date and time in ``zone`` (day clamped to the month)."""
-    year = draw(st.integers(min_year, max_year))
-    month = draw(st.integers(1, 12))
-    day = min(
-        draw(st.integers(1, 31) if days is None else days), calendar.monthrange(year, month)[1]
-    )
-    wall = datetime.combine(date(year, month, day), draw(st.times()), tzinfo=ZoneInfo(zone))
-    return wall.replace(fold=draw(st.integers(0, 1))).astimezone(UTC)
-
-
-@st.composite
 def subscriptions(
-    draw: st.DrawFn,
     *,
-    intervals: st.SearchStrategy[PlanInterval] | None = None,
-    billing_times: st.SearchStrategy[BillingTime] | None = None,
-    zones: st.SearchStrategy[str] | None = None,
-    anchor_days: st.SearchStrategy[int] | None = None,
-    upgraded: st.SearchStrategy[bool] | None = None,
-    terminated: st.SearchStrategy[bool] | None = None,
-) -> Subscription:
-    """A subscription carrying its plan: any interval (``bill_charges_monthly`` drawn where
-    allowed), anchored 2000-2030 in local time, maybe started later by an upgrade, maybe
-    terminated (not by default)."""
-    interval = draw(st.sampled_from(PlanInterval) if intervals is None else intervals)
-    zone = draw(timezones() if zones is None else zones)
-    anchor = draw(local_instants(zone=zone, days=anchor_days))
-    started_at = anchor
-    if draw(st.booleans() if upgraded is None else upgraded):
-        started_at += timedelta(seconds=draw(st.integers(0, 400 * 86_400)))
-    terminated_at = None
-    if terminated is not None and draw(terminated):
-        terminated_at = started_at + timedelta(seconds=draw(st.integers(0, 3 * 366 * 86_400)))
-    charges_monthly = interval in (PlanInterval.YEARLY, PlanInterval.SEMIANNUAL) and draw(
-        st.booleans()
-    )
-    plan = Plan(
-        code="plan",
-        interval=interval,
-        amount_currency="EUR",
-        bill_charges_monthly=charges_monthly,
-    )
-    return Subscription(
-        external_id="sub_1",
-        plan=plan,
-        billing_time=draw(st.sampled_from(BillingTime) if billing_times is None else billing_times),
-        subscription_at=anchor,
-        started_at=started_at,
-        terminated_at=terminated_at,
-        timezone=zone,
-    )
+    intervals: list[str] | None = None,
+    billing_times: list[str] | None = None,
+    anchor_days: list[int] | None = None,
+    upgraded: bool | None = None,
+    terminated: bool | None = False,
+) -> st.SearchStrategy[Subscription]:
+    """Validated subscriptions of a plan without charges: any interval (``bill_charges_monthly``
+    drawn where allowed), anchored 2000-2030 in local time, maybe started later by an upgrade,
+    terminated if ``terminated`` says so (None: maybe)."""
+    return ue.subscriptions(
+        plans=ue.plans(intervals=intervals, max_charges=0),
+        billing_times=billing_times,
+        anchor_days=anchor_days,
+        upgraded=upgraded,
+        terminated=terminated,
+    ).map(Subscription.model_validate)
 
 
 def instants_during(subscription: Subscription, *, years: int = 10) -> st.SearchStrategy[datetime]:
@@ -105,5 +50,21 @@ def subscriptions_and_instants(
     draw: st.DrawFn, *, years: int = 10
 ) -> tuple[Subscription, datetime]:
     """A subscription, terminated or not, and an instant of its life (:func:`instants_during`)."""
-    subscription = draw(subscriptions(terminated=st.booleans()))
+    subscription = draw(subscriptions(terminated=None))
     return subscription, draw(instants_during(subscription, years=years))
+
+
+def cases(**options: Any) -> st.SearchStrategy[ue.UsageCase]:
+    """Whole usage cases (:func:`usage_engine.strategies.usage_cases`), at most 15 events."""
+    return ue.usage_cases(**{"max_events": 15, **options})
+
+
+def last_day_instants(period: BillingPeriod) -> st.SearchStrategy[datetime]:
+    """Instants of the period's last local day, up to its end (from its start if later)."""
+    zone = ZoneInfo(period.timezone)
+    end = period.charges_to_datetime
+    midnight = datetime.combine(end.astimezone(zone).date(), time(), tzinfo=zone).astimezone(UTC)
+    start = max(midnight, period.charges_from_datetime)
+    return st.integers(0, (end - start) // timedelta(microseconds=1)).map(
+        lambda micros: start + timedelta(microseconds=micros)
+    )

@@ -49,7 +49,7 @@ def test_every_instant_lies_in_its_period(case):
 
 
 @settings(max_examples=100)
-@given(subscriptions(terminated=st.booleans()))
+@given(subscriptions(terminated=None))
 def test_consecutive_periods_tile_time(subscription):
     """Periods walked with next_period over ten years leave no gap and no overlap."""
     periods = _walk(subscription, YEARS)
@@ -63,12 +63,10 @@ def test_consecutive_periods_tile_time(subscription):
 @settings(max_examples=100)
 @given(
     subscriptions(
-        intervals=st.sampled_from(
-            [PlanInterval.MONTHLY, PlanInterval.QUARTERLY, PlanInterval.YEARLY]
-        ),
-        billing_times=st.just(BillingTime.ANNIVERSARY),
-        anchor_days=st.integers(29, 31),
-        upgraded=st.just(False),
+        intervals=[PlanInterval.MONTHLY, PlanInterval.QUARTERLY, PlanInterval.YEARLY],
+        billing_times=[BillingTime.ANNIVERSARY],
+        anchor_days=[29, 30, 31],
+        upgraded=False,
     )
 )
 def test_anniversary_day_comes_back_after_a_short_month(subscription):
