@@ -1,6 +1,7 @@
 """Odd but possible input: the engine answers exactly or raises InvalidInput, nothing else."""
 
 import decimal
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -82,3 +83,30 @@ def test_instants_out_of_range_are_invalid_input():
     }
     with pytest.raises(InvalidInput, match=r"subscription\.subscription_at: must fall between"):
         billing_period(subscription, "2024-02-01T00:00:00Z")
+
+
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class _Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+def test_values_that_cannot_be_printed_still_make_an_error():
+    """A value nested too deep for repr, or whose repr fails, is described, not quoted."""
+    for value, described in (
+        (_nested(10_000), "a list nested too deep to show"),
+        (_Unprintable(), "a _Unprintable that cannot be shown"),
+    ):
+        the_plan = plan(charge("standard", {"amount": value}))
+        with pytest.raises(InvalidInput) as caught:
+            current_usage(the_plan, [], MAY)
+        assert caught.value.path == "plan.charges[0].properties.amount"
+        assert caught.value.value is value
+        assert str(caught.value).endswith(f"(got {described})")
+        assert pickle.loads(pickle.dumps(caught.value)).path == caught.value.path
