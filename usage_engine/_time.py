@@ -11,6 +11,8 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .errors import shown
+
 __all__ = ["EPOCH", "event_micros", "from_micros", "local_date", "micros", "zone"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,14 +64,14 @@ def event_micros(value: object) -> int:
         try:
             instant = datetime.fromisoformat(value)
         except ValueError:
-            msg = f"timestamp {value!r} is neither unix seconds nor ISO 8601"
+            msg = f"timestamp {shown(value)} is neither unix seconds nor ISO 8601"
             raise ValueError(msg) from None
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=UTC)
         return micros(instant)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            msg = f"timestamp {value!r} is not a finite number"
+            msg = f"timestamp {shown(value)} is not a finite number"
             raise ValueError(msg)
         return _seconds_to_micros(Decimal(repr(value)))
     if isinstance(value, datetime):
@@ -79,7 +81,7 @@ def event_micros(value: object) -> int:
             return _seconds_to_micros(value)
         except InvalidOperation:
             pass
-    msg = f"timestamp {value!r} is neither unix seconds nor ISO 8601"
+    msg = f"timestamp {shown(value)} is neither unix seconds nor ISO 8601"
     raise ValueError(msg)
 
 

@@ -33,6 +33,7 @@ from .selection import (
     InvalidEvents,
     Rejections,
     apply_expression,
+    id_text,
     iterate_events,
     read_events,
 )
@@ -572,8 +573,8 @@ def _check_and_feed(
     if not scratch.count:
         return
     where, _, reason = scratch.reasons[0].partition(": ")
-    owner = raw.get("external_subscription_id") if isinstance(raw, Mapping) else None
-    rating = ratings.get(str(owner)) if owner is not None else None
+    owner = id_text(raw.get("external_subscription_id")) if isinstance(raw, Mapping) else None
+    rating = ratings.get(owner) if owner is not None else None
     if rating is not None:
         rating.rejections.record(where, reason)
         return
