@@ -105,13 +105,21 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Problem:
-    """One problem with an input: where it is, what is wrong, and the value found there."""
+    """One problem with an input: where it is, what is wrong, and the value found there.
+
+    >>> Problem("plan.code", "must not be empty", "")
+    Problem(path='plan.code', message='must not be empty', value='')
+    """
 
     path: str
     message: str
     value: Any = NO_VALUE
+
+    def __repr__(self) -> str:
+        # The value as messages show it: any value has a repr then, however deep or odd.
+        return f"Problem(path={self.path!r}, message={self.message!r}, value={shown(self.value)})"
 
     def render(self) -> str:
         """Return ``path: message (got value)``, the form every error message uses.
