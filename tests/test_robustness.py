@@ -110,3 +110,47 @@ def test_values_that_cannot_be_printed_still_make_an_error():
         assert caught.value.value is value
         assert str(caught.value).endswith(f"(got {described})")
         assert pickle.loads(pickle.dumps(caught.value)).path == caught.value.path
+
+
+def test_texts_that_are_lists_or_unprintable_are_invalid_input():
+    """A filter value, pricing group key or filter key must be a text (or a number)."""
+    regional = metric("sum_agg", filters=[{"key": "region", "values": ["eu", _nested(10_000)]}])
+    keyed = {"amount": "1", "pricing_group_keys": ["a", _Unprintable()]}
+    huge = metric("sum_agg", filters=[{"key": "region", "values": ["eu"]}])
+    for the_plan, path in (
+        (
+            plan(charge("standard", {"amount": "1"}, billable_metric=regional)),
+            "plan.charges[0].billable_metric.filters[0].values[1]",
+        ),
+        (plan(charge("standard", keyed)), "plan.charges[0].properties.pricing_group_keys[1]"),
+        (
+            plan(
+                charge(
+                    "standard",
+                    {"amount": "1"},
+                    billable_metric=huge,
+                    filters=[{"values": {"region": [10**5000]}, "properties": {"amount": "2"}}],
+                )
+            ),
+            "plan.charges[0].filters[0].values.region[0]",
+        ),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            current_usage(the_plan, [], MAY)
+        assert caught.value.path == path
+        assert caught.value.errors[0].message == "must be a string"
+
+
+def test_numbers_in_filter_values_are_read_as_text():
+    """A number where a filter value is expected is its text, as before."""
+    regional = metric("sum_agg", filters=[{"key": "zone", "values": [1, 2.5]}])
+    the_plan = plan(
+        charge(
+            "standard",
+            {"amount": "1"},
+            billable_metric=regional,
+            filters=[{"values": {"zone": [1]}, "properties": {"amount": "2"}}],
+        )
+    )
+    usage = current_usage(the_plan, [event("m", utc(2023, 5, 2), {"value": 3, "zone": 1})], MAY)
+    assert usage.amount_cents == 600

@@ -29,6 +29,7 @@ __all__ = [
     "enum_validator",
     "parse_decimal",
     "parse_instant",
+    "scalar_text",
     "without_nulls",
 ]
 
@@ -43,6 +44,7 @@ MAX_MAGNITUDE: Final = Decimal("1e24")
 """Input decimals must be smaller than this in absolute value (far beyond any real amount)."""
 # Longer than any IANA name; keeps an absurd text from reaching the file system.
 _MAX_ZONE_NAME: Final = 64
+_MAX_TEXT_BITS: Final = 4096
 MAX_DECIMAL_PLACES: Final = 40
 """Input decimals may have at most this many significant decimal places."""
 
@@ -59,6 +61,24 @@ class FieldProblem(ValueError):
         self.loc = loc
         self.message = message
         self.value = value
+
+
+def scalar_text(value: Any) -> Any:
+    """A number or boolean as its text (a JSON payload may give ``1`` for ``"1"``).
+
+    Anything else is returned unchanged, for the field's string check to refuse: a list or an
+    object is not a text, nor is an integer too long for Python to print.
+
+    >>> scalar_text(7), scalar_text(2.5), scalar_text("eu"), scalar_text(["eu"])
+    ('7', '2.5', 'eu', ['eu'])
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | float | Decimal):
+        return str(value)
+    if isinstance(value, int) and value.bit_length() <= _MAX_TEXT_BITS:
+        return str(value)
+    return value
 
 
 def without_nulls(data: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
-from ._base import FieldProblem, Model, enum_validator
+from ._base import FieldProblem, Model, enum_validator, scalar_text
 
 __all__ = [
     "MAX_ROUNDING_PRECISION",
@@ -65,7 +65,7 @@ class MetricFilter(Model):
     @classmethod
     def _text_values(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            return tuple(str(item) for item in value)
+            return tuple(scalar_text(item) for item in value)
         return value
 
 
