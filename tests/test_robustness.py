@@ -154,3 +154,15 @@ def test_numbers_in_filter_values_are_read_as_text():
     )
     usage = current_usage(the_plan, [event("m", utc(2023, 5, 2), {"value": 3, "zone": 1})], MAY)
     assert usage.amount_cents == 600
+
+
+def test_unique_values_without_a_text_are_not_counted():
+    """A value with no text (nested too deep, looping, not JSON) has no usable value (2.1)."""
+    looped: list = []
+    looped.append(looped)
+    seats = metric("unique_count_agg", field_name="user")
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=seats))
+    values = ["ann", _nested(10_000), looped, {"at": {1, 2}}, _Unprintable()]
+    events = [event("m", utc(2023, 5, 2), {"user": value}) for value in values]
+    usage = current_usage(the_plan, events, MAY)
+    assert (usage.charges_usage[0].units, usage.charges_usage[0].events_count) == (1, 1)

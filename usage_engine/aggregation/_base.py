@@ -58,6 +58,10 @@ def as_text(value: Any) -> str | None:
 
     >>> as_text(1), as_text("1"), as_text(True), as_text(None), as_text(1.0), as_text(1e22)
     ('1', '1', 'true', None, '1.0', '10000000000000000000000')
+    >>> looped = []
+    >>> looped.append(looped)
+    >>> as_text(looped), as_text({"at": {1, 2}})
+    (None, None)
     """
     if value is None:
         return None
@@ -71,10 +75,15 @@ def as_text(value: Any) -> str | None:
         # Postgres stores a JSON number as a plain decimal: 1e22 reads back as 1000…0.
         return format(Decimal(repr(value)), "f") if value == value else repr(value)
     if isinstance(value, dict | list):
-        return json.dumps(value)  # jsonb's text of an object or array
+        try:
+            return json.dumps(value)  # jsonb's text of an object or array
+        except (ValueError, TypeError, RecursionError):
+            # Nested too deep, looping on itself, or holding what JSON cannot write: no
+            # text, hence no usable value.
+            return None
     try:
         return str(value)
-    except ValueError:  # an integer too long for Python to print: no usable value
+    except Exception:  # an integer too long for Python to print, a failing __str__
         return None
 
 
