@@ -2,12 +2,13 @@
 
 import decimal
 import pickle
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from tests.factories import charge, event, metric, month_period, plan, utc
-from usage_engine import InvalidInput, billing_period, current_usage
+from usage_engine import InvalidInput, billing_period, ceil_days, current_usage
 
 MAY = month_period(2023, 5)
 SUM = metric("sum_agg")
@@ -166,3 +167,28 @@ def test_unique_values_without_a_text_are_not_counted():
     events = [event("m", utc(2023, 5, 2), {"user": value}) for value in values]
     usage = current_usage(the_plan, events, MAY)
     assert (usage.charges_usage[0].units, usage.charges_usage[0].events_count) == (1, 1)
+
+
+def test_periods_at_the_edge_of_the_datetime_range_are_invalid_input():
+    """Year 1 or 9999 in a zone whose offset leaves the datetime range: the year is refused."""
+    for field, value in (
+        ("from_datetime", "0001-01-01T00:00:00Z"),
+        ("to_datetime", 253402300799),  # 9999-12-31T23:59:59Z, in the year 10000 in Paris
+    ):
+        period = {
+            "external_subscription_id": "s",
+            "from_datetime": "2024-01-01T00:00:00Z",
+            "to_datetime": "2024-01-31T23:59:59Z",
+            "timezone": "Europe/Paris" if field == "to_datetime" else "America/Los_Angeles",
+        } | {field: value}
+        with pytest.raises(InvalidInput) as caught:
+            current_usage(plan(), [], period)
+        assert caught.value.path == f"period.{field}"
+        assert caught.value.errors[0].message == "must fall between the years 0002 and 9997"
+
+
+def test_ceil_days_at_the_edge_of_the_datetime_range_is_invalid_input():
+    """An instant the zone's offset pushes out of range names the argument."""
+    with pytest.raises(InvalidInput) as caught:
+        ceil_days(datetime.min.replace(tzinfo=UTC), utc(2024, 1, 1), "America/Los_Angeles")
+    assert (caught.value.path, caught.value.value) == ("start", "0001-01-01T00:00:00+00:00")

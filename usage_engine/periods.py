@@ -381,8 +381,8 @@ def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:
     31
     """
     local_zone = _zone_argument(zone)
-    local_start = _aware(start, "start").astimezone(local_zone).replace(tzinfo=None)
-    local_end = _aware(end, "end").astimezone(local_zone).replace(tzinfo=None)
+    local_start = _wall_clock(_aware(start, "start"), local_zone, "start")
+    local_end = _wall_clock(_aware(end, "end"), local_zone, "end")
     wall_clock = local_end - local_start
     if local_end.time() == time():
         wall_clock += timedelta(seconds=1)
@@ -397,6 +397,14 @@ def _zone_argument(zone: tzinfo | str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         path, msg = "zone", "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
         raise InvalidInput.at(path, msg, zone) from None
+
+
+def _wall_clock(instant: datetime, zone: tzinfo, path: str) -> datetime:
+    try:
+        return instant.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+        msg = f"is out of the supported range of datetimes in {zone}"
+        raise InvalidInput.at(path, msg, instant.isoformat()) from None
 
 
 def _aware(value: datetime, path: str) -> datetime:
