@@ -192,3 +192,12 @@ def test_ceil_days_at_the_edge_of_the_datetime_range_is_invalid_input():
     with pytest.raises(InvalidInput) as caught:
         ceil_days(datetime.min.replace(tzinfo=UTC), utc(2024, 1, 1), "America/Los_Angeles")
     assert (caught.value.path, caught.value.value) == ("start", "0001-01-01T00:00:00+00:00")
+
+
+@pytest.mark.parametrize("zone", ["America", "9" * 300, "localtime"])
+def test_ceil_days_reads_zone_names_as_periods_do(zone):
+    """A directory of the zone database, a name too long for a file, a host zone: refused."""
+    with pytest.raises(InvalidInput) as caught:
+        ceil_days(utc(2024, 1, 1), utc(2024, 2, 1), zone)
+    assert (caught.value.path, caught.value.value) == ("zone", zone)
+    assert caught.value.errors[0].message.startswith("is not an IANA timezone name")

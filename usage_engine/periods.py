@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ._coerce import as_period, as_plan, as_subscription
 from .errors import InvalidInput
 from .models import BillingPeriod, BillingTime, Plan, PlanInterval, Subscription
-from .models._base import parse_instant
+from .models._base import known_zone, parse_instant
 
 __all__ = ["billing_period", "ceil_days", "next_period", "periods_before", "previous_period"]
 
@@ -392,11 +392,13 @@ def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:
 def _zone_argument(zone: tzinfo | str) -> tzinfo:
     if isinstance(zone, tzinfo):
         return zone
+    if not isinstance(zone, str):
+        path, msg = "zone", "must be an IANA timezone name such as 'Europe/Paris', or a tzinfo"
+        raise InvalidInput.at(path, msg, zone)
     try:
-        return _zone(zone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        path, msg = "zone", "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
-        raise InvalidInput.at(path, msg, zone) from None
+        return _zone(known_zone(zone))
+    except ValueError as error:
+        raise InvalidInput.at("zone", str(error), zone) from None
 
 
 def _wall_clock(instant: datetime, zone: tzinfo, path: str) -> datetime:

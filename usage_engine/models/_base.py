@@ -27,6 +27,7 @@ __all__ = [
     "UtcDatetime",
     "ZoneName",
     "enum_validator",
+    "known_zone",
     "parse_decimal",
     "parse_instant",
     "scalar_text",
@@ -271,7 +272,8 @@ _HOST_ZONES: Final = frozenset({"localtime", "posixrules", "Factory"})
 _HOST_PREFIXES: Final = ("posix/", "right/")
 
 
-def _known_zone(value: str) -> str:
+def known_zone(value: str) -> str:
+    """``value`` if it is an IANA timezone name the engine accepts; ValueError if not."""
     try:
         # "localtime" and the like follow the host's settings: the same input would give
         # other periods on another machine.
@@ -292,5 +294,5 @@ def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() - _HOST_ZONES))
 
 
-ZoneName = Annotated[str, AfterValidator(_known_zone)]
+ZoneName = Annotated[str, AfterValidator(known_zone)]
 """An IANA timezone name that :class:`zoneinfo.ZoneInfo` can load (case-sensitive)."""
