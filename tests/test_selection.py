@@ -254,3 +254,24 @@ def test_bad_expression_is_invalid_at_validation_time():
         aggregate(metric("sum_agg", expression="1 +"), [], MAY)
     assert caught.value.path == "billable_metric.expression"
     assert "position 3" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        -(10**55),  # recurring metrics read all history: this one once reached a date overflow
+        10**20,
+        "9" * 5000,
+        Decimal("1E+999999999"),
+        "0001-01-01T00:00:00+01:00",
+        1e308,
+    ],
+)
+def test_timestamps_outside_the_supported_years_are_malformed(stamp):
+    """An instant before 0002 or after 9997 is a malformed event, whatever its spelling."""
+    recurring = metric("sum_agg", recurring=True)
+    raw = event("m", 0, {"value": 1}, transaction_id="t") | {"timestamp": stamp}
+    with pytest.raises(InvalidInput) as caught:
+        aggregate(recurring, [raw], MAY)
+    assert caught.value.path == "events[0] (transaction_id 't')"
+    assert caught.value.errors[0].message.endswith("is outside the supported years 0002 to 9997")

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ._ids import stable_id
+from ._time import EARLIEST_SECONDS, LATEST_SECONDS
 from .aggregation import (
     Aggregation,
     AggregationState,
@@ -527,6 +528,7 @@ def consume(events: Iterable[Any], ratings: Mapping[str, Rating], rejections: Re
                 and type(code) is str
                 and code
                 and type(stamp) is int
+                and EARLIEST_SECONDS <= stamp < LATEST_SECONDS
                 and type(properties) is dict
             ):
                 route = rating.routes.get(code, _NO_ROUTE)

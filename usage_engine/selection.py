@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
-from ._time import event_micros
+from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
 from .errors import InvalidInput, shown
 from .models import BillableMetric, Event
 from .models.usage import RejectedEvents
@@ -161,7 +161,7 @@ def read_events(
             reject(position, transaction_id, f"code must be a non-empty string (got {shown(code)})")
             continue
         stamp = get("timestamp")
-        if type(stamp) is int:
+        if type(stamp) is int and EARLIEST_SECONDS <= stamp < LATEST_SECONDS:
             ts = stamp * 1_000_000
         else:
             try:
