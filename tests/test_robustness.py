@@ -201,3 +201,15 @@ def test_ceil_days_reads_zone_names_as_periods_do(zone):
         ceil_days(utc(2024, 1, 1), utc(2024, 2, 1), zone)
     assert (caught.value.path, caught.value.value) == ("zone", zone)
     assert caught.value.errors[0].message.startswith("is not an IANA timezone name")
+
+
+def test_numbers_beyond_postgres_numeric_have_no_usable_value():
+    """1E+999999999 (or 1E-999999999) cannot be stored by Lago: the event does not count.
+
+    It used to overflow the engine's decimal context (decimal.Overflow).
+    """
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM))
+    values = [Decimal("1E+999999999"), Decimal("-1E+999999999"), Decimal("1E-999999999"), "2"]
+    events = [event("m", utc(2023, 5, 2), {"value": value}) for value in values]
+    usage = current_usage(the_plan, events, MAY)
+    assert (usage.charges_usage[0].units, usage.charges_usage[0].events_count) == (2, 1)

@@ -27,15 +27,31 @@ __all__ = [
 ZERO = Decimal(0)
 _NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MICROS_PER_DAY = 86_400 * 1_000_000
+# Postgres numeric's range: Lago's store cannot hold a number outside it (nor can the engine's
+# decimal context compute with exponents far beyond).
+_MAX_INTEGER_DIGITS = 131_072
+_MAX_DECIMAL_DIGITS = 16_383
+
+
+def _storable(number: Decimal) -> bool:
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return not number or (
+        number.adjusted() < _MAX_INTEGER_DIGITS and -exponent <= _MAX_DECIMAL_DIGITS
+    )
 
 
 def as_number(value: Any) -> int | Decimal | None:
     """The numeric value of a metric field, or None when Lago would ignore the event (spec 2.1).
 
     Integers stay ``int``; decimals become exact ``Decimal``; text must read ``-?digits[.digits]``.
+    A number outside Postgres numeric's range has no usable value either: no Lago store holds
+    it.
 
     >>> as_number("12"), as_number("2.50"), as_number(1.5), as_number("1e3"), as_number(True)
     (12, Decimal('2.50'), Decimal('1.5'), None, None)
+    >>> as_number(Decimal("1E+999999999")), as_number(Decimal("1E-999999999"))
+    (None, None)
     """
     kind = type(value)
     if kind is int:
@@ -43,13 +59,16 @@ def as_number(value: Any) -> int | Decimal | None:
     if kind is str:
         if not _NUMERIC.fullmatch(value):
             return None
+        if "." not in value and len(value) < 400:
+            return int(value)
         # Python refuses int() of very long digit strings; Decimal has no such limit.
-        return int(value) if "." not in value and len(value) < 400 else Decimal(value)
+        number = Decimal(value)
+        return number if len(value) <= _MAX_DECIMAL_DIGITS or _storable(number) else None
     if kind is float:
         # JSON numbers always qualify: Postgres stores them as plain decimals.
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
     if kind is Decimal:
-        return value if value.is_finite() else None
+        return value if value.is_finite() and _storable(value) else None
     return None
 
 
