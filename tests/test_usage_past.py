@@ -178,3 +178,11 @@ def test_invoicing_path_of_prorated_graduated_costs_nothing_below_zero():
     september = month_period(2023, 9)
     assert current_usage(the_plan, events, september).amount_cents == 10000
     assert past_usage(the_plan, events, september).amount_cents == 0
+
+
+def test_past_usages_needs_an_iterable_of_events():
+    """A number where the events go is InvalidInput, as for every other function."""
+    subscription = {"external_id": "sub_1", "subscription_at": "2023-07-17", "plan": _plan()}
+    with pytest.raises(InvalidInput) as caught:
+        past_usages(subscription, Decimal("1E-9"), "2023-10-20T00:00:00Z", 2)
+    assert (caught.value.path, caught.value.value) == ("events", Decimal("1E-9"))

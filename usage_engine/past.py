@@ -28,7 +28,7 @@ from .models.usage import RejectedEvents, Usage, format_units
 from .money import CONTEXT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
-from .selection import InvalidEvents
+from .selection import InvalidEvents, iterate_events
 from .usage import _usage_of, read_now
 
 __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
@@ -230,7 +230,7 @@ def past_usages(
         return ()
     the_plan = the_subscription.plan if plan is None else as_plan(plan)
     assert the_plan is not None  # periods_before resolved it
-    kept = list(events)
+    kept = list(iterate_events(events))
     return tuple(
         past_usage(the_plan, kept, period, taxes=taxes, invalid_events=invalid_events)
         for period in periods
