@@ -186,3 +186,33 @@ def test_past_usages_needs_an_iterable_of_events():
     with pytest.raises(InvalidInput) as caught:
         past_usages(subscription, Decimal("1E-9"), "2023-10-20T00:00:00Z", 2)
     assert (caught.value.path, caught.value.value) == ("events", Decimal("1E-9"))
+
+
+def test_verify_quotes_any_stored_value():
+    """A stored document holding values too deep to print, or not comparable, is compared."""
+    stored = json.loads(past_usage(_plan(), EVENTS, AUGUST).canonical_json())
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    stored["usage"]["currency"] = deep
+    stored["usage"]["amount_cents"] = Decimal("sNaN")
+    stored["usage"][_Unprintable()] = 1
+    check = verify(stored, _plan(), EVENTS, AUGUST)
+    assert "usage.currency: stored a list nested too deep to show, now 'EUR'" in check.differences
+    assert "usage.amount_cents: stored Decimal('sNaN'), now 1400" in check.differences
+    assert "usage.a _Unprintable that cannot be shown: stored 1, now absent" in check.differences
+
+
+def test_verify_refuses_json_text_nested_too_deep():
+    """Canonical JSON is a few levels deep: text nested 10,000 deep is InvalidInput."""
+    text = "[" * 10_000 + "]" * 10_000
+    with pytest.raises(InvalidInput) as caught:
+        verify(text, _plan(), EVENTS, AUGUST)
+    assert (caught.value.path, caught.value.value) == ("stored", "[" * 40)
+
+
+class _Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
