@@ -213,3 +213,19 @@ def test_numbers_beyond_postgres_numeric_have_no_usable_value():
     events = [event("m", utc(2023, 5, 2), {"value": value}) for value in values]
     usage = current_usage(the_plan, events, MAY)
     assert (usage.charges_usage[0].units, usage.charges_usage[0].events_count) == (2, 1)
+
+
+@pytest.mark.parametrize("value", [Decimal("1E-99999999"), Decimal("1E+999999"), "1e999"])
+def test_whole_numbers_are_read_without_pydantic_int_parsing(value):
+    """pydantic's int parsing took minutes over 1E-99999999 and raised ValueError on 1E+999999."""
+    rounded = metric("sum_agg", rounding_function="round", rounding_precision=value)
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(plan(charge("standard", {"amount": "1"}, billable_metric=rounded)), [], MAY)
+    assert (caught.value.path, caught.value.value) == (
+        "plan.charges[0].billable_metric.rounding_precision",
+        value,
+    )
+    period = MAY.model_dump() | {"charges_duration_days": value}
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(plan(), [], period)
+    assert (caught.value.path, caught.value.value) == ("period.charges_duration_days", value)

@@ -25,6 +25,7 @@ __all__ = [
     "Model",
     "NonNegativeInt",
     "UtcDatetime",
+    "WholeNumber",
     "ZoneName",
     "enum_validator",
     "known_zone",
@@ -170,7 +171,7 @@ def _non_negative_decimal(value: Any) -> Decimal:
     return number
 
 
-def _non_negative_int(value: Any) -> int:
+def _whole_number(value: Any) -> int:
     if isinstance(value, bool):
         msg = "must be a whole number, not a boolean"
         raise ValueError(msg)
@@ -180,11 +181,18 @@ def _non_negative_int(value: Any) -> int:
             msg = "is too large: numbers must be below 1e24 in absolute value"
             raise ValueError(msg)
     else:
+        # Through parse_decimal, never pydantic's int parsing: it takes minutes over
+        # Decimal('1E-99999999') and lets a ValueError out for Decimal('1E+999999').
         decimal = parse_decimal(value)
         if decimal != decimal.to_integral_value():
             msg = "must be a whole number"
             raise ValueError(msg)
         number = int(decimal)
+    return number
+
+
+def _non_negative_int(value: Any) -> int:
+    number = _whole_number(value)
     if number < 0:
         msg = "must not be negative"
         raise ValueError(msg)
@@ -264,6 +272,8 @@ Amount = Annotated[Decimal, BeforeValidator(_non_negative_decimal)]
 """A finite decimal that must not be negative (prices, rates, bounds)."""
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 """A whole number that must not be negative (sizes, counts, cents)."""
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""A whole number, read from an int, a decimal string or an integral number."""
 UtcDatetime = Annotated[datetime, BeforeValidator(parse_instant)]
 """An aware datetime in UTC (naive input is read as UTC)."""
 

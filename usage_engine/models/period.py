@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
-from ._base import FieldProblem, Model, UtcDatetime, ZoneName, enum_validator, parse_instant
+from ._base import (
+    FieldProblem,
+    Model,
+    NonNegativeInt,
+    UtcDatetime,
+    ZoneName,
+    enum_validator,
+    parse_instant,
+)
 from .plan import PlanInterval
 from .subscription import BillingTime
 
@@ -52,7 +60,7 @@ class BillingPeriod(Model):
     to_datetime: UtcDatetime
     charges_from_datetime: UtcDatetime
     charges_to_datetime: UtcDatetime
-    charges_duration_days: int = Field(gt=0)
+    charges_duration_days: NonNegativeInt = Field(gt=0)
     timezone: ZoneName = "UTC"
     interval: Annotated[
         PlanInterval | None, enum_validator(PlanInterval, "interval", optional=True)
