@@ -39,6 +39,7 @@ __all__ = ["billing_period", "ceil_days", "next_period", "periods_before", "prev
 
 _ONE_DAY: Final = timedelta(days=1)
 _ONE_MICROSECOND: Final = timedelta(microseconds=1)
+_ONE_SECOND: Final = timedelta(seconds=1)
 _DAY_MICROSECONDS: Final = 86_400_000_000
 # Room for a period on either side of `at` without leaving datetime's years 1..9999.
 _EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
@@ -233,13 +234,38 @@ def _period_at(schedule: _Schedule, at: datetime) -> BillingPeriod:
 
 
 def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
+    """The subscription's period that ``period`` stands for, with its exact bounds.
+
+    ``period`` may be written by hand or printed by Lago (to the second), and may start at the
+    local midnight of a first partial period; otherwise it must be one of the subscription's
+    periods, or walking from it would overlap them.
+    """
     checked = as_period(period)
-    external_id = schedule.subscription.external_id
-    if checked.external_subscription_id != external_id:
+    sub = schedule.subscription
+    if checked.external_subscription_id != sub.external_id:
         path = "period.external_subscription_id"
-        msg = f"does not match subscription.external_id {external_id!r}"
+        msg = f"does not match subscription.external_id {sub.external_id!r}"
         raise InvalidInput.at(path, msg, checked.external_subscription_id)
-    return checked
+    start, end = checked.charges_from_datetime, checked.charges_to_datetime
+    terminated_at = sub.terminated_at
+    if end < sub.started_at or (terminated_at is not None and start > terminated_at):
+        life = f"started at {_iso(sub.started_at)}"
+        if terminated_at is not None:
+            life += f", terminated at {_iso(terminated_at)}"
+        msg = f"is outside the subscription's life (it {life})"
+        raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
+    own = _period_at(schedule, end if terminated_at is None else min(end, terminated_at))
+    own_start, own_end = own.charges_from_datetime, own.charges_to_datetime
+    midnight = _day_start(schedule.zone, own_start.astimezone(schedule.zone).date())
+    if abs(end - own_end) >= _ONE_SECOND or not (
+        midnight - _ONE_SECOND < start < own_start + _ONE_SECOND
+    ):
+        msg = (
+            f"is not a period of subscription {sub.external_id!r}: its period ending then runs "
+            f"from {_iso(own_start)} to {_iso(own_end)}"
+        )
+        raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
+    return own
 
 
 def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPeriod:
