@@ -317,8 +317,9 @@ def verify(
         except json.JSONDecodeError as error:
             msg = f"is neither a digest nor canonical JSON ({error.msg})"
             raise InvalidInput.at("stored", msg, stored[:40]) from None
-        except RecursionError:
-            msg = "is nested too deep to be canonical JSON"
+        except (ValueError, RecursionError):
+            # Python's own limits: a number of more than 4300 digits, nesting past the stack.
+            msg = "is not canonical JSON: a number too long or arrays nested too deep"
             raise InvalidInput.at("stored", msg, stored[:40]) from None
     elif isinstance(stored, Mapping):
         document = dict(stored)
