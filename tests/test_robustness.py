@@ -229,3 +229,16 @@ def test_whole_numbers_are_read_without_pydantic_int_parsing(value):
     with pytest.raises(InvalidInput) as caught:
         current_usage(plan(), [], period)
     assert (caught.value.path, caught.value.value) == ("period.charges_duration_days", value)
+
+
+def test_an_expression_over_a_number_out_of_range_rejects_the_event():
+    """1E+999999999 + 1 took a billion digits to add exactly: the event is malformed instead."""
+    tokens = metric("sum_agg", field_name="total", expression="event.properties.a + 1")
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=tokens))
+    events = [event("m", utc(2023, 5, 2), {"a": Decimal("1E+999999999")}, transaction_id="t")]
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(the_plan, events, MAY)
+    assert caught.value.path == "events[0] (transaction_id 't')"
+    assert caught.value.errors[0].message == (
+        "expression of metric 'm' failed: property 'a' is out of the range of numbers Lago stores"
+    )

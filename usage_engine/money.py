@@ -36,6 +36,7 @@ __all__ = [
     "round_places",
     "subunit_to_unit",
     "to_cents",
+    "within_numeric_range",
 ]
 
 ROUNDING: Final = ROUND_HALF_UP
@@ -194,6 +195,29 @@ def to_cents(amount: Decimal, currency: str) -> int:
     # Only MRO (subunit 5, exponent 1) can land between two integers here; Lago's integer column
     # then drops the fraction.
     return int(scaled.to_integral_value(rounding=ROUND_DOWN, context=CONTEXT))
+
+
+# Postgres numeric's range: digits before and after the decimal point.
+_NUMERIC_INTEGER_DIGITS: Final = 131_072
+_NUMERIC_DECIMAL_DIGITS: Final = 16_383
+
+
+def within_numeric_range(number: Decimal) -> bool:
+    """Whether Postgres numeric, hence Lago's store, can hold the finite ``number``.
+
+    Far beyond any real amount, yet a bound: exact arithmetic on ``1E+999999999`` would need a
+    billion digits.
+
+    >>> within_numeric_range(Decimal("1E+131071")), within_numeric_range(Decimal("1E+131072"))
+    (True, False)
+    >>> within_numeric_range(Decimal("1E-16383")), within_numeric_range(Decimal("1E-16384"))
+    (True, False)
+    """
+    if not number:
+        return True
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return number.adjusted() < _NUMERIC_INTEGER_DIGITS and -exponent <= _NUMERIC_DECIMAL_DIGITS
 
 
 P = ParamSpec("P")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from .._time import local_date, micros, zone
 from ..models import BillingPeriod
+from ..money import within_numeric_range
 from ..periods import ceil_days
 
 __all__ = [
@@ -27,18 +28,6 @@ __all__ = [
 ZERO = Decimal(0)
 _NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MICROS_PER_DAY = 86_400 * 1_000_000
-# Postgres numeric's range: Lago's store cannot hold a number outside it (nor can the engine's
-# decimal context compute with exponents far beyond).
-_MAX_INTEGER_DIGITS = 131_072
-_MAX_DECIMAL_DIGITS = 16_383
-
-
-def _storable(number: Decimal) -> bool:
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite
-    return not number or (
-        number.adjusted() < _MAX_INTEGER_DIGITS and -exponent <= _MAX_DECIMAL_DIGITS
-    )
 
 
 def as_number(value: Any) -> int | Decimal | None:
@@ -63,12 +52,12 @@ def as_number(value: Any) -> int | Decimal | None:
             return int(value)
         # Python refuses int() of very long digit strings; Decimal has no such limit.
         number = Decimal(value)
-        return number if len(value) <= _MAX_DECIMAL_DIGITS or _storable(number) else None
+        return number if within_numeric_range(number) else None
     if kind is float:
         # JSON numbers always qualify: Postgres stores them as plain decimals.
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
     if kind is Decimal:
-        return value if value.is_finite() and _storable(value) else None
+        return value if value.is_finite() and within_numeric_range(value) else None
     return None
 
 
