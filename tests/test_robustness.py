@@ -1,6 +1,7 @@
 """Odd but possible input: the engine answers exactly or raises InvalidInput, nothing else."""
 
 import decimal
+import json
 import pickle
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -242,3 +243,11 @@ def test_an_expression_over_a_number_out_of_range_rejects_the_event():
     assert caught.value.errors[0].message == (
         "expression of metric 'm' failed: property 'a' is out of the range of numbers Lago stores"
     )
+
+
+def test_lone_surrogates_in_codes_still_get_a_stable_id():
+    """json.loads lets "\\udcff" through: deriving the id used to raise UnicodeEncodeError."""
+    odd = plan(charge("standard", {"amount": "1"}, code="c\udcff"))
+    usage, again = current_usage(odd, [], MAY), current_usage(odd, [], MAY)
+    assert usage.charges_usage[0].charge.lago_id == again.charges_usage[0].charge.lago_id
+    assert json.dumps(usage.to_lago())
