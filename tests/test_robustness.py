@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import charge, event, metric, month_period, plan, utc
-from usage_engine import InvalidInput, billing_period, ceil_days, current_usage
+from usage_engine import InvalidInput, billing_period, ceil_days, current_usage, projected_usage
 
 MAY = month_period(2023, 5)
 SUM = metric("sum_agg")
@@ -251,3 +251,20 @@ def test_lone_surrogates_in_codes_still_get_a_stable_id():
     usage, again = current_usage(odd, [], MAY), current_usage(odd, [], MAY)
     assert usage.charges_usage[0].charge.lago_id == again.charges_usage[0].charge.lago_id
     assert json.dumps(usage.to_lago())
+
+
+def test_an_amount_too_large_names_its_charge():
+    """The money functions named no input ("amount"); the charge priced is named now."""
+    calls = charge("standard", {"amount": "1"}, billable_metric=metric("count_agg", code="calls"))
+    the_plan = plan(calls, charge("standard", {"amount": "1"}, billable_metric=SUM))
+    events = [event("m", utc(2023, 5, 2), {"value": "9" * 70})]
+    for compute in (
+        lambda: current_usage(the_plan, events, MAY),
+        lambda: projected_usage(the_plan, events, MAY, now="2023-05-10", method="exact"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            compute()
+        assert caught.value.path == "plan.charges[1]"
+        assert caught.value.errors[0].message == (
+            "its amount is too large to compute exactly (more than 60 digits)"
+        )

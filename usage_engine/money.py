@@ -24,6 +24,7 @@ from typing import Final, ParamSpec, TypeVar
 
 __all__ = [
     "ACCEPTED_CURRENCIES",
+    "AMOUNT",
     "CONTEXT",
     "ROUNDING",
     "add",
@@ -41,6 +42,9 @@ __all__ = [
 
 ROUNDING: Final = ROUND_HALF_UP
 """Lago rounds money half away from zero (Ruby ``BigDecimal#round``)."""
+
+AMOUNT: Final = "amount"
+"""The path of an amount too large to compute: the callers that know whose it is rename it."""
 
 CONTEXT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
 """Precision for divisions: 60 significant digits, well past every figure Lago prints."""
@@ -109,7 +113,7 @@ def _round(value: Decimal, places: int, rounding: str) -> Decimal:
         from .errors import InvalidInput
 
         msg = f"is too large to compute exactly (more than {CONTEXT.prec} digits)"
-        raise InvalidInput.at("amount", msg, value) from None
+        raise InvalidInput.at(AMOUNT, msg, value) from None
     return rounded.quantize(Decimal(1), context=CONTEXT) if places < 0 else rounded
 
 
@@ -191,7 +195,7 @@ def to_cents(amount: Decimal, currency: str) -> int:
         from .errors import InvalidInput
 
         msg = f"is too large to be a {currency} amount (at most {CONTEXT.prec} digits)"
-        raise InvalidInput.at("amount", msg, amount) from None
+        raise InvalidInput.at(AMOUNT, msg, amount) from None
     # Only MRO (subunit 5, exponent 1) can land between two integers here; Lago's integer column
     # then drops the fraction.
     return int(scaled.to_integral_value(rounding=ROUND_DOWN, context=CONTEXT))

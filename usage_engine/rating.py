@@ -6,7 +6,8 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -25,10 +26,10 @@ from .aggregation import (
     value_reader,
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
-from .errors import InvalidInput
+from .errors import InvalidInput, Problem
 from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
-from .money import to_cents
+from .money import AMOUNT, to_cents
 from .pricing import PricingInput, price
 from .selection import (
     InvalidEvents,
@@ -47,6 +48,7 @@ __all__ = [
     "Slot",
     "View",
     "consume",
+    "naming_charge",
     "plan_metrics",
     "rate",
     "rate_many",
@@ -323,6 +325,25 @@ class ChargeRater:
         return fee, aggregation
 
 
+@contextmanager
+def naming_charge(index: int) -> Iterator[None]:
+    """Name ``plan.charges[index]`` in an amount too large to compute found while pricing it.
+
+    The money functions cannot know whose amount they round.
+    """
+    try:
+        yield
+    except InvalidInput as error:
+        raise InvalidInput(
+            [
+                Problem(f"plan.charges[{index}]", f"its amount {problem.message}", problem.value)
+                if problem.path == AMOUNT
+                else problem
+                for problem in error.errors
+            ]
+        ) from None
+
+
 def _empty(fee: BucketFee) -> bool:
     return not fee.units and not fee.amount_cents and not fee.events_count and not fee.amount
 
@@ -493,7 +514,15 @@ class Rating:
     def results(self) -> list[tuple[RatedCharge, ...]]:
         """The rated charges of each view, in the plan's order."""
         currency = self.plan.amount_currency
-        return [tuple(rater.rate(currency) for rater in raters) for raters in self.per_view]
+        return [
+            tuple(_rated(index, rater, currency) for index, rater in enumerate(raters))
+            for raters in self.per_view
+        ]
+
+
+def _rated(index: int, rater: ChargeRater, currency: str) -> RatedCharge:
+    with naming_charge(index):
+        return rater.rate(currency)
 
 
 def _precise(value: Any) -> Decimal:
