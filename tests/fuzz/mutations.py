@@ -334,7 +334,8 @@ Maker = Callable[[Draw, Any, Any], Any]
 
 
 def _pick(values: tuple[Any, ...]) -> Maker:
-    return lambda draw, value, tree: draw(st.sampled_from(values))
+    # A copy: a later mutation must not change the shared constant.
+    return lambda draw, value, tree: _copy(draw(st.sampled_from(values)))
 
 
 def _negative(draw: Draw, value: Any, tree: Any) -> Any:
@@ -381,7 +382,7 @@ def _python_object(draw: Draw, value: Any, tree: Any) -> Any:
 
 def _unknown_key(draw: Draw, value: Any, tree: Any) -> Any:
     key = draw(st.sampled_from(["zzz_unknown", "__charge_model__", "", 1, None, (1, 2)]))
-    extra = draw(st.sampled_from(WRONG_TYPES))
+    extra = _copy(draw(st.sampled_from(WRONG_TYPES)))
     return {**value, key: extra}
 
 
@@ -390,10 +391,10 @@ def _read_only(draw: Draw, value: Any, tree: Any) -> Any:
 
 
 def _copy(value: Any) -> Any:
-    """A deep copy, or the value itself when it nests too deep to copy."""
+    """A deep copy, or the value itself when it cannot be copied (too deep, a mappingproxy...)."""
     try:
         return copy.deepcopy(value)
-    except RecursionError:
+    except Exception:
         return value
 
 
@@ -427,6 +428,11 @@ def _many(draw: Draw, value: Any, tree: Any) -> Any:
     return [_copy(item) for item in value for _ in range(200)][:400]
 
 
+def _generator(draw: Draw, value: Any, tree: Any) -> Any:
+    # A list read once: an iterator over it.
+    return (item for item in value)
+
+
 def _is_container(value: Any) -> bool:
     return isinstance(value, dict | list) and bool(value)
 
@@ -458,6 +464,7 @@ MUTATORS: tuple[Mutator, ...] = (
     Mutator("read-only mapping", _read_only, lambda value: isinstance(value, dict)),
     Mutator("duplicate item", _duplicate_item, lambda value: isinstance(value, list) and value),
     Mutator("many items", _many, lambda value: isinstance(value, list) and value),
+    Mutator("generator", _generator, lambda value: isinstance(value, list)),
     Mutator("cycle", _cycle, _is_container),
 )
 
