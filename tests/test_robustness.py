@@ -268,3 +268,15 @@ def test_an_amount_too_large_names_its_charge():
         assert caught.value.errors[0].message == (
             "its amount is too large to compute exactly (more than 60 digits)"
         )
+
+
+@pytest.mark.parametrize("text", ["１２", "١٢", "𝟙𝟚", "\u00a012"])
+def test_numbers_in_text_are_ascii(text):
+    """Decimal reads any Unicode digit: "１２" was silently an amount of 12, "𝟙𝟚" an instant."""
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(plan(charge("standard", {"amount": text})), [], MAY)
+    assert (caught.value.path, caught.value.value) == ("plan.charges[0].properties.amount", text)
+    subscription = {"external_id": "s", "subscription_at": text, "plan": plan()}
+    with pytest.raises(InvalidInput) as caught:
+        billing_period(subscription, "2024-02-01T00:00:00Z")
+    assert (caught.value.path, caught.value.value) == ("subscription.subscription_at", text)

@@ -37,7 +37,7 @@ __all__ = [
 
 E = TypeVar("E", bound=StrEnum)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_UNIX_SECONDS = re.compile(r"-?\d+(\.\d+)?")
+_UNIX_SECONDS = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MICROSECOND: Final = Decimal("0.000001")
 # Exact for every value parse_decimal lets through (24 integer digits + 6 decimals).
 _EXACT: Final = Context(prec=64)
@@ -136,6 +136,9 @@ def parse_decimal(value: Any) -> Decimal:
         number = Decimal(repr(value))
     elif isinstance(value, str):
         try:
+            # Decimal reads any Unicode digit ("１２", "١٢"); a JSON amount is ASCII.
+            if not value.isascii():
+                raise InvalidOperation
             number = Decimal(value.strip())
         except InvalidOperation:
             msg = "must be a decimal number such as '12.5'"
@@ -224,9 +227,12 @@ def parse_instant(value: Any) -> datetime:
             raise ValueError(msg) from None
     elif isinstance(value, str):
         text = value.strip()
-        if _UNIX_SECONDS.fullmatch(text):
+        if _UNIX_SECONDS.fullmatch(text) and value.isascii():
             return parse_instant(Decimal(text))
         try:
+            # ISO 8601 and unix seconds are ASCII: Python would take "１２" or a no-break space.
+            if not value.isascii():
+                raise ValueError
             instant = datetime.fromisoformat(text)
         except ValueError:
             msg = "must be an ISO 8601 datetime such as '2024-03-01T00:00:00Z' or unix seconds"
