@@ -191,6 +191,21 @@ NON_FINITE: tuple[Any, ...] = (
     Decimal("Infinity"),
     Decimal("-Infinity"),
 )
+NUMERIC_TEXT: tuple[Any, ...] = (
+    "12",
+    "-3",
+    "+5",
+    ".5",
+    "5.",
+    "1e3",
+    "0x10",
+    "1_000",
+    "00012",
+    "-0",
+    "0.000",
+    " 12 ",
+    "12.5.1",
+)
 TIMESTAMPS: tuple[Any, ...] = (
     "2024-13-01T00:00:00Z",
     "2024-02-30T00:00:00Z",
@@ -451,6 +466,7 @@ MUTATORS: tuple[Mutator, ...] = (
     Mutator("huge", _pick(HUGE)),
     Mutator("tiny", _pick(TINY)),
     Mutator("non-finite", _pick(NON_FINITE)),
+    Mutator("numeric text", _pick(NUMERIC_TEXT)),
     Mutator("negative", _negative),
     Mutator("empty string", _pick(("",))),
     Mutator("unknown enum", _enum_typo),
