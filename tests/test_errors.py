@@ -162,3 +162,15 @@ def test_did_you_mean(
 ) -> None:
     """did_you_mean suggests the closest choice, ignoring case, or nothing when none is close."""
     assert did_you_mean(value, choices, max_edits=max_edits) == suggestion
+
+
+def test_a_problem_repr_never_fails() -> None:
+    """A Problem's repr shows its value as messages do, however deep or odd the value."""
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    problem = Problem("taxes[0]", "must be an object", deep)
+    assert repr(problem) == (
+        "Problem(path='taxes[0]', message='must be an object', "
+        "value=a list nested too deep to show)"
+    )

@@ -368,6 +368,18 @@ EVALUATION_ERROR_CASES = [
         "property 'x' is a list, not a number or a string",
         id="unsupported-type",
     ),
+    pytest.param(
+        "event.properties.x + 1",
+        {"x": Decimal("1E+999999999")},
+        "property 'x' is out of the range of numbers Lago stores",
+        id="a billion digits to add exactly",
+    ),
+    pytest.param(
+        "concat(event.properties.x)",
+        {"x": Decimal("1E-999999999")},
+        "property 'x' is out of the range of numbers Lago stores",
+        id="a billion digits to print",
+    ),
 ]
 
 

@@ -929,3 +929,53 @@ def test_ceil_days_bad_input_is_refused(start, end, zone, path):
     with pytest.raises(InvalidInput) as caught:
         ceil_days(start, end, zone)
     assert caught.value.path == path
+
+
+def test_walking_from_a_period_printed_without_its_timezone():
+    """Lago's printed period without its timezone still stands for the subscription's period.
+
+    Its end, 06:59:59 UTC, no longer reads as a local 23:59:59: next_period used to return the
+    same March period again.
+    """
+    sub = subscription("monthly", "2024-01-01T00:00:00Z", timezone="America/Los_Angeles")
+    march = billing_period(sub, "2024-03-10T00:00:00Z")
+    printed = {key: value for key, value in march.to_lago().items() if key != "timezone"}
+    assert next_period(sub, printed) == billing_period(sub, "2024-04-10T00:00:00Z")
+    assert previous_period(sub, printed) == billing_period(sub, "2024-02-10T00:00:00Z")
+
+
+def test_a_period_that_is_not_the_subscriptions_is_refused():
+    """Walking from a period off the subscription's calendar would overlap its periods."""
+    sub = subscription("monthly", "2024-01-15T00:00:00Z", billing_time="anniversary")
+    january = {
+        "external_subscription_id": "sub_1",
+        "from_datetime": "2024-02-01T00:00:00Z",
+        "to_datetime": "2024-02-29T23:59:59Z",
+    }
+    with pytest.raises(InvalidInput) as caught:
+        next_period(sub, january)
+    assert (caught.value.path, caught.value.value) == (
+        "period",
+        "2024-02-01T00:00:00Z to 2024-02-29T23:59:59.999999Z",
+    )
+    assert caught.value.errors[0].message == (
+        "is not a period of subscription 'sub_1': its period ending then runs from "
+        "2024-02-15T00:00:00Z to 2024-03-14T23:59:59.999999Z"
+    )
+
+
+def test_a_period_before_the_subscription_is_refused():
+    """A period before the start used to raise pydantic's ValidationError from next_period."""
+    sub = subscription("monthly", "2024-02-01T00:00:00Z")
+    early = {
+        "external_subscription_id": "sub_1",
+        "from_datetime": "2020-01-01T00:00:00Z",
+        "to_datetime": "2020-01-31T23:59:59Z",
+    }
+    for walk in (next_period, previous_period):
+        with pytest.raises(InvalidInput) as caught:
+            walk(sub, early)
+        assert str(caught.value) == (
+            "period: is outside the subscription's life (it started at 2024-02-01T00:00:00Z) "
+            "(got '2020-01-01T00:00:00Z to 2020-01-31T23:59:59.999999Z')"
+        )

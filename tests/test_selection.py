@@ -105,6 +105,20 @@ def test_failing_expression_rejects_the_event():
     assert "expression of metric 'm' failed" in str(caught.value)
 
 
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class _Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
@@ -146,6 +160,34 @@ def test_failing_expression_rejects_the_event():
             id="no subscription",
         ),
         pytest.param(42, "events[0]: must be a mapping, not int", id="not a mapping"),
+        pytest.param(
+            {"transaction_id": _nested(10_000), "external_subscription_id": "sub_1"},
+            "events[0]: transaction_id must be a string (got a list nested too deep to show)",
+            id="a transaction_id too deep to print",
+        ),
+        pytest.param(
+            {"transaction_id": "t", "external_subscription_id": ["sub_1"], "code": "m"},
+            "events[0] (transaction_id 't'): external_subscription_id must be a string "
+            "(got ['sub_1'])",
+            id="a list for a subscription",
+        ),
+        pytest.param(
+            {"transaction_id": "t", "external_subscription_id": "sub_1", "code": _Unprintable()},
+            "events[0] (transaction_id 't'): code must be a non-empty string "
+            "(got a _Unprintable that cannot be shown)",
+            id="a code whose repr fails",
+        ),
+        pytest.param(
+            {
+                "transaction_id": "t",
+                "external_subscription_id": "sub_1",
+                "code": "m",
+                "timestamp": _nested(10_000),
+            },
+            "events[0] (transaction_id 't'): timestamp a list nested too deep to show is neither "
+            "unix seconds nor ISO 8601",
+            id="a timestamp too deep to print",
+        ),
     ],
 )
 def test_malformed_events_raise_by_default(raw, message):
@@ -153,6 +195,16 @@ def test_malformed_events_raise_by_default(raw, message):
     with pytest.raises(InvalidInput) as caught:
         aggregate(COUNT, [raw], MAY)
     assert str(caught.value) == message
+
+
+def test_integer_ids_are_read_as_text():
+    """An integer transaction_id is its text, as Lago's API stores it: 42 and "42" are one."""
+    events = [
+        {"transaction_id": 42, "external_subscription_id": "sub_1", "code": "m", "timestamp": 1},
+        {"transaction_id": "42", "external_subscription_id": "sub_1", "code": "m", "timestamp": 2},
+    ]
+    period = {"external_subscription_id": "sub_1", "from_datetime": 0, "to_datetime": 10}
+    assert aggregate(COUNT, events, period)[0].events_count == 1
 
 
 def test_malformed_events_can_be_collected():
@@ -202,3 +254,24 @@ def test_bad_expression_is_invalid_at_validation_time():
         aggregate(metric("sum_agg", expression="1 +"), [], MAY)
     assert caught.value.path == "billable_metric.expression"
     assert "position 3" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        -(10**55),  # recurring metrics read all history: this one once reached a date overflow
+        10**20,
+        "9" * 5000,
+        Decimal("1E+999999999"),
+        "0001-01-01T00:00:00+01:00",
+        1e308,
+    ],
+)
+def test_timestamps_outside_the_supported_years_are_malformed(stamp):
+    """An instant before 0002 or after 9997 is a malformed event, whatever its spelling."""
+    recurring = metric("sum_agg", recurring=True)
+    raw = event("m", 0, {"value": 1}, transaction_id="t") | {"timestamp": stamp}
+    with pytest.raises(InvalidInput) as caught:
+        aggregate(recurring, [raw], MAY)
+    assert caught.value.path == "events[0] (transaction_id 't')"
+    assert caught.value.errors[0].message.endswith("is outside the supported years 0002 to 9997")

@@ -178,3 +178,41 @@ def test_invoicing_path_of_prorated_graduated_costs_nothing_below_zero():
     september = month_period(2023, 9)
     assert current_usage(the_plan, events, september).amount_cents == 10000
     assert past_usage(the_plan, events, september).amount_cents == 0
+
+
+def test_past_usages_needs_an_iterable_of_events():
+    """A number where the events go is InvalidInput, as for every other function."""
+    subscription = {"external_id": "sub_1", "subscription_at": "2023-07-17", "plan": _plan()}
+    with pytest.raises(InvalidInput) as caught:
+        past_usages(subscription, Decimal("1E-9"), "2023-10-20T00:00:00Z", 2)
+    assert (caught.value.path, caught.value.value) == ("events", Decimal("1E-9"))
+
+
+def test_verify_quotes_any_stored_value():
+    """A stored document holding values too deep to print, or not comparable, is compared."""
+    stored = json.loads(past_usage(_plan(), EVENTS, AUGUST).canonical_json())
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    stored["usage"]["currency"] = deep
+    stored["usage"]["amount_cents"] = Decimal("sNaN")
+    stored["usage"][_Unprintable()] = 1
+    check = verify(stored, _plan(), EVENTS, AUGUST)
+    assert "usage.currency: stored a list nested too deep to show, now 'EUR'" in check.differences
+    assert "usage.amount_cents: stored Decimal('sNaN'), now 1400" in check.differences
+    assert "usage.a _Unprintable that cannot be shown: stored 1, now absent" in check.differences
+
+
+@pytest.mark.parametrize("text", ["[" * 10_000 + "]" * 10_000, "9" * 5000])
+def test_verify_refuses_json_text_beyond_pythons_limits(text):
+    """Text nested 10,000 deep, or a 5000-digit number, is InvalidInput (json.loads refuses)."""
+    with pytest.raises(InvalidInput) as caught:
+        verify(text, _plan(), EVENTS, AUGUST)
+    assert (caught.value.path, caught.value.value) == ("stored", text[:40])
+
+
+class _Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__

@@ -139,7 +139,10 @@ def as_model(cls: type[M], value: Any, root: str) -> M:
     try:
         return cls.model_validate(dict(value))
     except ValidationError as error:
-        raise InvalidInput(_problems(root, error)) from None
+        problems = _problems(root, error)
+    # Raised outside the handler: pydantic's error, which holds the raw input, must not ride
+    # along as the context (exception picklers such as Dask's pickle it, and it may not pickle).
+    raise InvalidInput(problems)
 
 
 def as_plan(value: Any, root: str = "plan") -> Plan:

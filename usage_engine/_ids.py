@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from functools import lru_cache
 
@@ -16,5 +17,11 @@ def stable_id(kind: str, *parts: str) -> str:
     True
     >>> stable_id("charge", "a") != stable_id("billable_metric", "a")
     True
+    >>> stable_id("charge", "api_calls") == str(uuid.uuid5(_NAMESPACE, "charge\x1fapi_calls"))
+    True
     """
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join((kind, *parts))))
+    # uuid.uuid5, except that a lone surrogate ("\udcff", which json.loads lets through) is
+    # encoded rather than refused.
+    name = "\x1f".join((kind, *parts)).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha1(_NAMESPACE.bytes + name, usedforsecurity=False).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))

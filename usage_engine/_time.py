@@ -7,16 +7,34 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["EPOCH", "event_micros", "from_micros", "local_date", "micros", "zone"]
+from .errors import shown
+
+__all__ = [
+    "EARLIEST_SECONDS",
+    "EPOCH",
+    "LATEST_SECONDS",
+    "event_micros",
+    "from_micros",
+    "local_date",
+    "micros",
+    "zone",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS_PER_SECOND = 1_000_000
 _ONE_MICRO = timedelta(microseconds=1)
 _UNIX_SECONDS = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+EARLIEST_SECONDS = (datetime(2, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+"""The first unix second an event may carry (0002-01-01), as periods allow."""
+LATEST_SECONDS = (datetime(9998, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+"""The unix second after the last an event may carry (9998-01-01)."""
+_LATEST_MICROS = LATEST_SECONDS * _MICROS_PER_SECOND
+_FAR_SECONDS = Decimal(10**12)
+"""Seconds beyond any datetime (about 31,700 years): not scaled at all."""
 
 
 def micros(instant: datetime) -> int:
@@ -37,49 +55,64 @@ def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
-def _seconds_to_micros(seconds: Decimal) -> int:
-    # Sub-microsecond digits are dropped, as a datetime(6) column drops them.
+def _seconds_to_micros(seconds: Decimal) -> int | None:
+    # Sub-microsecond digits are dropped, as a datetime(6) column drops them. None when the
+    # number is far out of any datetime's range (too large to scale).
+    if seconds.copy_abs() > _FAR_SECONDS:  # copy_abs: no rounding, hence no overflow
+        return None
     return int((seconds * _MICROS_PER_SECOND).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def event_micros(value: object) -> int:
     """Read an event timestamp: unix seconds (int, float, numeric text) or ISO 8601 text.
 
-    Naive ISO text means UTC. Raises ValueError for anything else.
+    Naive ISO text means UTC. Raises ValueError for anything else, and for an instant outside
+    the years 0002 to 9997 (as periods: an instant at the edge of the datetime range cannot be
+    read in every timezone).
 
     >>> event_micros(1700000000), event_micros("1700000000.25")
     (1700000000000000, 1700000000250000)
     >>> event_micros("2023-11-14T22:13:20Z")
     1700000000000000
+    >>> event_micros(10**20)
+    Traceback (most recent call last):
+    ...
+    ValueError: timestamp 100000000000000000000 is outside the supported years 0002 to 9997
     """
-    if type(value) is int:
+    if type(value) is int and EARLIEST_SECONDS <= value < LATEST_SECONDS:
         return value * _MICROS_PER_SECOND
+    found = _micros_of(value)
+    if found is None or not EARLIEST_SECONDS * _MICROS_PER_SECOND <= found < _LATEST_MICROS:
+        msg = f"timestamp {shown(value)} is outside the supported years 0002 to 9997"
+        raise ValueError(msg)
+    return found
+
+
+def _micros_of(value: object) -> int | None:
+    # The instant in µs (None when far out of range); ValueError when it is not one.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value * _MICROS_PER_SECOND if abs(value) <= _FAR_SECONDS else None
     if isinstance(value, str):
         if _UNIX_SECONDS.fullmatch(value):
-            if "." not in value:
-                return int(value) * _MICROS_PER_SECOND
             return _seconds_to_micros(Decimal(value))
         try:
             instant = datetime.fromisoformat(value)
         except ValueError:
-            msg = f"timestamp {value!r} is neither unix seconds nor ISO 8601"
+            msg = f"timestamp {shown(value)} is neither unix seconds nor ISO 8601"
             raise ValueError(msg) from None
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=UTC)
         return micros(instant)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            msg = f"timestamp {value!r} is not a finite number"
+            msg = f"timestamp {shown(value)} is not a finite number"
             raise ValueError(msg)
         return _seconds_to_micros(Decimal(repr(value)))
     if isinstance(value, datetime):
         return micros(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
     if isinstance(value, Decimal) and value.is_finite():
-        try:
-            return _seconds_to_micros(value)
-        except InvalidOperation:
-            pass
-    msg = f"timestamp {value!r} is neither unix seconds nor ISO 8601"
+        return _seconds_to_micros(value)
+    msg = f"timestamp {shown(value)} is neither unix seconds nor ISO 8601"
     raise ValueError(msg)
 
 

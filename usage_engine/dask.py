@@ -63,7 +63,7 @@ from .partition import (
     usage_digest,
 )
 from .projection import Method
-from .selection import MAX_REASONS, InvalidEvents
+from .selection import MAX_REASONS, InvalidEvents, id_text
 
 __all__ = ["Layout", "Order", "Rated", "rate", "read_events"]
 
@@ -239,20 +239,17 @@ def _positioned(events: Iterable[Any], index: int, order: Order) -> list[Pair]:
     return pairs
 
 
-def _subscription(event: Any) -> Any:
+def _subscription(event: Any) -> str | None:
+    # As event reading reads it; None when the event names none (or names one badly).
     if type(event) is dict or isinstance(event, Mapping):
-        found = event.get("external_subscription_id")
-    else:
-        found = None
-    return found if found is None or type(found) is str else str(found)
+        return id_text(event.get("external_subscription_id"))
+    return None
 
 
 def _transaction(event: Any) -> str:
     if type(event) is dict or isinstance(event, Mapping):
-        found = event.get("transaction_id")
-    else:
-        found = None
-    return "" if found is None else str(found)
+        return id_text(event.get("transaction_id")) or ""
+    return ""
 
 
 @_without_gc

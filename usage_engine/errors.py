@@ -24,6 +24,7 @@ __all__ = [
     "UsageEngineError",
     "UsageEngineWarning",
     "did_you_mean",
+    "shown",
 ]
 
 
@@ -58,17 +59,27 @@ class OverlappingFiltersWarning(UsageEngineWarning):
     """
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """The value as a message quotes it: its ``repr``, or a summary when that is long.
 
-    >>> _shown("EUT"), _shown({"code": "vat"})
+    Any value can be shown, also one nested too deep for ``repr`` or whose ``repr`` fails.
+
+    >>> shown("EUT"), shown({"code": "vat"})
     ("'EUT'", "{'code': 'vat'}")
-    >>> _shown({str(key): key for key in range(40)})
+    >>> shown({str(key): key for key in range(40)})
     'a dict with 40 keys'
-    >>> _shown("ab" * 50)[-24:]
+    >>> shown("ab" * 50)[-24:]
     'abab... (102 characters)'
+    >>> deep = []
+    >>> for _ in range(100_000):
+    ...     deep = [deep]
+    >>> shown(deep), shown(10**5000)
+    ('a list nested too deep to show', 'an int too long to show')
     """
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception as error:
+        return _unshowable(value, error)
     if len(text) <= _MAX_SHOWN:
         return text
     if isinstance(value, Mapping):
@@ -78,17 +89,37 @@ def _shown(value: Any) -> str:
     return f"{text[: _MAX_SHOWN - 3]}... ({len(text)} characters)"
 
 
+def _unshowable(value: Any, error: Exception) -> str:
+    # repr fails for a value nested deeper than the recursion limit, for an integer of more
+    # than 4300 digits, or for an object whose __repr__ raises.
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if isinstance(error, RecursionError):
+        return f"{article} {kind} nested too deep to show"
+    if isinstance(value, int):
+        return f"{article} {kind} too long to show"
+    return f"{article} {kind} that cannot be shown"
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Problem:
-    """One problem with an input: where it is, what is wrong, and the value found there."""
+    """One problem with an input: where it is, what is wrong, and the value found there.
+
+    >>> Problem("plan.code", "must not be empty", "")
+    Problem(path='plan.code', message='must not be empty', value='')
+    """
 
     path: str
     message: str
     value: Any = NO_VALUE
+
+    def __repr__(self) -> str:
+        # The value as messages show it: any value has a repr then, however deep or odd.
+        return f"Problem(path={self.path!r}, message={self.message!r}, value={shown(self.value)})"
 
     def render(self) -> str:
         """Return ``path: message (got value)``, the form every error message uses.
@@ -97,7 +128,7 @@ class Problem:
         """
         text = f"{self.path}: {self.message}" if self.path else self.message
         if self.value is not NO_VALUE:
-            text += f" (got {_shown(self.value)})"
+            text += f" (got {shown(self.value)})"
         return text
 
 
@@ -106,7 +137,7 @@ def _picklable(problem: Problem) -> Problem:
     try:
         pickle.dumps(problem.value)
     except Exception:
-        return replace(problem, value=repr(problem.value))
+        return replace(problem, value=shown(problem.value))
     return problem
 
 

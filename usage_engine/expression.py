@@ -22,6 +22,7 @@ from decimal import (
 from typing import Any, Final
 
 from .errors import UsageEngineError
+from .money import within_numeric_range
 
 __all__ = ["EvaluationError", "Expression", "ExpressionError", "parse_expression"]
 
@@ -222,8 +223,7 @@ def _property_value(name: str, raw: Any) -> Value:
     """Turn an event property into a number (when it is one) or a string."""
     if isinstance(raw, str):
         if _NUMERIC_TEXT.fullmatch(raw):
-            number = Decimal(raw)
-            return number if number else number.copy_abs()
+            return _in_range(name, Decimal(raw))
         return raw
     if raw is None:
         msg = f"missing property {name!r}"
@@ -231,14 +231,23 @@ def _property_value(name: str, raw: Any) -> Value:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, int):
-        return Decimal(raw)
+        return _in_range(name, Decimal(raw))
     if isinstance(raw, float | Decimal):
         number = Decimal(repr(raw)) if isinstance(raw, float) else raw
         if not number.is_finite():
             return str(raw)
-        return number if number else number.copy_abs()
+        return _in_range(name, number)
     msg = f"property {name!r} is a {type(raw).__name__}, not a number or a string"
     raise EvaluationError(msg)
+
+
+def _in_range(name: str, number: Decimal) -> Decimal:
+    # Exact arithmetic on 1E+999999999 would need a billion digits; Lago's store (Postgres
+    # numeric) could not hold such an event anyway.
+    if not within_numeric_range(number):
+        msg = f"property {name!r} is out of the range of numbers Lago stores"
+        raise EvaluationError(msg)
+    return number if number else number.copy_abs()
 
 
 def _string_operand(what: str, *values: Value) -> EvaluationError:

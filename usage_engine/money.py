@@ -24,6 +24,7 @@ from typing import Final, ParamSpec, TypeVar
 
 __all__ = [
     "ACCEPTED_CURRENCIES",
+    "AMOUNT",
     "CONTEXT",
     "ROUNDING",
     "add",
@@ -36,10 +37,14 @@ __all__ = [
     "round_places",
     "subunit_to_unit",
     "to_cents",
+    "within_numeric_range",
 ]
 
 ROUNDING: Final = ROUND_HALF_UP
 """Lago rounds money half away from zero (Ruby ``BigDecimal#round``)."""
+
+AMOUNT: Final = "amount"
+"""The path of an amount too large to compute: the callers that know whose it is rename it."""
 
 CONTEXT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
 """Precision for divisions: 60 significant digits, well past every figure Lago prints."""
@@ -108,7 +113,7 @@ def _round(value: Decimal, places: int, rounding: str) -> Decimal:
         from .errors import InvalidInput
 
         msg = f"is too large to compute exactly (more than {CONTEXT.prec} digits)"
-        raise InvalidInput.at("amount", msg, value) from None
+        raise InvalidInput.at(AMOUNT, msg, value) from None
     return rounded.quantize(Decimal(1), context=CONTEXT) if places < 0 else rounded
 
 
@@ -190,10 +195,33 @@ def to_cents(amount: Decimal, currency: str) -> int:
         from .errors import InvalidInput
 
         msg = f"is too large to be a {currency} amount (at most {CONTEXT.prec} digits)"
-        raise InvalidInput.at("amount", msg, amount) from None
+        raise InvalidInput.at(AMOUNT, msg, amount) from None
     # Only MRO (subunit 5, exponent 1) can land between two integers here; Lago's integer column
     # then drops the fraction.
     return int(scaled.to_integral_value(rounding=ROUND_DOWN, context=CONTEXT))
+
+
+# Postgres numeric's range: digits before and after the decimal point.
+_NUMERIC_INTEGER_DIGITS: Final = 131_072
+_NUMERIC_DECIMAL_DIGITS: Final = 16_383
+
+
+def within_numeric_range(number: Decimal) -> bool:
+    """Whether Postgres numeric, hence Lago's store, can hold the finite ``number``.
+
+    Far beyond any real amount, yet a bound: exact arithmetic on ``1E+999999999`` would need a
+    billion digits.
+
+    >>> within_numeric_range(Decimal("1E+131071")), within_numeric_range(Decimal("1E+131072"))
+    (True, False)
+    >>> within_numeric_range(Decimal("1E-16383")), within_numeric_range(Decimal("1E-16384"))
+    (True, False)
+    """
+    if not number:
+        return True
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return number.adjusted() < _NUMERIC_INTEGER_DIGITS and -exponent <= _NUMERIC_DECIMAL_DIGITS
 
 
 P = ParamSpec("P")

@@ -47,7 +47,7 @@ from .projection import (
     same_rating,
 )
 from .rating import Layouts, RatedCharge, Rating, View, consume
-from .selection import InvalidEvents, Rejections, iterate_events
+from .selection import InvalidEvents, Rejections, id_text, iterate_events
 from .state import UsageState
 from .usage import _usage_of, read_now
 
@@ -229,7 +229,7 @@ def _subscription_of(event: Any) -> Any:
         found = event.get("external_subscription_id")
     else:
         found = getattr(event, "external_subscription_id", None)
-    return found if found is None or type(found) is str else str(found)
+    return id_text(found)
 
 
 def _in_order(events: Iterable[Any]) -> list[tuple[Any, Any]]:

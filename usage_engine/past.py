@@ -21,14 +21,14 @@ from pydantic import BaseModel, ConfigDict
 
 from ._coerce import as_period, as_plan, as_subscription, as_taxes
 from .aggregation import Window
-from .errors import InvalidInput
+from .errors import InvalidInput, shown
 from .models import BillingPeriod, Plan, Tax
 from .models.period import lago_datetime
 from .models.usage import RejectedEvents, Usage, format_units
 from .money import CONTEXT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
-from .selection import InvalidEvents
+from .selection import InvalidEvents, iterate_events
 from .usage import _usage_of, read_now
 
 __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
@@ -231,7 +231,7 @@ def past_usages(
         return ()
     the_plan = the_subscription.plan if plan is None else as_plan(plan)
     assert the_plan is not None  # periods_before resolved it
-    kept = list(events)
+    kept = list(iterate_events(events))
     return tuple(
         past_usage(the_plan, kept, period, taxes=taxes, invalid_events=invalid_events)
         for period in periods
@@ -239,14 +239,15 @@ def past_usages(
 
 
 def _differences(stored: Any, fresh: Any, path: str = "") -> list[str]:
+    # Values are quoted as error messages quote them: a stored document may hold anything.
     if isinstance(stored, dict) and isinstance(fresh, dict):
         found = []
-        for key in sorted(set(stored) | set(fresh), key=str):
-            where = f"{path}.{key}" if path else str(key)
+        for key in sorted(set(stored) | set(fresh), key=_key_text):
+            where = f"{path}.{_key_text(key)}" if path else _key_text(key)
             if key not in stored:
-                found.append(f"{where}: not stored, now {fresh[key]!r}")
+                found.append(f"{where}: not stored, now {shown(fresh[key])}")
             elif key not in fresh:
-                found.append(f"{where}: stored {stored[key]!r}, now absent")
+                found.append(f"{where}: stored {shown(stored[key])}, now absent")
             else:
                 found.extend(_differences(stored[key], fresh[key], where))
         return found
@@ -255,13 +256,25 @@ def _differences(stored: Any, fresh: Any, path: str = "") -> list[str]:
         for index in range(max(len(stored), len(fresh))):
             where = f"{path}[{index}]"
             if index >= len(stored):
-                found.append(f"{where}: not stored, now {fresh[index]!r}")
+                found.append(f"{where}: not stored, now {shown(fresh[index])}")
             elif index >= len(fresh):
-                found.append(f"{where}: stored {stored[index]!r}, now absent")
+                found.append(f"{where}: stored {shown(stored[index])}, now absent")
             else:
                 found.extend(_differences(stored[index], fresh[index], where))
         return found
-    return [] if stored == fresh else [f"{path}: stored {stored!r}, now {fresh!r}"]
+    return [] if _same(stored, fresh) else [f"{path}: stored {shown(stored)}, now {shown(fresh)}"]
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else shown(key)
+
+
+def _same(stored: Any, fresh: Any) -> bool:
+    # A stored value that cannot even be compared (a signalling NaN...) is not the fresh one.
+    try:
+        return bool(stored == fresh)
+    except Exception:
+        return False
 
 
 @exact_decimals
@@ -304,6 +317,10 @@ def verify(
             document = json.loads(stored)
         except json.JSONDecodeError as error:
             msg = f"is neither a digest nor canonical JSON ({error.msg})"
+            raise InvalidInput.at("stored", msg, stored[:40]) from None
+        except (ValueError, RecursionError):
+            # Python's own limits: a number of more than 4300 digits, nesting past the stack.
+            msg = "is not canonical JSON: a number too long or arrays nested too deep"
             raise InvalidInput.at("stored", msg, stored[:40]) from None
     elif isinstance(stored, Mapping):
         document = dict(stored)

@@ -28,17 +28,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ._coerce import as_period, as_plan, as_subscription
 from .errors import InvalidInput
 from .models import BillingPeriod, BillingTime, Plan, PlanInterval, Subscription
-from .models._base import parse_instant
+from .models._base import known_zone, parse_instant
 
 __all__ = ["billing_period", "ceil_days", "next_period", "periods_before", "previous_period"]
 
 _ONE_DAY: Final = timedelta(days=1)
 _ONE_MICROSECOND: Final = timedelta(microseconds=1)
+_ONE_SECOND: Final = timedelta(seconds=1)
 _DAY_MICROSECONDS: Final = 86_400_000_000
 # Room for a period on either side of `at` without leaving datetime's years 1..9999.
 _EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
@@ -233,13 +234,38 @@ def _period_at(schedule: _Schedule, at: datetime) -> BillingPeriod:
 
 
 def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
+    """The subscription's period that ``period`` stands for, with its exact bounds.
+
+    ``period`` may be written by hand or printed by Lago (to the second), and may start at the
+    local midnight of a first partial period; otherwise it must be one of the subscription's
+    periods, or walking from it would overlap them.
+    """
     checked = as_period(period)
-    external_id = schedule.subscription.external_id
-    if checked.external_subscription_id != external_id:
+    sub = schedule.subscription
+    if checked.external_subscription_id != sub.external_id:
         path = "period.external_subscription_id"
-        msg = f"does not match subscription.external_id {external_id!r}"
+        msg = f"does not match subscription.external_id {sub.external_id!r}"
         raise InvalidInput.at(path, msg, checked.external_subscription_id)
-    return checked
+    start, end = checked.charges_from_datetime, checked.charges_to_datetime
+    terminated_at = sub.terminated_at
+    if end < sub.started_at or (terminated_at is not None and start > terminated_at):
+        life = f"started at {_iso(sub.started_at)}"
+        if terminated_at is not None:
+            life += f", terminated at {_iso(terminated_at)}"
+        msg = f"is outside the subscription's life (it {life})"
+        raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
+    own = _period_at(schedule, end if terminated_at is None else min(end, terminated_at))
+    own_start, own_end = own.charges_from_datetime, own.charges_to_datetime
+    midnight = _day_start(schedule.zone, own_start.astimezone(schedule.zone).date())
+    if abs(end - own_end) >= _ONE_SECOND or not (
+        midnight - _ONE_SECOND < start < own_start + _ONE_SECOND
+    ):
+        msg = (
+            f"is not a period of subscription {sub.external_id!r}: its period ending then runs "
+            f"from {_iso(own_start)} to {_iso(own_end)}"
+        )
+        raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
+    return own
 
 
 def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPeriod:
@@ -381,8 +407,8 @@ def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:
     31
     """
     local_zone = _zone_argument(zone)
-    local_start = _aware(start, "start").astimezone(local_zone).replace(tzinfo=None)
-    local_end = _aware(end, "end").astimezone(local_zone).replace(tzinfo=None)
+    local_start = _wall_clock(_aware(start, "start"), local_zone, "start")
+    local_end = _wall_clock(_aware(end, "end"), local_zone, "end")
     wall_clock = local_end - local_start
     if local_end.time() == time():
         wall_clock += timedelta(seconds=1)
@@ -392,11 +418,21 @@ def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:
 def _zone_argument(zone: tzinfo | str) -> tzinfo:
     if isinstance(zone, tzinfo):
         return zone
+    if not isinstance(zone, str):
+        path, msg = "zone", "must be an IANA timezone name such as 'Europe/Paris', or a tzinfo"
+        raise InvalidInput.at(path, msg, zone)
     try:
-        return _zone(zone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        path, msg = "zone", "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
-        raise InvalidInput.at(path, msg, zone) from None
+        return _zone(known_zone(zone))
+    except ValueError as error:
+        raise InvalidInput.at("zone", str(error), zone) from None
+
+
+def _wall_clock(instant: datetime, zone: tzinfo, path: str) -> datetime:
+    try:
+        return instant.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+        msg = f"is out of the supported range of datetimes in {zone}"
+        raise InvalidInput.at(path, msg, instant.isoformat()) from None
 
 
 def _aware(value: datetime, path: str) -> datetime:

@@ -37,7 +37,7 @@ from .money import CONTEXT, ceil_places, divide, exact_decimals, round_places, t
 from .periods import ceil_days
 from .pricing import PricingInput, price
 from .pricing._tiers import volume_tier
-from .rating import RatedCharge, View, rate_views
+from .rating import RatedCharge, View, naming_charge, rate_views
 from .selection import InvalidEvents
 from .usage import _usage_of, read_now
 
@@ -333,10 +333,10 @@ def build_projection(
 ) -> ProjectedUsage:
     """Projected usage from the rated charges of the period and of the projection basis."""
     currency = plan.amount_currency
-    projected = tuple(
-        _project(item, again, ratio, method, currency)
-        for item, again in zip(current, rebuilt, strict=True)
-    )
+    projected = []
+    for index, (item, again) in enumerate(zip(current, rebuilt, strict=True)):
+        with naming_charge(index):
+            projected.append(_project(item, again, ratio, method, currency))
     usage = _usage_of(plan, period, projected, taxes, rejected)
     return ProjectedUsage(
         **dict(usage),

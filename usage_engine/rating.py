@@ -6,13 +6,15 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from ._ids import stable_id
+from ._time import EARLIEST_SECONDS, LATEST_SECONDS
 from .aggregation import (
     Aggregation,
     AggregationState,
@@ -24,15 +26,16 @@ from .aggregation import (
     value_reader,
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
-from .errors import InvalidInput
+from .errors import InvalidInput, Problem
 from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
-from .money import to_cents
+from .money import AMOUNT, to_cents
 from .pricing import PricingInput, price
 from .selection import (
     InvalidEvents,
     Rejections,
     apply_expression,
+    id_text,
     numbered,
     read_events,
 )
@@ -45,6 +48,7 @@ __all__ = [
     "Slot",
     "View",
     "consume",
+    "naming_charge",
     "plan_metrics",
     "rate",
     "rate_many",
@@ -321,6 +325,25 @@ class ChargeRater:
         return fee, aggregation
 
 
+@contextmanager
+def naming_charge(index: int) -> Iterator[None]:
+    """Name ``plan.charges[index]`` in an amount too large to compute found while pricing it.
+
+    The money functions cannot know whose amount they round.
+    """
+    try:
+        yield
+    except InvalidInput as error:
+        raise InvalidInput(
+            [
+                Problem(f"plan.charges[{index}]", f"its amount {problem.message}", problem.value)
+                if problem.path == AMOUNT
+                else problem
+                for problem in error.errors
+            ]
+        ) from None
+
+
 def _empty(fee: BucketFee) -> bool:
     return not fee.units and not fee.amount_cents and not fee.events_count and not fee.amount
 
@@ -491,7 +514,15 @@ class Rating:
     def results(self) -> list[tuple[RatedCharge, ...]]:
         """The rated charges of each view, in the plan's order."""
         currency = self.plan.amount_currency
-        return [tuple(rater.rate(currency) for rater in raters) for raters in self.per_view]
+        return [
+            tuple(_rated(index, rater, currency) for index, rater in enumerate(raters))
+            for raters in self.per_view
+        ]
+
+
+def _rated(index: int, rater: ChargeRater, currency: str) -> RatedCharge:
+    with naming_charge(index):
+        return rater.rate(currency)
 
 
 def _precise(value: Any) -> Decimal:
@@ -536,6 +567,7 @@ def consume(
                 and type(code) is str
                 and code
                 and type(stamp) is int
+                and EARLIEST_SECONDS <= stamp < LATEST_SECONDS
                 and type(properties) is dict
             ):
                 route = rating.routes.get(code, _NO_ROUTE)
@@ -586,8 +618,8 @@ def _check_and_feed(
     if not scratch.count:
         return
     where, _, reason = scratch.reasons[0].partition(": ")
-    owner = raw.get("external_subscription_id") if isinstance(raw, Mapping) else None
-    rating = ratings.get(str(owner)) if owner is not None else None
+    owner = id_text(raw.get("external_subscription_id")) if isinstance(raw, Mapping) else None
+    rating = ratings.get(owner) if owner is not None else None
     if rating is not None:
         rating.rejections.record(where, reason)
         return

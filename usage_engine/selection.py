@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
-from ._time import event_micros
-from .errors import InvalidInput
+from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
+from .errors import InvalidInput, shown
 from .models import BillableMetric, Event
 from .models.usage import RejectedEvents
 
@@ -22,6 +22,7 @@ __all__ = [
     "RawEvent",
     "Rejections",
     "apply_expression",
+    "id_text",
     "iterate_events",
     "numbered",
     "read_events",
@@ -36,6 +37,8 @@ RawEvent = tuple[str, Any, str, str, int, Mapping[str, Any], Any]
 The position is the event's index in its input, or the position its caller gave it."""
 
 MAX_REASONS: Final = 10
+_MAX_ID_BITS: Final = 4096
+"""Longest integer id read as text (about 1200 digits; Python refuses to print past 4300)."""
 _EVENTS: Final = "events"
 _INVALID_EVENTS: Final = "invalid_events"
 _NO_PROPERTIES: Final[Mapping[str, Any]] = {}
@@ -58,7 +61,7 @@ class Rejections:
         """Raise, or record, the event at ``position`` as malformed for ``reason``."""
         where = f"events[{position}]"
         if transaction_id is not None:
-            where += f" (transaction_id {transaction_id!r})"
+            where += f" (transaction_id {shown(transaction_id)})"
         self.record(where, reason)
 
     def record(self, where: str, reason: str) -> None:
@@ -86,6 +89,19 @@ def _fields(event: Any) -> Mapping[str, Any] | None:
             "properties": event.properties,
             "precise_total_amount_cents": event.precise_total_amount_cents,
         }
+    return None
+
+
+def id_text(value: Any) -> str | None:
+    """An event id as text: a string, or an integer as Lago's API takes it; else None.
+
+    >>> id_text("sub_1"), id_text(42), id_text(True), id_text(["sub_1"])
+    ('sub_1', '42', None, None)
+    """
+    if type(value) is str:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if value.bit_length() <= _MAX_ID_BITS else None
     return None
 
 
@@ -132,29 +148,34 @@ def read_events(
             reject(position, None, f"must be a mapping, not {type(raw).__name__}")
             continue
         get = event.get
-        subscription = get("external_subscription_id")
-        if type(subscription) is not str:
-            if subscription is None:
-                reject(position, get("transaction_id"), "external_subscription_id is required")
-                continue
-            subscription = str(subscription)
+        raw_subscription = get("external_subscription_id")
+        subscription = id_text(raw_subscription)
+        if subscription is None:
+            key = id_text(get("transaction_id"))
+            if raw_subscription is None:
+                reject(position, key, "external_subscription_id is required")
+            else:
+                reason = (
+                    f"external_subscription_id must be a string (got {shown(raw_subscription)})"
+                )
+                reject(position, key, reason)
+            continue
         if subscription not in subscriptions:
             continue
-        transaction_id = get("transaction_id")
-        if type(transaction_id) is not str:
-            if transaction_id is None or isinstance(transaction_id, bool):
+        raw_key = get("transaction_id")
+        transaction_id = id_text(raw_key)
+        if not transaction_id:
+            if raw_key is None or raw_key == "" or isinstance(raw_key, bool):
                 reject(position, None, "transaction_id is required")
-                continue
-            transaction_id = str(transaction_id)
-        elif not transaction_id:
-            reject(position, None, "transaction_id is required")
+            else:
+                reject(position, None, f"transaction_id must be a string (got {shown(raw_key)})")
             continue
         code = get("code")
         if type(code) is not str or not code:
-            reject(position, transaction_id, f"code must be a non-empty string (got {code!r})")
+            reject(position, transaction_id, f"code must be a non-empty string (got {shown(code)})")
             continue
         stamp = get("timestamp")
-        if type(stamp) is int:
+        if type(stamp) is int and EARLIEST_SECONDS <= stamp < LATEST_SECONDS:
             ts = stamp * 1_000_000
         else:
             try:

@@ -28,7 +28,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import ChargeRater, RatedCharge, Rating, View
+from .rating import ChargeRater, RatedCharge, Rating, View, naming_charge
 from .rollup import charge_usage
 from .selection import InvalidEvents, Rejections, read_events
 from .usage import _usage_of
@@ -216,7 +216,9 @@ class UsageState:
         for position in range(first, first + count):
             priced = self._priced.get(position)
             if priced is None:
-                priced = self._priced[position] = rating.raters[position].rate(currency)
+                with naming_charge(position - first):
+                    priced = rating.raters[position].rate(currency)
+                self._priced[position] = priced
             rated.append(priced)
         return tuple(rated)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from .._time import local_date, micros, zone
 from ..models import BillingPeriod
+from ..money import within_numeric_range
 from ..periods import ceil_days
 
 __all__ = [
@@ -33,9 +34,13 @@ def as_number(value: Any) -> int | Decimal | None:
     """The numeric value of a metric field, or None when Lago would ignore the event (spec 2.1).
 
     Integers stay ``int``; decimals become exact ``Decimal``; text must read ``-?digits[.digits]``.
+    A number outside Postgres numeric's range has no usable value either: no Lago store holds
+    it.
 
     >>> as_number("12"), as_number("2.50"), as_number(1.5), as_number("1e3"), as_number(True)
     (12, Decimal('2.50'), Decimal('1.5'), None, None)
+    >>> as_number(Decimal("1E+999999999")), as_number(Decimal("1E-999999999"))
+    (None, None)
     """
     kind = type(value)
     if kind is int:
@@ -43,13 +48,16 @@ def as_number(value: Any) -> int | Decimal | None:
     if kind is str:
         if not _NUMERIC.fullmatch(value):
             return None
+        if "." not in value and len(value) < 400:
+            return int(value)
         # Python refuses int() of very long digit strings; Decimal has no such limit.
-        return int(value) if "." not in value and len(value) < 400 else Decimal(value)
+        number = Decimal(value)
+        return number if within_numeric_range(number) else None
     if kind is float:
         # JSON numbers always qualify: Postgres stores them as plain decimals.
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
     if kind is Decimal:
-        return value if value.is_finite() else None
+        return value if value.is_finite() and within_numeric_range(value) else None
     return None
 
 
@@ -58,6 +66,10 @@ def as_text(value: Any) -> str | None:
 
     >>> as_text(1), as_text("1"), as_text(True), as_text(None), as_text(1.0), as_text(1e22)
     ('1', '1', 'true', None, '1.0', '10000000000000000000000')
+    >>> looped = []
+    >>> looped.append(looped)
+    >>> as_text(looped), as_text({"at": {1, 2}})
+    (None, None)
     """
     if value is None:
         return None
@@ -71,10 +83,15 @@ def as_text(value: Any) -> str | None:
         # Postgres stores a JSON number as a plain decimal: 1e22 reads back as 1000…0.
         return format(Decimal(repr(value)), "f") if value == value else repr(value)
     if isinstance(value, dict | list):
-        return json.dumps(value)  # jsonb's text of an object or array
+        try:
+            return json.dumps(value)  # jsonb's text of an object or array
+        except (ValueError, TypeError, RecursionError):
+            # Nested too deep, looping on itself, or holding what JSON cannot write: no
+            # text, hence no usable value.
+            return None
     try:
         return str(value)
-    except ValueError:  # an integer too long for Python to print: no usable value
+    except Exception:  # an integer too long for Python to print, a failing __str__
         return None
 
 

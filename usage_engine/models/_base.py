@@ -25,16 +25,19 @@ __all__ = [
     "Model",
     "NonNegativeInt",
     "UtcDatetime",
+    "WholeNumber",
     "ZoneName",
     "enum_validator",
+    "known_zone",
     "parse_decimal",
     "parse_instant",
+    "scalar_text",
     "without_nulls",
 ]
 
 E = TypeVar("E", bound=StrEnum)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_UNIX_SECONDS = re.compile(r"-?\d+(\.\d+)?")
+_UNIX_SECONDS = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MICROSECOND: Final = Decimal("0.000001")
 # Exact for every value parse_decimal lets through (24 integer digits + 6 decimals).
 _EXACT: Final = Context(prec=64)
@@ -43,6 +46,7 @@ MAX_MAGNITUDE: Final = Decimal("1e24")
 """Input decimals must be smaller than this in absolute value (far beyond any real amount)."""
 # Longer than any IANA name; keeps an absurd text from reaching the file system.
 _MAX_ZONE_NAME: Final = 64
+_MAX_TEXT_BITS: Final = 4096
 MAX_DECIMAL_PLACES: Final = 40
 """Input decimals may have at most this many significant decimal places."""
 
@@ -59,6 +63,24 @@ class FieldProblem(ValueError):
         self.loc = loc
         self.message = message
         self.value = value
+
+
+def scalar_text(value: Any) -> Any:
+    """A number or boolean as its text (a JSON payload may give ``1`` for ``"1"``).
+
+    Anything else is returned unchanged, for the field's string check to refuse: a list or an
+    object is not a text, nor is an integer too long for Python to print.
+
+    >>> scalar_text(7), scalar_text(2.5), scalar_text("eu"), scalar_text(["eu"])
+    ('7', '2.5', 'eu', ['eu'])
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | float | Decimal):
+        return str(value)
+    if isinstance(value, int) and value.bit_length() <= _MAX_TEXT_BITS:
+        return str(value)
+    return value
 
 
 def without_nulls(data: Any) -> Any:
@@ -114,6 +136,9 @@ def parse_decimal(value: Any) -> Decimal:
         number = Decimal(repr(value))
     elif isinstance(value, str):
         try:
+            # Decimal reads any Unicode digit ("１２", "١٢"); a JSON amount is ASCII.
+            if not value.isascii():
+                raise InvalidOperation
             number = Decimal(value.strip())
         except InvalidOperation:
             msg = "must be a decimal number such as '12.5'"
@@ -149,7 +174,7 @@ def _non_negative_decimal(value: Any) -> Decimal:
     return number
 
 
-def _non_negative_int(value: Any) -> int:
+def _whole_number(value: Any) -> int:
     if isinstance(value, bool):
         msg = "must be a whole number, not a boolean"
         raise ValueError(msg)
@@ -159,11 +184,18 @@ def _non_negative_int(value: Any) -> int:
             msg = "is too large: numbers must be below 1e24 in absolute value"
             raise ValueError(msg)
     else:
+        # Through parse_decimal, never pydantic's int parsing: it takes minutes over
+        # Decimal('1E-99999999') and lets a ValueError out for Decimal('1E+999999').
         decimal = parse_decimal(value)
         if decimal != decimal.to_integral_value():
             msg = "must be a whole number"
             raise ValueError(msg)
         number = int(decimal)
+    return number
+
+
+def _non_negative_int(value: Any) -> int:
+    number = _whole_number(value)
     if number < 0:
         msg = "must not be negative"
         raise ValueError(msg)
@@ -195,9 +227,12 @@ def parse_instant(value: Any) -> datetime:
             raise ValueError(msg) from None
     elif isinstance(value, str):
         text = value.strip()
-        if _UNIX_SECONDS.fullmatch(text):
+        if _UNIX_SECONDS.fullmatch(text) and value.isascii():
             return parse_instant(Decimal(text))
         try:
+            # ISO 8601 and unix seconds are ASCII: Python would take "１２" or a no-break space.
+            if not value.isascii():
+                raise ValueError
             instant = datetime.fromisoformat(text)
         except ValueError:
             msg = "must be an ISO 8601 datetime such as '2024-03-01T00:00:00Z' or unix seconds"
@@ -243,6 +278,8 @@ Amount = Annotated[Decimal, BeforeValidator(_non_negative_decimal)]
 """A finite decimal that must not be negative (prices, rates, bounds)."""
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 """A whole number that must not be negative (sizes, counts, cents)."""
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""A whole number, read from an int, a decimal string or an integral number."""
 UtcDatetime = Annotated[datetime, BeforeValidator(parse_instant)]
 """An aware datetime in UTC (naive input is read as UTC)."""
 
@@ -251,7 +288,8 @@ _HOST_ZONES: Final = frozenset({"localtime", "posixrules", "Factory"})
 _HOST_PREFIXES: Final = ("posix/", "right/")
 
 
-def _known_zone(value: str) -> str:
+def known_zone(value: str) -> str:
+    """``value`` if it is an IANA timezone name the engine accepts; ValueError if not."""
     try:
         # "localtime" and the like follow the host's settings: the same input would give
         # other periods on another machine.
@@ -272,5 +310,5 @@ def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() - _HOST_ZONES))
 
 
-ZoneName = Annotated[str, AfterValidator(_known_zone)]
+ZoneName = Annotated[str, AfterValidator(known_zone)]
 """An IANA timezone name that :class:`zoneinfo.ZoneInfo` can load (case-sensitive)."""

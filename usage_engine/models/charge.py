@@ -18,7 +18,15 @@ from pydantic import (
 )
 
 from ..errors import OverlappingFiltersWarning, did_you_mean
-from ._base import Amount, FieldProblem, Model, NonNegativeInt, enum_validator, without_nulls
+from ._base import (
+    Amount,
+    FieldProblem,
+    Model,
+    NonNegativeInt,
+    enum_validator,
+    scalar_text,
+    without_nulls,
+)
 from .metric import AggregationType, BillableMetric
 from .tax import Tax
 
@@ -60,7 +68,7 @@ class ChargeModel(StrEnum):
 
 def _text_tuple(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return tuple(str(item) for item in value)
+        return tuple(scalar_text(item) for item in value)
     return value
 
 
@@ -281,7 +289,7 @@ class ChargeFilter(Model):
     @classmethod
     def _text_values(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {str(key): _text_tuple(item) for key, item in value.items()}
+            return {scalar_text(key): _text_tuple(item) for key, item in value.items()}
         return value
 
     @field_validator("values")

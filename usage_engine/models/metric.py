@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
-from ._base import FieldProblem, Model, enum_validator
+from ._base import FieldProblem, Model, WholeNumber, enum_validator, scalar_text
 
 __all__ = [
     "MAX_ROUNDING_PRECISION",
@@ -65,7 +65,7 @@ class MetricFilter(Model):
     @classmethod
     def _text_values(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            return tuple(str(item) for item in value)
+            return tuple(scalar_text(item) for item in value)
         return value
 
 
@@ -87,7 +87,7 @@ class BillableMetric(Model):
         RoundingFunction | None,
         enum_validator(RoundingFunction, "rounding_function", optional=True),
     ] = None
-    rounding_precision: int | None = None
+    rounding_precision: WholeNumber | None = None
     expression: str | None = None
     filters: tuple[MetricFilter, ...] = ()
 

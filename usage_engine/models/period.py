@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
-from ._base import FieldProblem, Model, UtcDatetime, ZoneName, enum_validator, parse_instant
+from ._base import (
+    FieldProblem,
+    Model,
+    NonNegativeInt,
+    UtcDatetime,
+    ZoneName,
+    enum_validator,
+    parse_instant,
+)
 from .plan import PlanInterval
 from .subscription import BillingTime
 
@@ -52,7 +60,7 @@ class BillingPeriod(Model):
     to_datetime: UtcDatetime
     charges_from_datetime: UtcDatetime
     charges_to_datetime: UtcDatetime
-    charges_duration_days: int = Field(gt=0)
+    charges_duration_days: NonNegativeInt = Field(gt=0)
     timezone: ZoneName = "UTC"
     interval: Annotated[
         PlanInterval | None, enum_validator(PlanInterval, "interval", optional=True)
@@ -91,7 +99,7 @@ class BillingPeriod(Model):
         start = _instant(data.get("charges_from_datetime"))
         end = _instant(data.get("charges_to_datetime"))
         if "charges_duration_days" not in data and start and end and zone is not None:
-            days = (end.astimezone(zone).date() - start.astimezone(zone).date()).days + 1
+            days = (_local(end, zone).date() - _local(start, zone).date()).days + 1
             data["charges_duration_days"] = days
         subscription_end = _instant(data.get("to_datetime"))
         if "issuing_date" not in data and subscription_end is not None:
@@ -155,9 +163,18 @@ def _zone_of(name: Any) -> ZoneInfo | None:
         return None
 
 
+def _local(instant: datetime, zone: ZoneInfo) -> datetime:
+    # The local time, or the UTC one for an instant at the very edge of the datetime range
+    # (year 1 or 9999), which the year check refuses anyway.
+    try:
+        return instant.astimezone(zone)
+    except OverflowError:
+        return instant
+
+
 def _second_end(instant: datetime, zone: ZoneInfo) -> datetime:
     # Lago prints a period end to the second (23:59:59 local): read it as that second's end.
-    local = instant.astimezone(zone)
+    local = _local(instant, zone)
     if (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 0):
         return instant + timedelta(microseconds=999_999)
     return instant
