@@ -52,6 +52,7 @@ from usage_engine import (
 from usage_engine._coerce import as_period
 from usage_engine.errors import UsageEngineWarning
 from usage_engine.models._base import parse_instant
+from usage_engine.partition import plan_job, rate_job
 
 TIME_LIMIT = 20.0
 """Seconds one call may take before it counts as a hang."""
@@ -266,6 +267,29 @@ def _rate_many(inputs: dict[str, Any]) -> None:
         check_usage(usage)
 
 
+def _partition(kind: str) -> Callable[[dict[str, Any]], None]:
+    def run(inputs: dict[str, Any]) -> None:
+        """The scale-out core over the whole stream: it agrees with rate_subscriptions."""
+        subscriptions, events = inputs["subscriptions"], inputs["events"]
+        mode = inputs["invalid_events"]
+        job = plan_job(
+            subscriptions, at=inputs["now"], kind=kind, taxes=inputs["taxes"], invalid_events=mode
+        )
+        found = rate_job(events, job)
+        for usage in found.values():
+            check_usage(usage)
+        if kind == "current" and isinstance(events, list) and isinstance(subscriptions, list):
+            alone = rate_subscriptions(
+                subscriptions, events, now=inputs["now"], taxes=inputs["taxes"]
+            )
+            same = {sub: usage.to_lago() for sub, usage in alone.items()} == {
+                sub: usage.to_lago() for sub, usage in found.items()
+            }
+            _expect(same, "the partition core disagrees with rate_subscriptions")
+
+    return run
+
+
 def _state(inputs: dict[str, Any]) -> None:
     """Two states fed half the events each, merged, pickled: they agree with the functions."""
     plan, period, taxes = inputs["plan"], inputs["period"], inputs["taxes"]
@@ -338,6 +362,16 @@ TARGETS: tuple[Target, ...] = (
         _rate_many,
     ),
     Target("UsageState", (*_USAGE, "method"), _state),
+    Target(
+        "partition(current)",
+        ("subscriptions", "events", "now", "taxes", "invalid_events"),
+        _partition("current"),
+    ),
+    Target(
+        "partition(past)",
+        ("subscriptions", "events", "now", "taxes", "invalid_events"),
+        _partition("past"),
+    ),
     Target("aggregate", ("metric", "events", "period"), _aggregate),
     Target("projection_ratio", ("period", "now"), _ratio),
     Target("ceil_days", ("start", "end", "zone"), _ceil_days),
