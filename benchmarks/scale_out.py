@@ -8,8 +8,9 @@ chunk of its own seed, in ingest order), then, each in a fresh process:
 * **one process**: the files streamed line by line into ``rate_subscriptions``, every usage
   digested (``usage_digest``, ``period_digest``);
 * **Dask**: ``usage_engine.dask.rate(folder, ..., layout="any")`` on a ``LocalCluster`` of 2
-  worker processes with 1 thread each, once with the task shuffle and once with P2P,
-  ``digest()`` computed on the cluster.
+  worker processes with 1 thread each, once with the task shuffle and once with P2P, then
+  ``layout="by_subscription"`` on the same events re-written by subscription bucket (no
+  shuffle); ``digest()`` computed on the cluster.
 
 Reports wall seconds (cluster start excluded), the ratio to one process, peak RSS (the sum over
 the driver and its children, sampled every 0.2 s: shared pages count more than once, so an
@@ -27,10 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .run import machine
+from .run import _version, machine
 from .workload import DATA_DIR, generate
 
 RESULTS = Path(__file__).resolve().parent / "results"
+_PACKAGES = ("dask", "distributed", "pandas", "pyarrow")
 ROOT = Path(__file__).resolve().parent.parent
 
 _ONE_PROCESS = """
@@ -83,7 +85,7 @@ if __name__ == "__main__":
         watcher = threading.Thread(target=sample, args=(peak, stop), daemon=True)
         watcher.start()
         start = time.perf_counter()
-        rated = ued.rate(sys.argv[1], subs, at=NOW, layout="any", shuffle=sys.argv[3])
+        rated = ued.rate(sys.argv[1], subs, at=NOW, layout=sys.argv[4], shuffle=sys.argv[3])
         digest = rated.digest()
         elapsed = time.perf_counter() - start
         stop.set()
@@ -113,6 +115,29 @@ def write_files(n: int, subs: int, files: int) -> Path:
     return folder
 
 
+def write_by_subscription(folder: Path, files: int) -> Path:
+    """The same events re-written as ``files`` files by subscription bucket, order kept."""
+    from usage_engine.partition import bucket_key
+
+    target = folder.with_name(folder.name + "_bysub")
+    if target.is_dir():
+        return target
+    partial = target.with_suffix(".part")
+    partial.mkdir(parents=True, exist_ok=True)
+    outputs = [open(partial / f"part-{index:03d}.jsonl", "w") for index in range(files)]  # noqa: SIM115
+    try:
+        for name in sorted(folder.glob("*.jsonl")):
+            with open(name) as lines:
+                for line in lines:
+                    sub = json.loads(line)["external_subscription_id"]
+                    outputs[bucket_key(sub, files)].write(line)
+    finally:
+        for output in outputs:
+            output.close()
+    partial.rename(target)
+    return target
+
+
 def _run(script: str, *args: str) -> dict[str, Any]:
     output = subprocess.run(
         [sys.executable, "-c", script, *args],
@@ -140,12 +165,17 @@ def main(argv: list[str] | None = None) -> None:
     }
     for shuffle in ("tasks", "p2p"):
         name = f"Dask LocalCluster, 2 workers, layout='any', shuffle='{shuffle}'"
-        runs[name] = _run(_DASK, str(folder), str(args.subs), shuffle)
+        runs[name] = _run(_DASK, str(folder), str(args.subs), shuffle, "any")
+    bucketed = write_by_subscription(folder, args.files)
+    name = "Dask LocalCluster, 2 workers, layout='by_subscription' (files written by bucket)"
+    runs[name] = _run(_DASK, str(bucketed), str(args.subs), "tasks", "by_subscription")
     base = next(iter(runs.values()))
     lines = [
         f"# Scale-out: {args.n:,} events, {args.subs:,} subscriptions, {args.files} files",
         "",
-        *machine("the engine: one thread per process", "JSON Lines files"),
+        *machine("no peers here", "JSON Lines files")[:2],
+        "- threads: one per process; the cluster has 2 worker processes of 1 thread each",
+        "- " + ", ".join(f"{name} {_version(name)}" for name in _PACKAGES),
         f"Command: `python -m benchmarks.scale_out --n {args.n} --subs {args.subs} "
         f"--files {args.files}`",
         "",
