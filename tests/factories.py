@@ -138,3 +138,20 @@ def plan(*charges: dict[str, Any], currency: str = "EUR", **extra: Any) -> dict[
         "charges": list(charges),
         **extra,
     }
+
+
+def nested(depth: int) -> list[Any]:
+    """A list nested ``depth`` levels deep: deeper than ``repr`` can go, for large depths."""
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class Unprintable:
+    """A value whose ``repr`` and ``str`` fail."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import charge, event, metric, month_period, plan, utc
+from tests.factories import Unprintable, charge, event, metric, month_period, nested, plan, utc
 from usage_engine import InvalidInput, billing_period, ceil_days, current_usage, projected_usage
 
 MAY = month_period(2023, 5)
@@ -87,23 +87,11 @@ def test_instants_out_of_range_are_invalid_input():
         billing_period(subscription, "2024-02-01T00:00:00Z")
 
 
-def _nested(depth):
-    value = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-class _Unprintable:
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-
 def test_values_that_cannot_be_printed_still_make_an_error():
     """A value nested too deep for repr, or whose repr fails, is described, not quoted."""
     for value, described in (
-        (_nested(10_000), "a list nested too deep to show"),
-        (_Unprintable(), "a _Unprintable that cannot be shown"),
+        (nested(10_000), "a list nested too deep to show"),
+        (Unprintable(), "an Unprintable that cannot be shown"),
     ):
         the_plan = plan(charge("standard", {"amount": value}))
         with pytest.raises(InvalidInput) as caught:
@@ -116,8 +104,8 @@ def test_values_that_cannot_be_printed_still_make_an_error():
 
 def test_texts_that_are_lists_or_unprintable_are_invalid_input():
     """A filter value, pricing group key or filter key must be a text (or a number)."""
-    regional = metric("sum_agg", filters=[{"key": "region", "values": ["eu", _nested(10_000)]}])
-    keyed = {"amount": "1", "pricing_group_keys": ["a", _Unprintable()]}
+    regional = metric("sum_agg", filters=[{"key": "region", "values": ["eu", nested(10_000)]}])
+    keyed = {"amount": "1", "pricing_group_keys": ["a", Unprintable()]}
     huge = metric("sum_agg", filters=[{"key": "region", "values": ["eu"]}])
     for the_plan, path in (
         (
@@ -164,7 +152,7 @@ def test_unique_values_without_a_text_are_not_counted():
     looped.append(looped)
     seats = metric("unique_count_agg", field_name="user")
     the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=seats))
-    values = ["ann", _nested(10_000), looped, {"at": {1, 2}}, _Unprintable()]
+    values = ["ann", nested(10_000), looped, {"at": {1, 2}}, Unprintable()]
     events = [event("m", utc(2023, 5, 2), {"user": value}) for value in values]
     usage = current_usage(the_plan, events, MAY)
     assert (usage.charges_usage[0].units, usage.charges_usage[0].events_count) == (1, 1)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import event, metric, month_period, utc
+from tests.factories import Unprintable, event, metric, month_period, nested, utc
 from usage_engine import InvalidInput
 from usage_engine.aggregation.aggregate import aggregate
 from usage_engine.models import Event
@@ -105,20 +105,6 @@ def test_failing_expression_rejects_the_event():
     assert "expression of metric 'm' failed" in str(caught.value)
 
 
-def _nested(depth):
-    value = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-class _Unprintable:
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-    __str__ = __repr__
-
-
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
@@ -161,7 +147,7 @@ class _Unprintable:
         ),
         pytest.param(42, "events[0]: must be a mapping, not int", id="not a mapping"),
         pytest.param(
-            {"transaction_id": _nested(10_000), "external_subscription_id": "sub_1"},
+            {"transaction_id": nested(10_000), "external_subscription_id": "sub_1"},
             "events[0]: transaction_id must be a string (got a list nested too deep to show)",
             id="a transaction_id too deep to print",
         ),
@@ -172,9 +158,9 @@ class _Unprintable:
             id="a list for a subscription",
         ),
         pytest.param(
-            {"transaction_id": "t", "external_subscription_id": "sub_1", "code": _Unprintable()},
+            {"transaction_id": "t", "external_subscription_id": "sub_1", "code": Unprintable()},
             "events[0] (transaction_id 't'): code must be a non-empty string "
-            "(got a _Unprintable that cannot be shown)",
+            "(got an Unprintable that cannot be shown)",
             id="a code whose repr fails",
         ),
         pytest.param(
@@ -182,7 +168,7 @@ class _Unprintable:
                 "transaction_id": "t",
                 "external_subscription_id": "sub_1",
                 "code": "m",
-                "timestamp": _nested(10_000),
+                "timestamp": nested(10_000),
             },
             "events[0] (transaction_id 't'): timestamp a list nested too deep to show is neither "
             "unix seconds nor ISO 8601",
