@@ -31,6 +31,7 @@ from tests.test_partition import (
 )
 from usage_engine import InvalidInput, current_usage
 from usage_engine import dask as ued
+from usage_engine.models import Event
 from usage_engine.partition import period_digest, plan_job, rate_job, usage_digest
 
 
@@ -237,6 +238,9 @@ def test_bad_event_sources_are_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         ued.rate([{"not": "a bag"}], SUBSCRIPTIONS, at=CURRENT_AT)
     assert (caught.value.path, caught.value.value) == ("events", "list")
+    with pytest.raises(InvalidInput) as caught:
+        ued.rate([], SUBSCRIPTIONS, at=CURRENT_AT)
+    assert (caught.value.path, caught.value.value) == ("events", [])
     with pytest.raises(InvalidInput, match="names no JSON Lines file"):
         ued.read_events(tmp_path)
     (tmp_path / "a.jsonl").write_text('{"transaction_id": "t"}\n{oops\n')
@@ -266,3 +270,109 @@ def test_events_of_other_subscriptions_are_left_out() -> None:
     rated = ued.rate(db.from_sequence(stream, npartitions=2), SUBSCRIPTIONS, at=CURRENT_AT)
     assert sorted(rated.compute()) == ["sub_a", "sub_b", "sub_c", "sub_d"]
     assert rated.digest() == one_process(stream)
+
+
+def test_a_heavy_subscription_outside_the_job_is_not_split() -> None:
+    """Many events of a subscription not listed (or with no closed period) change nothing."""
+    stranger = [
+        POOL[0] | {"external_subscription_id": "sub_zzz", "transaction_id": f"z{n}"}
+        for n in range(40)
+    ]
+    stream = [*stranger, *POOL[:5]]
+    rated = ued.rate(db.from_sequence(stream, npartitions=4), SUBSCRIPTIONS, at=CURRENT_AT)
+    assert "sub_zzz" not in rated.split
+    assert rated.digest() == one_process(stream)
+    named = ued.rate(
+        db.from_sequence(stream, npartitions=4),
+        SUBSCRIPTIONS,
+        at=CURRENT_AT,
+        split_heavy={"sub_zzz": 3},
+    )
+    assert named.digest() == one_process(stream)
+
+
+def test_ingested_at_compares_instants_not_text() -> None:
+    first = event("payments", utc(2025, 7, 2), {"amount": "10"}, transaction_id="t")
+    first |= {"external_subscription_id": "sub_a", "ingested_at": "2025-07-02T10:00:00Z"}
+    # As text, "...00.500Z" sorts before "...00Z"; as an instant it is half a second later.
+    later = first | {"properties": {"amount": "99"}, "ingested_at": "2025-07-02T10:00:00.500Z"}
+    bag = db.from_delayed([dask.delayed([later]), dask.delayed([first])])
+    usages = ued.rate(bag, SUBSCRIPTIONS[:1], at=CURRENT_AT, order="ingested_at").compute()
+    payments = next(
+        c for c in usages["sub_a"].charges_usage if c.billable_metric.code == "payments"
+    )
+    assert payments.units == Decimal(10)
+    bad = first | {"ingested_at": "yesterday"}
+    rated = ued.rate(db.from_sequence([bad]), SUBSCRIPTIONS[:1], at=CURRENT_AT, order="ingested_at")
+    with pytest.raises(InvalidInput) as caught:
+        rated.digest()
+    assert (caught.value.path, caught.value.value) == ("events[(0, 0)].ingested_at", "yesterday")
+
+
+def test_event_models_are_shuffled_by_their_subscription() -> None:
+    model = Event.model_validate(POOL[4] | {"properties": {"amount": "99"}})
+    copy = POOL[4]  # the same transaction, sent later as a mapping
+    bag = db.from_delayed([dask.delayed([model]), dask.delayed([copy])])
+    rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT, npartitions=4)
+    usages = rated.compute()
+    payments = next(
+        c for c in usages["sub_a"].charges_usage if c.billable_metric.code == "payments"
+    )
+    assert payments.units == Decimal(99)
+    assert rated.digest() == one_process([model, copy])
+
+
+def test_an_event_that_cannot_be_pickled_is_named() -> None:
+    import threading
+
+    def locked() -> list[dict[str, Any]]:
+        return [POOL[4] | {"properties": {"amount": "1", "lock": threading.Lock()}}]
+
+    bag = db.from_delayed([dask.delayed(locked)()])
+    with pytest.raises(InvalidInput, match="cannot cross the shuffle") as caught:
+        ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT).digest()
+    assert caught.value.path == "events[(0, 0)]"
+
+
+def test_an_empty_bag_gives_every_subscription_its_usage() -> None:
+    rated = ued.rate(db.from_delayed([]), SUBSCRIPTIONS, at=CURRENT_AT)
+    assert rated.digest() == one_process([])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"transaction_id": "\xe9"}\n', "cannot be read: 'utf-8' codec can't decode"),
+        (b'{"amount": ' + b"9" * 5000 + b"}\n", "cannot be read: Exceeds the limit"),
+        (b"[" * 100_000 + b"\n", "cannot be read: nested too deep"),
+        (gzip.compress(b'{"a": 1}\n' * 100)[:-20], "cannot be read:"),
+    ],
+    ids=["latin-1", "5000 digits", "deep", "truncated gzip"],
+)
+def test_files_that_cannot_be_read_are_invalid_input(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    name = tmp_path / ("bad.jsonl.gz" if content[:2] == b"\x1f\x8b" else "bad.jsonl")
+    name.write_bytes(content)
+    with pytest.raises(InvalidInput, match=message) as caught:
+        ued.rate(tmp_path, SUBSCRIPTIONS, at=CURRENT_AT).digest()
+    assert caught.value.path.startswith(f"events ({name}, line ")
+    with pytest.raises(InvalidInput, match=message):
+        ued.read_events(tmp_path).compute()
+
+
+def test_frame_cells_that_are_not_scalars_or_not_json_are_reported() -> None:
+    frame = pd.DataFrame(
+        {
+            "transaction_id": ["t1", "t2"],
+            "external_subscription_id": ["sub_a", "sub_a"],
+            "code": ["payments", "payments"],
+            "timestamp": [POOL[4]["timestamp"]] * 2,
+            "properties": ['{"amount": ' + "9" * 5000 + "}", "[" * 100_000],
+        }
+    )
+    rated = ued.rate(
+        dd.from_pandas(frame, npartitions=1), SUBSCRIPTIONS, at=CURRENT_AT, invalid_events="collect"
+    )
+    usages = rated.compute()
+    assert usages["sub_a"].rejected_events.count == 2

@@ -21,15 +21,19 @@ from usage_engine import (
     projected_usage,
 )
 from usage_engine.aggregation import Window
+from usage_engine.models import Event
 from usage_engine.partition import (
     Job,
     bucket_key,
     finish_partials,
+    new_state,
     period_digest,
     piece_of,
     plan_job,
     rate_job,
     rate_partition,
+    subscription_of,
+    transaction_of,
     usage_digest,
 )
 from usage_engine.rating import Rating, View, consume
@@ -274,3 +278,42 @@ def test_positions_that_cannot_be_compared_are_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="comparable") as caught:
         rate_partition([((0, 1), {}), ("x", {})], job)
     assert caught.value.path == "events"
+
+
+def test_merging_partials_leaves_them_unchanged() -> None:
+    job = plan_job(SUBSCRIPTIONS[:1], at=CURRENT_AT)
+    first, second = new_state("sub_a", job), new_state("sub_a", job)
+    first.add([POOL[4]])  # payments, amount 10 on 2025-07-01
+    second.add([POOL[12]])  # payments, amount 20 on 2025-07-02
+    once = finish_partials("sub_a", [first, second], job)
+    again = finish_partials("sub_a", [first, second], job)
+    assert once == again
+    assert (first.events_count, second.events_count) == (1, 1)
+
+
+def test_period_digests_cannot_be_confused_by_tabs_and_line_breaks() -> None:
+    assert period_digest({"a": "X\nb\tY"}) != period_digest({"a": "X", "b": "Y"})
+    assert period_digest({"a\t1": "X", "a\t2": "Y"}) != period_digest({"a\t1": "Y", "a\t2": "X"})
+
+
+def test_event_models_name_their_subscription_and_transaction() -> None:
+    model = Event(
+        transaction_id="t", external_subscription_id="s", code="c", timestamp=1, properties={}
+    )
+    assert (subscription_of(model), transaction_of(model)) == ("s", "t")
+    assert (subscription_of({"external_subscription_id": ["s"]}), transaction_of({})) == (None, "")
+
+
+@pytest.mark.parametrize("name", ["split", "owned"])
+def test_a_single_string_is_not_a_collection_of_subscriptions(name: str) -> None:
+    job = plan_job(SUBSCRIPTIONS[:1], at=CURRENT_AT)
+    with pytest.raises(InvalidInput) as caught:
+        rate_partition([], job, **{name: "sub_a"})
+    assert (caught.value.path, caught.value.value) == (name, "sub_a")
+
+
+def test_a_subscription_terminated_before_at_is_named_under_at() -> None:
+    ended = SUBSCRIPTIONS[0] | {"terminated_at": "2025-03-01T00:00:00Z"}
+    with pytest.raises(InvalidInput) as caught:
+        plan_job([ended], at=CURRENT_AT)
+    assert caught.value.path == "at (subscriptions[0] 'sub_a')"

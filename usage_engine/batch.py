@@ -58,12 +58,12 @@ def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
     return checked
 
 
-def _period(sub: Subscription, now: Any, index: int) -> BillingPeriod:
+def _period(sub: Subscription, now: Any, index: int, name: str = "now") -> BillingPeriod:
     try:
         return billing_period(sub, now)
     except InvalidInput as error:
-        # billing_period names its instant "at"; here it is `now`, for this subscription.
-        where = f"now (subscriptions[{index}] {sub.external_id!r})"
+        # billing_period names its instant "at"; here it is the caller's, for this subscription.
+        where = f"{name} (subscriptions[{index}] {sub.external_id!r})"
         raise InvalidInput(
             [Problem(where, problem.message, problem.value) for problem in error.errors]
         ) from None

@@ -41,6 +41,7 @@ try:
     import dask
     import dask.bag as db
     import dask.dataframe as dd
+    import numpy as np
     import pandas as pd
     from dask.base import compute
     from dask.delayed import Delayed, delayed
@@ -48,6 +49,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     msg = "usage_engine.dask needs the 'distributed' extra: pip install 'usage-engine[distributed]'"
     raise ImportError(msg) from error
 
+from ._time import event_micros
 from .errors import InvalidInput, did_you_mean
 from .models.usage import RejectedEvents, Usage
 from .partition import (
@@ -60,10 +62,12 @@ from .partition import (
     piece_of,
     plan_job,
     rate_partition,
+    subscription_of,
+    transaction_of,
     usage_digest,
 )
 from .projection import Method
-from .selection import MAX_REASONS, InvalidEvents, id_text
+from .selection import MAX_REASONS, InvalidEvents
 
 __all__ = ["Layout", "Order", "Rated", "rate", "read_events"]
 
@@ -134,7 +138,8 @@ def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> 
     else:
         found = [os.fspath(path) for path in paths]
     if not found:
-        raise InvalidInput.at("events", "names no JSON Lines file", os.fspath(paths))  # type: ignore[arg-type]
+        shown = os.fspath(paths) if isinstance(paths, str | os.PathLike) else list(paths)
+        raise InvalidInput.at("events", "names no JSON Lines file", shown)
     for name in found:
         if not os.path.isfile(name):
             raise InvalidInput.at("events", "is not a file", name)
@@ -154,26 +159,40 @@ def _lines(name: str) -> Any:
 def _read_file(name: str) -> list[Any]:
     # One file, one partition: JSON Lines, gzip by suffix, numbers exact.
     events = []
-    with _lines(name) as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(_DECODE(line))
-            except json.JSONDecodeError as error:
-                where = f"events ({name}, line {number})"
-                raise InvalidInput.at(where, f"is not JSON: {error.msg}", line[:60]) from None
+    number, line = 0, ""
+    try:
+        with _lines(name) as lines:
+            for line in lines:
+                number += 1
+                if line.strip():
+                    events.append(_DECODE(line))
+    except json.JSONDecodeError as error:  # a line that is not JSON
+        where = f"events ({name}, line {number})"
+        raise InvalidInput.at(where, f"is not JSON: {error.msg}", line[:60]) from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError, digit limits, nesting
+        where = f"events ({name}, line {number + 1})"
+        raise InvalidInput.at(where, f"cannot be read: {_reason(error)}", None) from None
+    except (OSError, EOFError) as error:  # a damaged or truncated gzip file
+        where = f"events ({name}, line {number + 1})"
+        raise InvalidInput.at(where, f"cannot be read: {_reason(error)}", None) from None
     return events
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deep"
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
 
 
 def read_events(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> db.Bag:
-    """A bag of the events of JSON Lines files, one partition per file, in sorted name order.
+    """A bag of the events of JSON Lines files, one partition per file.
 
-    ``paths`` is a folder (its ``.jsonl``, ``.ndjson`` and ``.json`` files, gzipped or not), a
-    glob pattern, or a list of files. Numbers with a fraction or exponent become ``Decimal``:
-    a 30-digit amount stays exact. Files are read when the bag is computed.
+    ``paths`` is a folder (its ``.jsonl``, ``.ndjson`` and ``.json`` files, gzipped or not,
+    in name order), a glob pattern (in name order), or a list of files (in its order).
+    Numbers with a fraction or exponent become ``Decimal``: a 30-digit amount stays exact.
+    Files are read when the bag is computed.
     """
     return db.from_delayed([delayed(_read_file)(name) for name in _files(paths)])
 
@@ -181,13 +200,14 @@ def read_events(
 def _plain(value: Any) -> Any:
     # A cell of a pandas frame as the engine reads it: NumPy scalars as Python ones, missing
     # values as None, and a properties column of JSON text parsed exactly.
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, Decimal):
-        return item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 
@@ -199,7 +219,7 @@ def _frame_events(frame: pd.DataFrame) -> list[dict[str, Any]]:
         properties = event.get("properties")
         if isinstance(properties, str | bytes):
             # Text that is not JSON is left as it is: event reading reports it as malformed.
-            with contextlib.suppress(json.JSONDecodeError):
+            with contextlib.suppress(ValueError, RecursionError):
                 text = properties.decode() if isinstance(properties, bytes) else properties
                 event["properties"] = _DECODE(text)
         events.append({key: value for key, value in event.items() if value is not None})
@@ -232,24 +252,20 @@ def _positioned(events: Iterable[Any], index: int, order: Order) -> list[Pair]:
     pairs: list[Pair] = []
     for row, event in enumerate(events):
         stamp = event.get("ingested_at") if isinstance(event, Mapping) else None
+        where = f"events[({index}, {row})].ingested_at"
         if stamp is None:
-            where = f"events[({index}, {row})].ingested_at"
-            raise InvalidInput.at(where, "is required with order='ingested_at'", None)
-        pairs.append(((str(stamp), index, row), event))
+            raise InvalidInput.at(where, "is required with order='ingested_at'")
+        try:
+            # An instant, spelt as event timestamps are: compared in time, not as text.
+            micros = event_micros(stamp)
+        except ValueError as error:
+            raise InvalidInput.at(where, str(error), stamp) from None
+        pairs.append(((micros, index, row), event))
     return pairs
 
 
-def _subscription(event: Any) -> str | None:
-    # As event reading reads it; None when the event names none (or names one badly).
-    if type(event) is dict or isinstance(event, Mapping):
-        return id_text(event.get("external_subscription_id"))
-    return None
-
-
-def _transaction(event: Any) -> str:
-    if type(event) is dict or isinstance(event, Mapping):
-        return id_text(event.get("transaction_id")) or ""
-    return ""
+_subscription = subscription_of
+_transaction = transaction_of
 
 
 @_without_gc
@@ -282,8 +298,21 @@ def _keyed(
         if group is None:
             group = groups[bucket] = []
         group.append(pair)
-    dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
-    return [{"bucket": key, "payload": dumps(group, protocol)} for key, group in groups.items()]
+    return [{"bucket": key, "payload": _pickled(group)} for key, group in groups.items()]
+
+
+def _pickled(group: list[Pair]) -> bytes:
+    try:
+        return pickle.dumps(group, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        pass
+    for position, event in group:  # find the event that cannot travel, to name it
+        try:
+            pickle.dumps(event, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            where, msg = f"events[{position}]", f"cannot cross the shuffle: {_reason(error)}"
+            raise InvalidInput.at(where, msg, None) from None
+    raise AssertionError("unreachable: the group pickled piece by piece")  # pragma: no cover
 
 
 _META: Final = pd.DataFrame(
@@ -411,7 +440,7 @@ def _heavy(counts: Mapping[Any, int], partitions: int) -> dict[str, int]:
     # A subscription holding more than one partition's share of the events is cut into as
     # many pieces as it holds shares, so that no partition gets much more than its share.
     total = sum(counts.values())
-    share = max(math.ceil(total / partitions), 1)
+    share = max(math.ceil(total / max(partitions, 1)), 1)
     return {
         sub: math.ceil(count / share)
         for sub, count in counts.items()
@@ -428,13 +457,26 @@ def _count_file(name: str) -> Counter[str]:
     # which subscriptions to split, never a result, so a rare miss costs balance, not exactness.
     counts: Counter[str] = Counter()
     search = _SUBSCRIPTION_FIELD.search
-    with _lines(name) as lines:
-        for line in lines:
-            found = search(line)
-            if found is not None:
+    try:
+        with _lines(name) as lines:
+            for line in lines:
+                found = search(line)
+                if found is None:
+                    continue
                 text = found.group(1)
-                counts[_DECODE(f'"{text}"') if "\\" in text else text] += 1
+                if "\\" in text:
+                    try:
+                        text = _DECODE(f'"{text}"')
+                    except ValueError:
+                        continue  # not an id the events can carry: the rating will say so
+                counts[text] += 1
+    except (ValueError, OSError, EOFError):
+        return _read_counts(name)  # let the reading report what is wrong with the file
     return counts
+
+
+def _read_counts(name: str) -> Counter[str]:
+    return Counter(sub for sub in map(_subscription, _read_file(name)) if sub is not None)
 
 
 def _counts(bag: db.Bag, files: list[str] | None) -> Mapping[Any, int]:
@@ -447,19 +489,22 @@ def _counts(bag: db.Bag, files: list[str] | None) -> Mapping[Any, int]:
 
 
 def _split_map(
-    split_heavy: Any, bag: db.Bag, files: list[str] | None, partitions: int
+    split_heavy: Any, bag: db.Bag, files: list[str] | None, partitions: int, job: Job
 ) -> dict[str, int]:
     if split_heavy is None:
         return {}
     if split_heavy == "auto":
-        return _heavy(_counts(bag, files), partitions)
+        counts = _counts(bag, files)
+        return _heavy({sub: n for sub, n in counts.items() if sub in job.periods}, partitions)
     if isinstance(split_heavy, Mapping):
         for sub, pieces in split_heavy.items():
             if not isinstance(sub, str) or type(pieces) is not int or pieces < 1:
                 path = f"split_heavy[{sub!r}]"
                 msg = "must map subscription ids to a number of pieces (1 or more)"
                 raise InvalidInput.at(path, msg, pieces)
-        return {sub: pieces for sub, pieces in split_heavy.items() if pieces > 1}
+        return {
+            sub: pieces for sub, pieces in split_heavy.items() if pieces > 1 and sub in job.periods
+        }
     msg = "must be 'auto', None, or a mapping of subscription id to pieces"
     raise InvalidInput.at("split_heavy", msg, split_heavy)
 
@@ -489,12 +534,13 @@ def rate(
     :func:`usage_engine.partition.plan_job`.
 
     ``order="position"`` takes the input as ingested in order (partition by partition, row by
-    row); ``order="ingested_at"`` reads each event's ``ingested_at`` (ISO-8601 text, or any
-    text that sorts in time order) first. ``layout="any"`` shuffles once; ``split_heavy``
+    row); ``order="ingested_at"`` reads each event's ``ingested_at`` first (an instant, as
+    event timestamps are spelt). ``layout="any"`` shuffles once; ``split_heavy``
     cuts subscriptions holding more than one partition's share (``"auto"``, one counting pass)
     or those given. ``npartitions`` defaults to the input's.
 
-    Nothing is computed until the result is: ``rate(...).digest()`` or ``.compute()``.
+    The rating runs when the result is computed (``rate(...).digest()``, ``.compute()``); only
+    the counting pass of ``split_heavy="auto"`` runs at once.
     """
     if layout not in _LAYOUTS:
         msg = "must be 'by_subscription' or 'any'." + did_you_mean(layout, _LAYOUTS)
@@ -515,6 +561,8 @@ def rate(
         invalid_events=invalid_events,
     )
     bag, files = _as_bag(events)
+    if bag.npartitions == 0:
+        bag = db.from_sequence([], npartitions=1)  # nothing to read, every usage to give
     parts = bag.to_delayed(optimize_graph=False)
     # One node holds the job, so that it travels to each worker once, not once per task.
     # Named, not hashed: hashing would pickle every plan and period once more on the client.
@@ -526,8 +574,8 @@ def rate(
             delayed(_rate_input)(part, index, the_job, order) for index, part in enumerate(parts)
         ]
     else:
-        buckets = npartitions or len(parts)
-        pieces = _split_map(split_heavy, bag, files, buckets)
+        buckets = npartitions or max(len(parts), 1)
+        pieces = _split_map(split_heavy, bag, files, buckets, job)
         split = frozenset(pieces)
         indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
         # Payloads are pickled bytes: never turned into Arrow strings.

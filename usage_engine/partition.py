@@ -20,6 +20,7 @@ results, so that a run in pieces can be proved equal to a run in one process.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import zlib
@@ -67,6 +68,8 @@ __all__ = [
     "plan_job",
     "rate_job",
     "rate_partition",
+    "subscription_of",
+    "transaction_of",
     "usage_digest",
 ]
 
@@ -170,10 +173,7 @@ def plan_job(
                 continue
             periods[sub.external_id] = (plan, found[0])
         else:
-            periods[sub.external_id] = (plan, _period(sub, instant, index))
-    if kind == "projected":
-        for _plan, period in periods.values():
-            projection_ratio(period, when)  # a `now` outside the period fails here, once
+            periods[sub.external_id] = (plan, _period(sub, instant, index, "at"))
     return Job(
         kind=kind,
         periods=periods,
@@ -223,13 +223,24 @@ def _finish_rated(
     )
 
 
-def _subscription_of(event: Any) -> Any:
-    # The subscription an event names, as event reading reads it (None when it names none).
-    if isinstance(event, Mapping):
-        found = event.get("external_subscription_id")
-    else:
-        found = getattr(event, "external_subscription_id", None)
-    return id_text(found)
+def subscription_of(event: Any) -> str | None:
+    """The subscription an event names, as event reading reads it; None when it names none.
+
+    >>> subscription_of({"external_subscription_id": 42}), subscription_of({"code": "x"})
+    ('42', None)
+    """
+    return id_text(_field(event, "external_subscription_id"))
+
+
+def transaction_of(event: Any) -> str:
+    """The transaction id an event carries, as event reading reads it; "" when it has none."""
+    return id_text(_field(event, "transaction_id")) or ""
+
+
+def _field(event: Any, name: str) -> Any:
+    if type(event) is dict or isinstance(event, Mapping):
+        return event.get(name)
+    return getattr(event, name, None)
 
 
 def _in_order(events: Iterable[Any]) -> list[tuple[Any, Any]]:
@@ -281,10 +292,14 @@ def rate_partition(
     """
     if not isinstance(job, Job):
         raise InvalidInput.at("job", "must be a Job (see plan_job)", type(job).__name__)
+    for name, given in (("split", split), ("owned", owned)):
+        if isinstance(given, str | bytes):
+            msg = "must be a collection of subscription ids, not a single string"
+            raise InvalidInput.at(name, msg, given)
     pairs = _in_order(events)
     periods = job.periods
     split_here = {sub for sub in split if sub in periods}
-    present = {_subscription_of(event) for _, event in pairs}
+    present = {subscription_of(event) for _, event in pairs}
     wanted = present.union(owned)
     whole_subs = [sub for sub in periods if sub in wanted and sub not in split_here]
     stream = Rejections(job.invalid_events)
@@ -309,14 +324,17 @@ def rate_partition(
         (sub, _finish_rated(job, sub, rating.results(), rating.rejections.report()))
         for sub, rating in ratings.items()
     ]
-    pieces: dict[str, list[tuple[Any, Any]]] = {sub: [] for sub in sorted(split_here & present)}
+    pieces: dict[str | None, list[tuple[Any, Any]]] = {
+        sub: [] for sub in sorted(split_here & present)
+    }
     if pieces:
         for pair in pairs:
-            piece = pieces.get(_subscription_of(pair[1]))
+            piece = pieces.get(subscription_of(pair[1]))
             if piece is not None:
                 piece.append(pair)
     partials: list[tuple[str, UsageState]] = []
     for sub, mine in pieces.items():
+        assert sub is not None  # a key of job.periods
         state = new_state(sub, job)
         state.add((event for _, event in mine), positions=(position for position, _ in mine))
         partials.append((sub, state))
@@ -342,8 +360,7 @@ def merge_partials(states: Iterable[UsageState]) -> UsageState:
             path, msg = f"states[{index}]", "must be a UsageState"
             raise InvalidInput.at(path, msg, type(state).__name__)
         if merged is None:
-            merged = UsageState.__new__(UsageState)
-            merged.__setstate__(state.__getstate__())
+            merged = copy.deepcopy(state)  # the pieces stay as they were
         else:
             merged.merge(state)
     if merged is None:
@@ -390,20 +407,20 @@ def usage_digest(usage: Usage) -> str:
 
 
 def period_digest(digests: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
-    """One digest for many subscriptions: SHA-256 of their sorted ``sub<TAB>digest`` lines.
+    """One digest for many subscriptions: SHA-256 of their sorted ``"sub"<TAB>digest`` lines.
 
-    The same whatever the order the pairs come in; an empty run has a digest too:
+    Each id is written as a JSON string, so that an id holding a tab or a line break cannot
+    pass for another. The same whatever the order the pairs come in:
 
     >>> period_digest([("b", "2"), ("a", "1")]) == period_digest({"a": "1", "b": "2"})
     True
     """
-    pairs = digests.items() if isinstance(digests, Mapping) else digests
-    lines = sorted(f"{sub}\t{digest}\n" for sub, digest in pairs)
-    seen = set()
-    for line in lines:
-        sub = line.partition("\t")[0]
+    pairs = list(digests.items() if isinstance(digests, Mapping) else digests)
+    seen: set[str] = set()
+    for sub, _ in pairs:
         if sub in seen:
             msg = "appears more than once: its events were rated in more than one place"
             raise InvalidInput.at("digests", msg, sub)
         seen.add(sub)
-    return hashlib.sha256("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+    lines = sorted(f"{json.dumps(sub)}\t{digest}\n" for sub, digest in pairs)
+    return hashlib.sha256("".join(lines).encode("ascii")).hexdigest()
