@@ -245,7 +245,7 @@ def test_an_amount_too_large_names_its_charge():
     """The money functions named no input ("amount"); the charge priced is named now."""
     calls = charge("standard", {"amount": "1"}, billable_metric=metric("count_agg", code="calls"))
     the_plan = plan(calls, charge("standard", {"amount": "1"}, billable_metric=SUM))
-    events = [event("m", utc(2023, 5, 2), {"value": "9" * 70})]
+    events = [event("m", utc(2023, 5, 2), {"value": "9" * 70}, transaction_id="huge")]
     for compute in (
         lambda: current_usage(the_plan, events, MAY),
         lambda: projected_usage(the_plan, events, MAY, now="2023-05-10", method="exact"),
@@ -255,6 +255,7 @@ def test_an_amount_too_large_names_its_charge():
         assert caught.value.path == "plan.charges[1]"
         assert caught.value.errors[0].message == (
             "its amount is too large to compute exactly (more than 60 digits)"
+            " (subscription 'sub_1', largest value in event transaction_id 'huge')"
         )
 
 

@@ -2,7 +2,7 @@
 
 from .aggregation import Aggregation, Options
 from .aggregation.aggregate import aggregate
-from .batch import rate_subscriptions
+from .batch import SubscriptionUsages, rate_subscriptions
 from .errors import InvalidInput, UsageEngineError
 from .models import (
     AggregationType,
@@ -59,6 +59,7 @@ __all__ = [
     "ProjectedUsage",
     "RejectedEvents",
     "Subscription",
+    "SubscriptionUsages",
     "Tax",
     "TrueUp",
     "Usage",

@@ -19,6 +19,7 @@ __all__ = [
     "LATEST_SECONDS",
     "event_micros",
     "from_micros",
+    "iso_micros",
     "local_date",
     "micros",
     "zone",
@@ -129,3 +130,56 @@ def local_date(value: int, tz: ZoneInfo) -> date:
     datetime.date(1969, 12, 31)
     """
     return from_micros(value).astimezone(tz).date()
+
+
+_MINUTES: dict[str, int] = {}
+"""µs of ``YYYY-MM-DDTHH:MM:`` prefixes already read (events cluster in a few periods)."""
+_MAX_MINUTES = 1 << 20
+
+
+def iso_micros(stamp: str) -> int | None:
+    """The µs of canonical ISO text ``YYYY-MM-DDTHH:MM:SSZ``; None for any other spelling.
+
+    The common spelling of Lago events, read without parsing each one: the minute prefix is
+    parsed once and cached, the seconds are two ASCII digits. Everything else (fractions,
+    offsets, unix seconds as text) is for :func:`event_micros`, which reads the same instants.
+
+    >>> iso_micros("2023-11-14T22:13:20Z"), iso_micros("2023-11-14T22:13:20+00:00")
+    (1700000000000000, None)
+    >>> iso_micros("2023-11-14T22:13:2１Z"), iso_micros("2023-11-14T22:13:60Z")
+    (None, None)
+    """
+    if len(stamp) != 20 or stamp[19] != "Z":
+        return None
+    tens = ord(stamp[17]) - 48
+    units = ord(stamp[18]) - 48
+    if not (0 <= tens <= 5 and 0 <= units <= 9):
+        return None
+    prefix = stamp[:17]
+    minute = _MINUTES.get(prefix)
+    if minute is None:
+        minute = _minute_micros(prefix)
+        if minute is None:
+            return None
+        if len(_MINUTES) >= _MAX_MINUTES:
+            _MINUTES.clear()
+        _MINUTES[prefix] = minute
+    return minute + (tens * 10 + units) * _MICROS_PER_SECOND
+
+
+_MINUTE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:", re.ASCII)
+
+
+def _minute_micros(prefix: str) -> int | None:
+    # The instant of "YYYY-MM-DDTHH:MM:" at 00 seconds, UTC; None unless it is one, inside the
+    # years events may carry.
+    if not _MINUTE_PREFIX.fullmatch(prefix):
+        return None
+    try:
+        instant = datetime.fromisoformat(prefix + "00+00:00")
+    except ValueError:
+        return None
+    found = micros(instant)
+    if not EARLIEST_SECONDS * _MICROS_PER_SECOND <= found < _LATEST_MICROS:
+        return None
+    return found

@@ -22,7 +22,22 @@ from .rating import Layouts, Rating, View, consume
 from .selection import InvalidEvents, Rejections
 from .usage import _usage_of, read_now
 
-__all__ = ["rate_subscriptions"]
+__all__ = ["SubscriptionUsages", "rate_subscriptions"]
+
+
+class SubscriptionUsages(dict[str, Usage]):
+    """The usage of each subscription by ``external_id``, in the order they were given.
+
+    ``failed`` holds, by ``external_id``, the subscriptions that could not be priced (an amount
+    too large to compute exactly) with the :class:`InvalidInput` saying why. It is only ever
+    filled with ``invalid_events="collect"``: otherwise the first such subscription raises.
+    """
+
+    failed: dict[str, InvalidInput]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = {}
 
 
 def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
@@ -77,7 +92,7 @@ def rate_subscriptions(
     now: Any,
     taxes: Iterable[Any] = (),
     invalid_events: InvalidEvents = "raise",
-) -> dict[str, Usage]:
+) -> SubscriptionUsages:
     """The current usage of every subscription, from one stream of their events.
 
     Each of ``subscriptions`` is a :class:`~usage_engine.Subscription` or a mapping in Lago's
@@ -89,6 +104,9 @@ def rate_subscriptions(
     subscription's plan and period. A malformed event raises :class:`InvalidInput` naming its
     position in ``events``, or, with ``invalid_events="collect"``, is reported in the
     ``rejected_events`` of its subscription (of every subscription, when it names none).
+    A subscription whose amount is too large to price raises :class:`InvalidInput` naming it,
+    the charge and its largest event; with ``"collect"`` it is left out of the result and
+    reported in its ``failed`` mapping instead, and every other subscription is still priced.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "0.5"},
@@ -110,18 +128,27 @@ def rate_subscriptions(
     layouts: Layouts = {}
     ratings = {
         sub.external_id: Rating(
-            plan, [View(Window.of(period))], Rejections(invalid_events), layouts=layouts
+            plan,
+            [View(Window.of(period))],
+            Rejections(invalid_events),
+            layouts=layouts,
+            subscription=sub.external_id,
         )
         for (sub, plan), period in zip(checked, periods, strict=True)
     }
     consume(events, ratings, stream_rejections)
-    return {
-        sub.external_id: _usage_of(
-            plan,
-            period,
-            ratings[sub.external_id].results()[0],
-            customer_taxes,
-            ratings[sub.external_id].rejections.report(),
+    usages = SubscriptionUsages()
+    for (sub, plan), period in zip(checked, periods, strict=True):
+        rating = ratings[sub.external_id]
+        try:
+            rated = rating.results()[0]
+        except InvalidInput as error:
+            if invalid_events == "raise":
+                raise
+            # Collected: this subscription cannot be priced; the others still are.
+            usages.failed[sub.external_id] = error
+            continue
+        usages[sub.external_id] = _usage_of(
+            plan, period, rated, customer_taxes, rating.rejections.report()
         )
-        for (sub, plan), period in zip(checked, periods, strict=True)
-    }
+    return usages

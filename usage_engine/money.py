@@ -10,13 +10,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
     ROUND_CEILING,
     ROUND_DOWN,
     ROUND_FLOOR,
     ROUND_HALF_UP,
     Context,
     Decimal,
+    DivisionByZero,
+    Inexact,
     InvalidOperation,
+    Overflow,
     localcontext,
 )
 from types import MappingProxyType
@@ -26,7 +32,9 @@ __all__ = [
     "ACCEPTED_CURRENCIES",
     "AMOUNT",
     "CONTEXT",
+    "EXACT",
     "ROUNDING",
+    "TOO_LARGE",
     "add",
     "ceil_places",
     "divide",
@@ -35,6 +43,7 @@ __all__ = [
     "floor_places",
     "multiply",
     "round_places",
+    "subtract",
     "subunit_to_unit",
     "to_cents",
     "within_numeric_range",
@@ -47,7 +56,22 @@ AMOUNT: Final = "amount"
 """The path of an amount too large to compute: the callers that know whose it is rename it."""
 
 CONTEXT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
-"""Precision for divisions: 60 significant digits, well past every figure Lago prints."""
+"""Precision for divisions and roundings: 60 significant digits, well past every figure Lago
+prints. An amount that needs more digits than this is refused, never rounded silently."""
+
+EXACT: Final = Context(
+    prec=MAX_PREC,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    rounding=ROUND_HALF_UP,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+"""Additions, subtractions and multiplications: exact whatever the magnitude, as PostgreSQL's
+numeric is (``Inexact`` is trapped, so a lost digit could never pass unseen). Never divide
+in it: a quotient such as 1/3 has no exact decimal form."""
+
+TOO_LARGE: Final = f"is too large to compute exactly (more than {CONTEXT.prec} digits)"
+"""The message of an amount that the rounding context cannot hold."""
 
 # Lago's accepted currencies (app/models/concerns/currencies.rb).
 ACCEPTED_CURRENCIES: Final = frozenset(
@@ -112,8 +136,7 @@ def _round(value: Decimal, places: int, rounding: str) -> Decimal:
     except InvalidOperation:
         from .errors import InvalidInput
 
-        msg = f"is too large to compute exactly (more than {CONTEXT.prec} digits)"
-        raise InvalidInput.at(AMOUNT, msg, value) from None
+        raise InvalidInput.at(AMOUNT, TOO_LARGE, value) from None
     return rounded.quantize(Decimal(1), context=CONTEXT) if places < 0 else rounded
 
 
@@ -156,25 +179,40 @@ def divide(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
 
 
 def add(left: Decimal | int, right: Decimal | int) -> Decimal | int:
-    """Add exactly: integers stay integers, decimals are added in :data:`CONTEXT`.
+    """Add exactly: integers stay integers, decimals are added in :data:`EXACT`.
+
+    No digit is lost whatever the magnitudes, so the order of additions does not matter:
 
     >>> add(2, 3), add(2, Decimal("0.5"))
     (5, Decimal('2.5'))
+    >>> add(Decimal("1E+70"), Decimal("1E-30"))
+    Decimal('10000000000000000000000000000000000000000000000000000000000000000000000.000000000000000000000000000001')
     """
     if type(left) is int and type(right) is int:
         return left + right
-    return CONTEXT.add(left, right)
+    return EXACT.add(left, right)
+
+
+def subtract(left: Decimal | int, right: Decimal | int) -> Decimal | int:
+    """Subtract exactly: integers stay integers, decimals are subtracted in :data:`EXACT`.
+
+    >>> subtract(2, 3), subtract(Decimal("1E+61"), Decimal("0.5"))
+    (-1, Decimal('9999999999999999999999999999999999999999999999999999999999999.5'))
+    """
+    if type(left) is int and type(right) is int:
+        return left - right
+    return EXACT.subtract(left, right)
 
 
 def multiply(left: Decimal | int, right: Decimal | int) -> Decimal | int:
-    """Multiply exactly: integers stay integers, decimals are multiplied in :data:`CONTEXT`.
+    """Multiply exactly: integers stay integers, decimals are multiplied in :data:`EXACT`.
 
     >>> multiply(3, 4), multiply(Decimal("1.5"), 3)
     (12, Decimal('4.5'))
     """
     if type(left) is int and type(right) is int:
         return left * right
-    return CONTEXT.multiply(left, right)
+    return EXACT.multiply(left, right)
 
 
 def to_cents(amount: Decimal, currency: str) -> int:
@@ -190,7 +228,7 @@ def to_cents(amount: Decimal, currency: str) -> int:
     """
     places = exponent(currency)
     try:
-        scaled = CONTEXT.multiply(round_places(amount, places), subunit_to_unit(currency))
+        scaled = EXACT.multiply(round_places(amount, places), subunit_to_unit(currency))
     except InvalidOperation:
         from .errors import InvalidInput
 

@@ -310,6 +310,7 @@ def rate_partition(
             _views(job, *periods[sub]),
             Rejections(job.invalid_events),
             layouts=layouts,
+            subscription=sub,
         )
         for sub in whole_subs
     }

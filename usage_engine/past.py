@@ -25,7 +25,7 @@ from .errors import InvalidInput, shown
 from .models import BillingPeriod, Plan, Tax
 from .models.period import lago_datetime
 from .models.usage import RejectedEvents, Usage, format_units
-from .money import CONTEXT, divide, exact_decimals, round_places
+from .money import EXACT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
 from .selection import InvalidEvents, iterate_events
@@ -112,7 +112,7 @@ def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> Tr
     if not minimum:
         return None
     window = Window.of(period)
-    prorated = divide(CONTEXT.multiply(minimum, window.prorated_days), window.duration_days)
+    prorated = divide(EXACT.multiply(minimum, window.prorated_days), window.duration_days)
     if amount_cents >= prorated:
         return None
     return TrueUp(

@@ -33,7 +33,7 @@ from .models import (
 )
 from .models.charge import ChargeProperties
 from .models.usage import ProjectedUsage, RejectedEvents
-from .money import CONTEXT, ceil_places, divide, exact_decimals, round_places, to_cents
+from .money import EXACT, ceil_places, divide, exact_decimals, round_places, to_cents
 from .periods import ceil_days
 from .pricing import PricingInput, price
 from .pricing._tiers import volume_tier
@@ -114,9 +114,9 @@ def _graduated_fill(properties: GraduatedProperties, units: Decimal) -> Decimal:
         capacity = None if tier.to_value is None else tier.to_value - priced
         taken = remaining if capacity is None else min(remaining, capacity)
         if taken > 0:
-            amount = CONTEXT.add(
+            amount = EXACT.add(
                 amount,
-                CONTEXT.add(CONTEXT.multiply(taken, tier.per_unit_amount), tier.flat_amount),
+                EXACT.add(EXACT.multiply(taken, tier.per_unit_amount), tier.flat_amount),
             )
             remaining -= taken
             priced += taken
@@ -137,7 +137,7 @@ def _lago_amount(
     model = charge.charge_model
     if model is ChargeModel.STANDARD:
         assert isinstance(properties, StandardProperties)
-        return CONTEXT.multiply(units, properties.amount)
+        return EXACT.multiply(units, properties.amount)
     if model is ChargeModel.GRADUATED and not charge.prorated:
         assert isinstance(properties, GraduatedProperties)
         return _graduated_fill(properties, units)
@@ -146,14 +146,14 @@ def _lago_amount(
         tier = volume_tier(properties.volume_ranges, units) if units else None
         if tier is None:
             return ZERO
-        return CONTEXT.add(CONTEXT.multiply(units, tier.per_unit_amount), tier.flat_amount)
+        return EXACT.add(EXACT.multiply(units, tier.per_unit_amount), tier.flat_amount)
     if model is ChargeModel.PACKAGE:
         assert isinstance(properties, PackageProperties)
         paid = units - properties.free_units
         if not units or paid <= 0:
             return ZERO
         packages = ceil_places(divide(paid, properties.package_size), 0)
-        return CONTEXT.multiply(packages, properties.amount)
+        return EXACT.multiply(packages, properties.amount)
     # Percentage, graduated percentage, dynamic, prorated graduated: the current amount of the
     # re-aggregation, free units left out, divided by the ratio.
     if isinstance(properties, PercentageProperties):
@@ -335,7 +335,7 @@ def build_projection(
     currency = plan.amount_currency
     projected = []
     for index, (item, again) in enumerate(zip(current, rebuilt, strict=True)):
-        with naming_charge(index):
+        with naming_charge(index, item.whose):
             projected.append(_project(item, again, ratio, method, currency))
     usage = _usage_of(plan, period, projected, taxes, rejected)
     return ProjectedUsage(

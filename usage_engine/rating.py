@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache
-from typing import Any
+from decimal import Decimal, DecimalException
+from functools import lru_cache, partial
+from typing import Any, Final
 
 from ._ids import stable_id
-from ._time import EARLIEST_SECONDS, LATEST_SECONDS
+from ._time import EARLIEST_SECONDS, LATEST_SECONDS, iso_micros
 from .aggregation import (
     Aggregation,
     AggregationState,
@@ -22,14 +22,15 @@ from .aggregation import (
     Window,
     apply_rounding,
     as_number,
+    as_text,
     new_state,
     value_reader,
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, shown
 from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
-from .money import AMOUNT, to_cents
+from .money import AMOUNT, TOO_LARGE, to_cents
 from .pricing import PricingInput, price
 from .selection import (
     InvalidEvents,
@@ -58,6 +59,11 @@ __all__ = [
 ZERO = Decimal(0)
 
 
+Whose = tuple[str | None, str | None]
+"""Whose amounts a charge prices: the subscription and the transaction_id of its metric's
+largest value (each None when unknown), named when an amount is too large to price."""
+
+
 @dataclass(frozen=True, slots=True)
 class RatedCharge:
     """A charge with its buckets, its priced fees and the aggregation behind each fee."""
@@ -66,6 +72,7 @@ class RatedCharge:
     buckets: tuple[Bucket, ...]
     fees: tuple[BucketFee, ...]
     aggregations: tuple[Aggregation, ...]
+    whose: Whose = (None, None)
 
     def bucket(self, filter_index: int | None) -> Bucket:
         """The bucket of a fee's ``filter_index``."""
@@ -139,17 +146,24 @@ class ChargeLayout:
     group_keys: dict[int | None, tuple[str, ...]]
     router: FilterRouter
     plain: bool
+    route_keys: tuple[str, ...]
+    """Every property key that filters or groups read: equal values, equal slots."""
 
     @classmethod
     def of(cls, charge: Charge) -> ChargeLayout:
         """The layout of ``charge``."""
         buckets = buckets_of(charge)
+        keys: dict[str, None] = {}
+        for bucket in buckets:
+            keys.update(dict.fromkeys(bucket.values or ()))
+            keys.update(dict.fromkeys(bucket.group_keys))
         return cls(
             buckets=buckets,
             by_index={bucket.index: bucket for bucket in buckets},
             group_keys={bucket.index: bucket.group_keys for bucket in buckets},
             router=FilterRouter(buckets),
             plain=not charge.filters and not charge.properties.group_keys,
+            route_keys=tuple(keys),
         )
 
 
@@ -168,8 +182,10 @@ class ChargeRater:
         "metric",
         "options",
         "priced",
+        "route_keys",
         "router",
         "single",
+        "slots_of",
         "states",
         "window",
     )
@@ -191,6 +207,10 @@ class ChargeRater:
         self.by_index = layout.by_index
         self.group_keys = layout.group_keys
         self.router = layout.router
+        self.route_keys = layout.route_keys
+        # The slots of each tuple of routing values already seen: routing runs once per
+        # distinct tuple, not once per event.
+        self.slots_of: dict[tuple[Any, ...], tuple[Slot, ...]] = {}
         self.states: dict[Slot, AggregationState] = {}
         # Each slot's priced fee, until an event changes the slot (incremental use).
         self.priced: dict[Slot, tuple[BucketFee, Aggregation]] = {}
@@ -221,19 +241,37 @@ class ChargeRater:
             if priced:
                 priced.clear()
             return None
-        slots = []
+        get = properties.get
+        found = tuple([get(name) for name in self.route_keys])
+        try:
+            slots = self.slots_of.get(found)
+            cacheable = True
+        except TypeError:  # an unhashable value (a list, a mapping): routed every time
+            slots = None
+            cacheable = False
+        if slots is None:
+            slots = self._route(properties)
+            # Only text values are cached: 1 and True are equal keys but different texts.
+            if cacheable and all(type(item) is str or item is None for item in found):
+                self.slots_of[found] = slots
         states = self.states
-        group_keys = self.group_keys
-        for index in self.router.route(properties):
-            keys = group_keys[index]
-            slot = (index, group_of(keys, properties) if keys else _NO_GROUP)
+        for slot in slots:
             state = states.get(slot)
             if state is None:
                 state = states[slot] = self._new_state()
             state.add(ts, key, value, amount)
-            priced.pop(slot, None)
-            slots.append(slot)
-        return slots
+            if priced:
+                priced.pop(slot, None)
+        return list(slots)
+
+    def _route(self, properties: Mapping[str, Any]) -> tuple[Slot, ...]:
+        # The filter buckets, then each one's pricing group (spec 5).
+        group_keys = self.group_keys
+        slots = []
+        for index in self.router.route(properties):
+            keys = group_keys[index]
+            slots.append((index, group_of(keys, properties) if keys else _NO_GROUP))
+        return tuple(slots)
 
     def merge(self, other: ChargeRater) -> None:
         """Fold in another rater of the same charge and window."""
@@ -247,7 +285,7 @@ class ChargeRater:
         if self.single is not None:
             self.single = self.states[(None, _NO_GROUP)]
 
-    def rate(self, currency: str) -> RatedCharge:
+    def rate(self, currency: str, whose: Whose = (None, None)) -> RatedCharge:
         """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
         fees: list[tuple[BucketFee, Aggregation]] = []
         for bucket in self.buckets:
@@ -270,6 +308,7 @@ class ChargeRater:
             self.buckets,
             tuple(fee for fee, _ in fees),
             tuple(aggregation for _, aggregation in fees),
+            whose,
         )
 
     def _priced_fee(
@@ -326,22 +365,37 @@ class ChargeRater:
 
 
 @contextmanager
-def naming_charge(index: int) -> Iterator[None]:
+def naming_charge(index: int, whose: Whose = (None, None)) -> Iterator[None]:
     """Name ``plan.charges[index]`` in an amount too large to compute found while pricing it.
 
-    The money functions cannot know whose amount they round.
+    The money functions cannot know whose amount they round: ``whose`` adds the subscription
+    and the event with the metric's largest value, when known. Any other decimal failure met
+    while pricing (a quotient past the rounding context) is such an amount too.
     """
+    path = f"plan.charges[{index}]"
     try:
         yield
+    except DecimalException:
+        raise InvalidInput.at(path, f"its amount {TOO_LARGE}{_whose(whose)}") from None
     except InvalidInput as error:
         raise InvalidInput(
             [
-                Problem(f"plan.charges[{index}]", f"its amount {problem.message}", problem.value)
+                Problem(path, f"its amount {problem.message}{_whose(whose)}", problem.value)
                 if problem.path == AMOUNT
                 else problem
                 for problem in error.errors
             ]
         ) from None
+
+
+def _whose(whose: Whose) -> str:
+    subscription, key = whose
+    named = []
+    if subscription is not None:
+        named.append(f"subscription {shown(subscription)}")
+    if key is not None:
+        named.append(f"largest value in event transaction_id {shown(key)}")
+    return f" ({', '.join(named)})" if named else ""
 
 
 def _empty(fee: BucketFee) -> bool:
@@ -371,15 +425,24 @@ def plan_metrics(plan: Plan) -> dict[str, BillableMetric]:
 
 
 _UNSET: Any = object()
-_NO_ROUTE: Any = object()
-Route = tuple[
-    Callable[[Mapping[str, Any]], Any] | None,
-    tuple[tuple[int, AggregationState | None, "ChargeRater", bool], ...],
-]
-"""How the hot loop rates one code: the value reader, then (end µs, single state, rater,
-whether it sums precise amounts) per charge of that metric."""
+COUNTED: Final = 0
+"""Route kind: a count with one plain state; the loop calls ``add(ts, key, True, None)``."""
+NUMERIC: Final = 1
+"""Route kind: a numeric field with one plain state; the loop reads the field itself."""
+ROUTED: Final = 2
+"""Route kind: a numeric field of one charge with filters or groups; the loop reads the field
+and calls ``rater.add``, which routes the event to its slots."""
+DISTINCT: Final = 3
+"""Route kind: a unique count with one plain state; the loop reads the value's text."""
+GENERAL: Final = 4
+"""Route kind: anything else (several charges, precise amounts, recorded receipts)."""
+Route = tuple[int, Callable[..., Any], str | None]
+"""How the hot loop rates one code: its kind, the function to call, the field it reads."""
 Receipt = tuple[int, list[Slot] | None, int, Any, Decimal | None]
 """Where one event went in one rater: (rater position, slots, µs, value, precise amount)."""
+LARGE_VALUE: Final = 10**30
+"""Values of this magnitude or more are noted per metric, so that an amount too large to price
+can name the event behind it; below it the loop does not look."""
 
 
 class Rating:
@@ -393,6 +456,7 @@ class Rating:
 
     __slots__ = (
         "by_code",
+        "largest",
         "last",
         "metrics",
         "per_view",
@@ -403,6 +467,7 @@ class Rating:
         "rejections",
         "routes",
         "seen",
+        "subscription",
     )
 
     def __init__(
@@ -413,8 +478,10 @@ class Rating:
         *,
         record: bool = False,
         layouts: Layouts | None = None,
+        subscription: str | None = None,
     ) -> None:
         self.plan = plan
+        self.subscription = subscription
         self.metrics = plan_metrics(plan)
         if layouts is None:
             layouts = {}
@@ -438,32 +505,90 @@ class Rating:
         for position, rater in enumerate(self.raters):
             self.by_code[rater.metric.code].append((position, rater))
         self.readers = {code: value_reader(metric) for code, metric in self.metrics.items()}
-        # The hot loop's dispatch: per code, how to read the value and where it goes; None for
-        # a metric with an expression (those take :meth:`feed`).
-        self.routes: dict[str, Route | None] = {
-            code: None
-            if metric.expression is not None
-            else (
-                # count_agg reads nothing: None tells the hot loop to skip the call.
-                None
-                if metric.aggregation_type is AggregationType.COUNT_AGG
-                else self.readers[code],
-                tuple(
-                    (
-                        rater.window.to_us,
-                        rater.single,
-                        rater,
-                        rater.options.precise_amounts,
-                    )
-                    for _, rater in self.by_code[code]
-                ),
-            )
+        self.receipts: dict[str, list[Receipt]] | None = {} if record else None
+        # The hot loop's dispatch, per code of a metric without an expression (those take
+        # :meth:`feed`, which evaluates it first).
+        self.routes: dict[str, Route] = {
+            code: self._route(code)
             for code, metric in self.metrics.items()
+            if metric.expression is None
         }
+        # Per metric code: the largest value of LARGE_VALUE or more, and its transaction_id.
+        self.largest: dict[str, tuple[int | Decimal, str]] = {}
         self.last = max(view.window.to_us for view in views)
         self.rejections = rejections
         self.seen: set[str] = set()
-        self.receipts: dict[str, list[Receipt]] | None = {} if record else None
+
+    def _route(self, code: str) -> Route:
+        # The cheapest way to rate an event of ``code`` that is known to count: one plain
+        # state and nothing else to do is called straight from the loop.
+        targets = self.by_code[code]
+        metric = self.metrics[code]
+        if len(targets) == 1 and self.receipts is None:
+            rater = targets[0][1]
+            single = rater.single
+            kind = metric.aggregation_type
+            field = metric.field_name
+            if not rater.options.precise_amounts and (field or kind is AggregationType.COUNT_AGG):
+                numeric = kind not in (AggregationType.COUNT_AGG, AggregationType.UNIQUE_COUNT_AGG)
+                if single is None:
+                    if numeric:
+                        return (ROUTED, rater.add, field)
+                elif kind is AggregationType.COUNT_AGG:
+                    return (COUNTED, single.add, None)
+                elif kind is AggregationType.UNIQUE_COUNT_AGG:
+                    return (DISTINCT, single.add, field)
+                else:
+                    return (NUMERIC, single.add, field)
+        return (GENERAL, partial(self.rate_one, code), None)
+
+    def rate_one(
+        self, code: str, ts: int, key: str, properties: Mapping[str, Any], precise: Any
+    ) -> None:
+        """Rate one new event of ``code`` (deduplicated, expression evaluated) everywhere."""
+        if ts > self.last:
+            return  # a later period (spec 2.2)
+        value = self.readers[code](properties)
+        if value is None:
+            return  # no usable field: Lago ignores the event (spec 2.1)
+        if type(value) is not int or not -LARGE_VALUE < value < LARGE_VALUE:
+            self.note(code, key, value)
+        receipts = self.receipts
+        for rater_position, rater in self.by_code[code]:
+            if ts > rater.window.to_us:
+                continue
+            amount = _precise(precise) if rater.options.precise_amounts else None
+            single = rater.single
+            if single is not None and receipts is None:
+                single.add(ts, key, value, amount)
+                continue
+            slots = rater.add(ts, key, properties, value, amount)
+            if receipts is not None:
+                receipts[key].append((rater_position, slots, ts, value, amount))
+
+    def rate_value(
+        self, route: Route, code: str, ts: int, key: str, value: Any, properties: Any
+    ) -> None:
+        """Rate a numeric field's raw value that the loop did not take as a plain integer."""
+        number = value if type(value) is int else as_number(value)
+        if number is None:
+            return  # no usable field: Lago ignores the event (spec 2.1)
+        self.note(code, key, number)
+        if route[0] == ROUTED:
+            route[1](ts, key, properties, number, None)
+        else:
+            route[1](ts, key, number, None)
+
+    def note(self, code: str, key: str, value: Any) -> None:
+        """Keep ``value``'s transaction_id if it is the metric's largest from LARGE_VALUE on."""
+        if type(value) is tuple or type(value) is bool:
+            return  # unique count and count values carry no magnitude
+        size = abs(value)
+        if size < LARGE_VALUE:
+            return
+        known = self.largest.get(code)
+        if known is None or size > known[0]:
+            self.largest[code] = (size, key)
 
     def feed(
         self,
@@ -486,43 +611,25 @@ class Rating:
         if key in seen:
             return
         seen.add(key)
-        receipts = self.receipts
-        if receipts is not None:
-            receipts[key] = []
-        if metric is None or ts > self.last:
-            return  # another metric, or a later period (spec 2.2)
-        value = _UNSET
-        for rater_position, rater in self.by_code[code]:
-            if ts > rater.window.to_us:
-                continue
-            if value is _UNSET:
-                value = self.readers[code](properties)
-                if value is None:
-                    return  # no usable field: Lago ignores the event (spec 2.1)
-            amount = None
-            if rater.options.precise_amounts:
-                number = as_number(precise)
-                amount = Decimal(number) if number is not None else ZERO
-            single = rater.single
-            if single is not None and receipts is None:
-                single.add(ts, key, value, amount)
-                continue
-            slots = rater.add(ts, key, properties, value, amount)
-            if receipts is not None:
-                receipts[key].append((rater_position, slots, ts, value, amount))
+        if self.receipts is not None:
+            self.receipts[key] = []
+        if metric is not None:  # else another metric
+            self.rate_one(code, ts, key, properties, precise)
 
     def results(self) -> list[tuple[RatedCharge, ...]]:
         """The rated charges of each view, in the plan's order."""
         currency = self.plan.amount_currency
         return [
-            tuple(_rated(index, rater, currency) for index, rater in enumerate(raters))
+            tuple(self.rated(index, rater, currency) for index, rater in enumerate(raters))
             for raters in self.per_view
         ]
 
-
-def _rated(index: int, rater: ChargeRater, currency: str) -> RatedCharge:
-    with naming_charge(index):
-        return rater.rate(currency)
+    def rated(self, index: int, rater: ChargeRater, currency: str) -> RatedCharge:
+        """``rater``'s charge priced; an amount too large to price names whose it is."""
+        largest = self.largest.get(rater.metric.code)
+        whose = (self.subscription, None if largest is None else largest[1])
+        with naming_charge(index, whose):
+            return rater.rate(currency, whose)
 
 
 def _precise(value: Any) -> Decimal:
@@ -549,55 +656,61 @@ def consume(
     ``broadcast_orphans`` is False.
     """
     find = ratings.get
+    iso = iso_micros
     for position, raw in numbered(events, 0, positions):
         if type(raw) is dict:
-            get = raw.get
-            subscription = get("external_subscription_id")
-            rating = find(subscription) if type(subscription) is str else None
-            if rating is None and type(subscription) is str:
-                continue  # another subscription's event
-            key = get("transaction_id")
-            code = get("code")
-            stamp = get("timestamp")
-            properties = get("properties")
-            if (
-                rating is not None
-                and type(key) is str
-                and key
-                and type(code) is str
-                and code
-                and type(stamp) is int
-                and EARLIEST_SECONDS <= stamp < LATEST_SECONDS
-                and type(properties) is dict
-            ):
-                route = rating.routes.get(code, _NO_ROUTE)
-                if route is None:  # an expression to evaluate first
-                    precise = get("precise_total_amount_cents")
-                    rating.feed(position, key, code, stamp * 1_000_000, properties, precise)
-                    continue
-                seen = rating.seen
-                known = len(seen)
-                seen.add(key)  # one hash lookup for the test and the insertion
-                if len(seen) == known:
-                    continue  # a duplicate: the first occurrence won (spec 2.3)
-                ts = stamp * 1_000_000
-                if route is _NO_ROUTE or ts > rating.last:
-                    continue  # another metric, or a later period
-                reader, targets = route
-                value = True if reader is None else reader(properties)
-                if value is None:
-                    continue  # no usable field: Lago ignores the event (spec 2.1)
-                for end, single, rater, precise_amounts in targets:
-                    if ts > end:
+            subscription = raw.get("external_subscription_id")
+            if type(subscription) is str:
+                rating = find(subscription)
+                if rating is None:
+                    continue  # another subscription's event
+                key = raw.get("transaction_id")
+                code = raw.get("code")
+                stamp = raw.get("timestamp")
+                properties = raw.get("properties")
+                if type(stamp) is int:
+                    ts = stamp * 1_000_000 if EARLIEST_SECONDS <= stamp < LATEST_SECONDS else None
+                else:
+                    ts = iso(stamp) if type(stamp) is str else None
+                if (
+                    ts is not None
+                    and type(key) is str
+                    and key
+                    and type(code) is str
+                    and code
+                    and type(properties) is dict
+                ):
+                    route = rating.routes.get(code)
+                    if route is None and code in rating.metrics:
+                        # An expression to evaluate first: it may reject the event.
+                        precise = raw.get("precise_total_amount_cents")
+                        rating.feed(position, key, code, ts, properties, precise)
                         continue
-                    amount = (
-                        _precise(get("precise_total_amount_cents")) if precise_amounts else None
-                    )
-                    if single is not None:
-                        single.add(ts, key, value, amount)
+                    seen = rating.seen
+                    known = len(seen)
+                    seen.add(key)  # one hash lookup for the test and the insertion
+                    if len(seen) == known or route is None:
+                        continue  # a duplicate (the first won, spec 2.3), or another metric
+                    kind, call, field = route
+                    if kind == COUNTED:
+                        call(ts, key, True, None)
+                    elif kind <= ROUTED:
+                        value = properties.get(field)
+                        if type(value) is not int or not -LARGE_VALUE < value < LARGE_VALUE:
+                            rating.rate_value(route, code, ts, key, value, properties)
+                        elif kind == NUMERIC:
+                            call(ts, key, value, None)
+                        else:
+                            call(ts, key, properties, value, None)
+                    elif kind == DISTINCT:
+                        value = properties.get(field)
+                        text = value if type(value) is str else as_text(value)
+                        if text is not None:  # no usable field: ignored (spec 2.1, Q3)
+                            removed = properties.get("operation_type") == "remove"
+                            call(ts, key, (text, not removed), None)
                     else:
-                        rater.add(ts, key, properties, value, amount)
-                continue
+                        call(ts, key, properties, raw.get("precise_total_amount_cents"))
+                    continue
         _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
 
 
@@ -645,7 +758,7 @@ def rate_views(
     that were collected.
     """
     rejections = Rejections(invalid_events)
-    rating = Rating(plan, views, rejections)
+    rating = Rating(plan, views, rejections, subscription=subscription_id)
     consume(events, {subscription_id: rating}, rejections)
     return rating.results(), rejections.report()
 

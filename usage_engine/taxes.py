@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .models import Charge, Plan, Tax
-from .money import CONTEXT, round_places
+from .money import CONTEXT, EXACT, round_places
 
 __all__ = ["applicable_taxes", "taxes_amount_cents"]
 
@@ -30,5 +30,5 @@ def taxes_amount_cents(lines: Iterable[tuple[int, tuple[Tax, ...]]]) -> int:
     total = Decimal(0)
     for cents, taxes in lines:
         for tax in taxes:
-            total = CONTEXT.add(total, CONTEXT.multiply(cents, tax.rate))
+            total = EXACT.add(total, EXACT.multiply(cents, tax.rate))
     return int(round_places(CONTEXT.divide(total, 100), 0))

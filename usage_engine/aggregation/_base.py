@@ -28,6 +28,7 @@ __all__ = [
 ZERO = Decimal(0)
 _NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MICROS_PER_DAY = 86_400 * 1_000_000
+_SHORT_TEXT = 16_383
 
 
 def as_number(value: Any) -> int | Decimal | None:
@@ -52,7 +53,8 @@ def as_number(value: Any) -> int | Decimal | None:
             return int(value)
         # Python refuses int() of very long digit strings; Decimal has no such limit.
         number = Decimal(value)
-        return number if within_numeric_range(number) else None
+        # Text this short cannot hold more digits than Postgres numeric takes on either side.
+        return number if len(value) <= _SHORT_TEXT or within_numeric_range(number) else None
     if kind is float:
         # JSON numbers always qualify: Postgres stores them as plain decimals.
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None

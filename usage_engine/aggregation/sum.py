@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..money import CONTEXT, add, ceil_places, divide, multiply
+from ..money import EXACT, add, ceil_places, divide, multiply
 from ._base import Aggregation, Options, TimedValue, Window
 
 __all__ = ["SumState"]
@@ -60,7 +60,7 @@ class SumState:
                 self.in_total = (
                     total + value
                     if type(value) is int and type(total) is int
-                    else add(total, value)
+                    else EXACT.add(total, value)
                 )
                 self.in_count += 1
             return
@@ -81,7 +81,7 @@ class SumState:
         else:
             return
         if amount is not None:
-            self.precise = CONTEXT.add(self.precise, amount)
+            self.precise = EXACT.add(self.precise, amount)
         if options.keep_events or options.pay_in_advance:
             self.events.append(TimedValue(ts, key, value))
 
@@ -102,7 +102,7 @@ class SumState:
         else:
             return
         if amount is not None:
-            self.precise = CONTEXT.subtract(self.precise, amount)
+            self.precise = EXACT.subtract(self.precise, amount)
         if options.keep_events or options.pay_in_advance:
             self.events.remove(TimedValue(ts, key, value))
 
@@ -113,7 +113,7 @@ class SumState:
         self.pre_total = add(self.pre_total, other.pre_total)
         self.pre_count += other.pre_count
         self.prorated_numerator = add(self.prorated_numerator, other.prorated_numerator)
-        self.precise = CONTEXT.add(self.precise, other.precise)
+        self.precise = EXACT.add(self.precise, other.precise)
         self.events.extend(other.events)
 
     def result(self) -> Aggregation:
@@ -131,13 +131,13 @@ class SumState:
         events = tuple(sorted(self.events, key=_order)) if self.events else ()
         count = self.in_count + self.pre_count
         held = Decimal(self.pre_total)
-        full = CONTEXT.add(held, self.in_total)
+        full = EXACT.add(held, self.in_total)
         if options.pay_in_advance:
             return self._in_advance(held, events, count)
         if options.prorated:
             window = self.window
-            numerator = CONTEXT.add(
-                CONTEXT.multiply(held, Decimal(window.prorated_days)),
+            numerator = EXACT.add(
+                EXACT.multiply(held, Decimal(window.prorated_days)),
                 Decimal(self.prorated_numerator),
             )
             prorated = ceil_places(divide(numerator, window.duration_days), 5)
@@ -174,21 +174,21 @@ class SumState:
             if level > peak:
                 if self.options.prorated:
                     share = divide(
-                        multiply(CONTEXT.subtract(level, peak), window.days_to_end(event.ts)),
+                        multiply(EXACT.subtract(level, peak), window.days_to_end(event.ts)),
                         window.duration_days,
                     )
-                    prorated_peak = CONTEXT.add(prorated_peak, ceil_places(share, 5))
+                    prorated_peak = EXACT.add(prorated_peak, ceil_places(share, 5))
                 peak = level
-        current = max(CONTEXT.add(held, level), ZERO)
+        current = max(EXACT.add(held, level), ZERO)
         if self.options.prorated:
             carried = ceil_places(
-                divide(CONTEXT.multiply(held, Decimal(window.prorated_days)), window.duration_days),
+                divide(EXACT.multiply(held, Decimal(window.prorated_days)), window.duration_days),
                 5,
             )
-            units = CONTEXT.add(carried, prorated_peak)
-            full: Decimal | None = CONTEXT.add(held, self.in_total)
+            units = EXACT.add(carried, prorated_peak)
+            full: Decimal | None = EXACT.add(held, self.in_total)
         else:
-            units = CONTEXT.add(held, peak)
+            units = EXACT.add(held, peak)
             full = None
         return Aggregation(
             units=units,
@@ -210,12 +210,12 @@ class SumState:
         entries: list[tuple[Decimal, Decimal]] = []
         if held:
             ratio = divide(window.prorated_days, window.duration_days)
-            entries.append((held, CONTEXT.multiply(held, ratio)))
+            entries.append((held, EXACT.multiply(held, ratio)))
         for event in events:
             if event.ts >= window.from_us:
                 value = Decimal(event.value)
                 share = divide(
-                    CONTEXT.multiply(value, Decimal(window.days_to_end(event.ts))),
+                    EXACT.multiply(value, Decimal(window.days_to_end(event.ts))),
                     window.duration_days,
                 )
                 entries.append((value, share))

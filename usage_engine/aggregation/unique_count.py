@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .._time import local_date
-from ..money import CONTEXT, ceil_places, divide
+from ..money import EXACT, ceil_places, divide
 from ._base import Aggregation, Options, Window
 
 __all__ = ["Change", "UniqueCountState"]
@@ -70,8 +70,13 @@ class UniqueCountState:
         change = Change(ts, key, is_add)
         if self._keeps_history:
             self.history.setdefault(text, []).append(change)
-        known = self.last.get(text)
-        if known is None or change > known:
+        last = self.last
+        known = last.get(text)
+        if known is None:
+            last[text] = change
+            if is_add:
+                self.present += 1
+        elif change > known:
             self._set_last(text, change)
 
     def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
@@ -159,11 +164,11 @@ class UniqueCountState:
             if level > peak:
                 if self.options.prorated:
                     share = divide((level - peak) * window.days_to_end(ts), window.duration_days)
-                    prorated_peak = CONTEXT.add(prorated_peak, ceil_places(share, 5))
+                    prorated_peak = EXACT.add(prorated_peak, ceil_places(share, 5))
                 peak = level
         if self.options.prorated:
             carried = ceil_places(divide(held * window.prorated_days, window.duration_days), 5)
-            units = CONTEXT.add(carried, prorated_peak)
+            units = EXACT.add(carried, prorated_peak)
             full: Decimal | None = present
         else:
             units = Decimal(held + peak)

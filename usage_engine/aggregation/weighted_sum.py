@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final
 
-from ..money import CONTEXT, add, ceil_places, divide, multiply
+from ..money import EXACT, add, ceil_places, divide, multiply
 from ._base import Aggregation, Options, Window
 
 __all__ = ["PRECISION", "WeightedSumState"]
@@ -83,10 +83,10 @@ class WeightedSumState:
         """
         window = self.window
         end = window.end_us
-        area = CONTEXT.add(
-            CONTEXT.multiply(Decimal(self.initial), Decimal(end - window.from_us)),
-            CONTEXT.subtract(CONTEXT.multiply(Decimal(self.delta), end), self.delta_time),
+        area = EXACT.add(
+            EXACT.multiply(Decimal(self.initial), Decimal(end - window.from_us)),
+            EXACT.subtract(EXACT.multiply(Decimal(self.delta), end), self.delta_time),
         )
         units = ceil_places(divide(area, window.duration_micros), PRECISION)
-        level = CONTEXT.add(Decimal(self.initial), self.delta)
+        level = EXACT.add(Decimal(self.initial), self.delta)
         return Aggregation(units, self.count, units, level)

@@ -31,10 +31,14 @@ def format_units(value: Decimal) -> str:
     ('3.0', '10.33', '-5.0')
     >>> format_units(Decimal("1E+3")), format_units(Decimal("0E-20"))
     ('1000.0', '0.0')
-    """
-    from ..money import CONTEXT
+    >>> format_units(Decimal("1" + "0" * 69 + ".5"))
+    '1000000000000000000000000000000000000000000000000000000000000000000000.5'
 
-    text = f"{value.normalize(CONTEXT):f}" if value else "0"
+    """
+    from ..money import EXACT
+
+    # Exact: units are aggregated without losing a digit, and printed the same way.
+    text = f"{value.normalize(EXACT):f}" if value else "0"
     if text.startswith("-0") and not value:
         text = "0"
     return text if "." in text else f"{text}.0"

@@ -7,7 +7,7 @@ elsewhere (:func:`usage_engine.money.to_cents`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from ..models import (
     StandardProperties,
     VolumeProperties,
 )
+from ..money import AMOUNT, TOO_LARGE
 from ._base import Pricer, PricingInput
 from .dynamic import price_dynamic
 from .graduated import price_graduated
@@ -116,5 +117,9 @@ def price(
             invoicing=pricing_input.invoicing,
         )
     else:
-        amount = PRICERS[charge_model](properties, pricing_input)
+        try:
+            amount = PRICERS[charge_model](properties, pricing_input)
+        except DecimalException:
+            # A quotient or remainder past the rounding context (package's divmod of 1E+61).
+            raise InvalidInput.at(AMOUNT, TOO_LARGE, aggregation.units) from None
     return max(amount, ZERO)

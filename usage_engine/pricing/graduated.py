@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import GraduatedProperties
-from ..money import CONTEXT
+from ..money import EXACT
 from ._base import PricingInput
 from ._tiers import is_adjacent, tier_walk
 
@@ -42,12 +42,12 @@ def price_graduated(properties: GraduatedProperties, pricing_input: PricingInput
         if tier.from_value == 0:
             tier_units = reached
         elif adjacent:
-            tier_units = CONTEXT.subtract(reached, tier.from_value)
+            tier_units = EXACT.subtract(reached, tier.from_value)
         else:
             # Lago: charge_models/graduated_service.rb counts the first unit of a non-adjacent
             # tier (11–20 holds 10 units); with mixed boundaries an adjacent pair then counts
             # its shared unit twice (spec 4.2 quirk).
-            tier_units = CONTEXT.add(CONTEXT.subtract(reached, tier.from_value), 1)
-        tier_amount = CONTEXT.multiply(tier_units, tier.per_unit_amount) if tier_units else ZERO
-        amount = CONTEXT.add(amount, CONTEXT.add(tier_amount, tier.flat_amount))
+            tier_units = EXACT.add(EXACT.subtract(reached, tier.from_value), 1)
+        tier_amount = EXACT.multiply(tier_units, tier.per_unit_amount) if tier_units else ZERO
+        amount = EXACT.add(amount, EXACT.add(tier_amount, tier.flat_amount))
     return amount

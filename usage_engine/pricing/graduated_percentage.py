@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import GraduatedPercentageProperties
-from ..money import CONTEXT
+from ..money import CONTEXT, EXACT
 from ._base import PricingInput
 from ._tiers import tier_walk
 
@@ -45,11 +45,11 @@ def price_graduated_percentage(
         # tier holds to − max(from, 1) + 1 units.
         if tier.to_value is not None and units >= tier.to_value:
             first = ONE if tier.from_value == 0 else tier.from_value
-            tier_units = CONTEXT.add(CONTEXT.subtract(tier.to_value, first), 1)
+            tier_units = EXACT.add(EXACT.subtract(tier.to_value, first), 1)
         elif tier.from_value == 0:
             tier_units = units
         else:
-            tier_units = CONTEXT.add(CONTEXT.subtract(units, tier.from_value), 1)
-        share = CONTEXT.divide(CONTEXT.multiply(tier_units, tier.rate), HUNDRED)
-        amount = CONTEXT.add(amount, CONTEXT.add(share, tier.flat_amount))
+            tier_units = EXACT.add(EXACT.subtract(units, tier.from_value), 1)
+        share = CONTEXT.divide(EXACT.multiply(tier_units, tier.rate), HUNDRED)
+        amount = EXACT.add(amount, EXACT.add(share, tier.flat_amount))
     return amount

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import PackageProperties
-from ..money import CONTEXT
+from ..money import CONTEXT, EXACT
 from ._base import PricingInput
 
 __all__ = ["price_package"]
@@ -27,11 +27,11 @@ def price_package(properties: PackageProperties, pricing_input: PricingInput) ->
     >>> [price_package(properties, at(n)) for n in (3, 5, 6, 15, 16)]
     [Decimal('0'), Decimal('0'), Decimal('100'), Decimal('100'), Decimal('200')]
     """
-    paid_units = CONTEXT.subtract(pricing_input.aggregation.units, properties.free_units)
+    paid_units = EXACT.subtract(pricing_input.aggregation.units, properties.free_units)
     if paid_units <= 0:
         return ZERO
     # Lago: charge_models/package_service.rb divides in floats before the ceil; an exact
     # quotient and remainder never misses a package (spec 4.4, quirk Q10).
     whole, rest = CONTEXT.divmod(paid_units, properties.package_size)
-    packages = CONTEXT.add(whole, 1) if rest else whole
-    return CONTEXT.multiply(packages, properties.amount)
+    packages = EXACT.add(whole, 1) if rest else whole
+    return EXACT.multiply(packages, properties.amount)

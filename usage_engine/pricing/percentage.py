@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ..models import AggregationType, PercentageProperties
-from ..money import CONTEXT
+from ..money import CONTEXT, EXACT
 from ._base import PricingInput
 
 __all__ = ["price_percentage"]
@@ -78,15 +78,15 @@ def price_percentage(properties: PercentageProperties, pricing_input: PricingInp
     if free_units > units:
         rated = ZERO
     else:
-        rated = _rate(CONTEXT.subtract(units, free_units), properties.rate)
+        rated = _rate(EXACT.subtract(units, free_units), properties.rate)
     paid_events = aggregation.events_count - covered
     if units == 0 or properties.fixed_amount is None or paid_events <= 0:
         return rated
-    return CONTEXT.add(rated, CONTEXT.multiply(paid_events, properties.fixed_amount))
+    return EXACT.add(rated, EXACT.multiply(paid_events, properties.fixed_amount))
 
 
 def _rate(units: Decimal, rate: Decimal) -> Decimal:
-    return CONTEXT.divide(CONTEXT.multiply(units, rate), HUNDRED)
+    return CONTEXT.divide(EXACT.multiply(units, rate), HUNDRED)
 
 
 def _running_total(
@@ -109,7 +109,7 @@ def _running_total(
         # With only a total allowance, the first cumulative value past it is kept too.
         if not free_events and cumulative > free_total:
             break
-        cumulative = CONTEXT.add(cumulative, event.value)
+        cumulative = EXACT.add(cumulative, event.value)
         totals.append(cumulative)
     return totals
 
@@ -136,14 +136,14 @@ def _per_transaction(properties: PercentageProperties, values: Sequence[Decimal]
             if remaining_amount <= 0:
                 continue  # a free event: no minimum either
             if remaining_amount > value:
-                remaining_amount = CONTEXT.subtract(remaining_amount, value)
+                remaining_amount = EXACT.subtract(remaining_amount, value)
                 continue
-            value = CONTEXT.subtract(value, remaining_amount)
+            value = EXACT.subtract(value, remaining_amount)
             remaining_events, remaining_amount = 0, ZERO
-        event_amount = CONTEXT.add(_rate(value, properties.rate), fixed)
+        event_amount = EXACT.add(_rate(value, properties.rate), fixed)
         if low is not None and event_amount < low:
             event_amount = low
         elif high is not None and event_amount > high:
             event_amount = high
-        amount = CONTEXT.add(amount, event_amount)
+        amount = EXACT.add(amount, event_amount)
     return amount

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ..models import GraduatedProperties, GraduatedRange
-from ..money import CONTEXT
+from ..money import CONTEXT, EXACT
 from ._tiers import tier_walk
 
 __all__ = ["price_prorated_graduated"]
@@ -64,41 +64,41 @@ def price_prorated_graduated(
         tier = _pick_tier(tiers, full_sum, overflow, full[index] if index < count else None)
         if overflow != 0:
             ratio = _ratio(full[index - 1], prorated[index - 1])
-            pending = CONTEXT.add(pending, CONTEXT.multiply(overflow, ratio))
+            pending = EXACT.add(pending, EXACT.multiply(overflow, ratio))
             if tier.to_value is not None and full_sum >= tier.to_value:
                 # Still above this tier too: price its share and carry the rest up.
-                overflow = CONTEXT.subtract(full_sum, tier.to_value)
-                pending = CONTEXT.subtract(pending, CONTEXT.multiply(overflow, ratio))
-                result = CONTEXT.add(result, CONTEXT.multiply(pending, tier.per_unit_amount))
+                overflow = EXACT.subtract(full_sum, tier.to_value)
+                pending = EXACT.subtract(pending, EXACT.multiply(overflow, ratio))
+                result = EXACT.add(result, EXACT.multiply(pending, tier.per_unit_amount))
                 pending = ZERO
                 continue
             overflow = ZERO
         if index >= count:
             break
         value, share = full[index], prorated[index]
-        if share == 0 and (value > 0 or (value < 0 and CONTEXT.add(full_sum, value) < 0)):
+        if share == 0 and (value > 0 or (value < 0 and EXACT.add(full_sum, value) < 0)):
             # An add worth nothing this period, or a remove of nothing.
             index += 1
             continue
-        full_sum = CONTEXT.add(full_sum, value)
+        full_sum = EXACT.add(full_sum, value)
         peak = max(peak, full_sum)
-        pending = CONTEXT.add(pending, share)
+        pending = EXACT.add(pending, share)
         index += 1
         if _inside(full_sum, tier):
             continue
         overflow = _overflow(full_sum, tier)
         if overflow:
             ratio = _ratio(value, share)
-            pending = CONTEXT.subtract(pending, CONTEXT.multiply(overflow, ratio))
-        result = CONTEXT.add(result, CONTEXT.multiply(pending, tier.per_unit_amount))
+            pending = EXACT.subtract(pending, EXACT.multiply(overflow, ratio))
+        result = EXACT.add(result, EXACT.multiply(pending, tier.per_unit_amount))
         pending = ZERO
-    result = CONTEXT.add(result, CONTEXT.multiply(pending, tier.per_unit_amount))
+    result = EXACT.add(result, EXACT.multiply(pending, tier.per_unit_amount))
     if invoicing and full_sum < 0:
         return ZERO
     flats = ZERO
     for reached in tier_walk(tiers, peak):
-        flats = CONTEXT.add(flats, reached.flat_amount)
-    return CONTEXT.add(max(result, ZERO), flats)
+        flats = EXACT.add(flats, reached.flat_amount)
+    return EXACT.add(max(result, ZERO), flats)
 
 
 def _ratio(full: Decimal, prorated: Decimal) -> Decimal:
@@ -116,9 +116,9 @@ def _pick_tier(
     if full_sum <= 0:
         return tiers[0]
     if overflow > 0:
-        level = CONTEXT.add(CONTEXT.subtract(full_sum, overflow), 1)
+        level = EXACT.add(EXACT.subtract(full_sum, overflow), 1)
     elif overflow < 0:
-        level = CONTEXT.add(full_sum, overflow)
+        level = EXACT.add(full_sum, overflow)
     else:
         level = full_sum
     for position, tier in enumerate(tiers):
@@ -134,11 +134,11 @@ def _pick_tier(
 
 def _inside(full_sum: Decimal, tier: GraduatedRange) -> bool:
     if tier.to_value is None:
-        return full_sum >= CONTEXT.subtract(tier.from_value, 1)
+        return full_sum >= EXACT.subtract(tier.from_value, 1)
     return tier.from_value <= full_sum < tier.to_value
 
 
 def _overflow(full_sum: Decimal, tier: GraduatedRange) -> Decimal:
     if tier.to_value is not None and full_sum >= tier.to_value:
-        return CONTEXT.subtract(full_sum, tier.to_value)
-    return CONTEXT.add(CONTEXT.subtract(full_sum, tier.from_value), 1)
+        return EXACT.subtract(full_sum, tier.to_value)
+    return EXACT.add(EXACT.subtract(full_sum, tier.from_value), 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import StandardProperties
-from ..money import CONTEXT
+from ..money import EXACT
 from ._base import PricingInput
 
 __all__ = ["price_standard"]
@@ -24,4 +24,4 @@ def price_standard(properties: StandardProperties, pricing_input: PricingInput) 
     >>> price_standard(StandardProperties(amount="12.5"), units)
     Decimal('4.1625')
     """
-    return CONTEXT.multiply(pricing_input.aggregation.units, properties.amount)
+    return EXACT.multiply(pricing_input.aggregation.units, properties.amount)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..errors import InvalidInput
 from ..models import VolumeProperties
-from ..money import CONTEXT
+from ..money import EXACT
 from ._base import PricingInput
 from ._tiers import volume_tier
 
@@ -58,4 +58,4 @@ def price_volume(properties: VolumeProperties, pricing_input: PricingInput) -> D
         )
         path = "properties.volume_ranges"
         raise InvalidInput.at(path, msg, total)
-    return CONTEXT.add(CONTEXT.multiply(units, tier.per_unit_amount), tier.flat_amount)
+    return EXACT.add(EXACT.multiply(units, tier.per_unit_amount), tier.flat_amount)
