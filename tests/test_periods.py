@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.properties.strategies import subscriptions_and_instants
-from usage_engine import InvalidInput
+from usage_engine import InvalidInput, rate_subscriptions
+from usage_engine.cli import main
 from usage_engine.models import BillingPeriod
 from usage_engine.models.period import lago_datetime
 from usage_engine.periods import (
@@ -1291,3 +1292,24 @@ def test_exactly_the_maximum_number_of_periods_in_the_life_is_given():
     with pytest.raises(InvalidInput) as caught:
         periods_before(sub, at + timedelta(weeks=1), 10**9)
     assert caught.value.path == "count"
+
+
+def test_rate_subscriptions_and_the_command_line_refuse_a_period_past_9997(tmp_path, capsys):
+    """rate_subscriptions and `usage-engine period` raised pydantic's ValidationError ("internal
+    error", exit 1); now the instant is named, and the command exits 2 with one line."""
+    sub = subscription("yearly", "2024-01-01T00:00:00Z", timezone="America/New_York")
+    with pytest.raises(InvalidInput) as caught:
+        rate_subscriptions([sub], [], now="9997-06-01T00:00:00Z")
+    assert str(caught.value) == (
+        "now (subscriptions[0] 'sub_1'): falls in a period that ends at 9998-01-01T04:59:59Z, "
+        "after the supported years 0002 to 9997 (got '9997-06-01T00:00:00Z')"
+    )
+    path = tmp_path / "subscription.json"
+    path.write_text(json.dumps({"subscription": sub}))
+    status = main(["period", "--subscription", str(path), "--at", "9997-06-01T00:00:00Z"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == (
+        "usage-engine: --now: falls in a period that ends at 9998-01-01T04:59:59Z, after the "
+        "supported years 0002 to 9997 (got '9997-06-01T00:00:00Z')\n"
+    )
