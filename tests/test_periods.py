@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from usage_engine import InvalidInput
+from tests.properties.strategies import subscriptions_and_instants
+from usage_engine import InvalidInput, rate_subscriptions
+from usage_engine.cli import main
+from usage_engine.models import BillingPeriod
+from usage_engine.models.period import lago_datetime
 from usage_engine.periods import (
+    MAX_PERIODS,
     billing_period,
     ceil_days,
     next_period,
@@ -979,3 +987,329 @@ def test_a_period_before_the_subscription_is_refused():
             "period: is outside the subscription's life (it started at 2024-02-01T00:00:00Z) "
             "(got '2020-01-01T00:00:00Z to 2020-01-31T23:59:59.999999Z')"
         )
+
+
+# --- 1.4 the internal from_datetime of a first partial period --------------------------------
+
+INTERVALS = ["weekly", "monthly", "quarterly", "semiannual", "yearly"]
+
+
+@pytest.mark.parametrize("interval", INTERVALS)
+@pytest.mark.parametrize(
+    ("timezone", "subscription_at", "at", "day_start"),
+    [
+        pytest.param(
+            "UTC", "2022-02-07T05:00:00Z", "2022-02-08T12:00:00Z", utc(2022, 2, 7), id="UTC"
+        ),
+        # 2022-04-07T00:00Z is the evening of 6 April in New York, whose day began at 04:00Z.
+        pytest.param(
+            "America/New_York",
+            "2022-04-07T00:00:00Z",
+            "2022-04-07T12:00:00Z",
+            utc(2022, 4, 6, 4),
+            id="New York",
+        ),
+    ],
+)
+def test_first_partial_period_starts_at_the_local_day_start(
+    interval, timezone, subscription_at, at, day_start
+):
+    """Spec 1.4: charges start at the exact start instant, from_datetime at its local midnight,
+    for every interval; Lago's response (to_lago) shows the charges start."""
+    sub = subscription(interval, subscription_at, timezone=timezone)
+    period = billing_period(sub, at)
+    started = datetime.fromisoformat(subscription_at)
+    assert (period.from_datetime, period.charges_from_datetime) == (day_start, started)
+    assert period.to_lago()["from_datetime"] == subscription_at
+    assert period.to_lago()["subscription_from_datetime"] == lago_datetime(day_start)
+    for walked in (
+        periods_before(sub, period.charges_to_datetime, 1)[0],
+        previous_period(sub, next_period(sub, period)),
+    ):
+        assert (walked.from_datetime, walked.charges_from_datetime) == (day_start, started)
+
+
+@pytest.mark.parametrize(
+    ("interval", "timezone", "subscription_at", "at", "day_start", "duration"),
+    [
+        pytest.param(
+            "monthly",
+            "UTC",
+            "2022-02-07T05:00:00Z",
+            "2022-02-15T12:00:00Z",
+            utc(2022, 2, 7),
+            28,
+            id="monthly UTC",
+        ),
+        pytest.param(
+            "quarterly",
+            "America/New_York",
+            "2022-04-07T00:00:00Z",
+            "2022-05-15T12:00:00Z",
+            utc(2022, 4, 6, 4),
+            91,
+            id="quarterly New York",
+        ),
+    ],
+)
+def test_a_printed_period_reads_back_its_subscription_period(
+    interval, timezone, subscription_at, at, day_start, duration
+):
+    """to_lago() shows the charges bounds as from/to (spec 10.1) and the subscription period
+    apart: read back, the period keeps its local-midnight from_datetime (1.4) and its whole
+    duration (1.8). It came back with the exact start instant and the partial days."""
+    period = billing_period(subscription(interval, subscription_at, timezone=timezone), at)
+    printed = json.loads(json.dumps(period.to_lago()))
+    again = BillingPeriod.model_validate(printed)
+    assert (again.from_datetime, again.charges_from_datetime) == (
+        day_start,
+        datetime.fromisoformat(subscription_at),
+    )
+    assert (again.to_datetime, again.charges_to_datetime) == (
+        period.to_datetime,
+        period.charges_to_datetime,
+    )
+    assert again.charges_duration_days == period.charges_duration_days == duration
+    assert again.to_lago() == period.to_lago()
+
+
+def test_a_printed_monthly_charges_period_keeps_its_year():
+    """Under bill_charges_monthly the printed subscription period is the year (1.7)."""
+    sub = subscription("yearly", "2025-01-01T00:00:00Z", charges_monthly=True)
+    june = billing_period(sub, "2025-06-15T00:00:00Z")
+    again = BillingPeriod.model_validate(june.to_lago())
+    assert (again.from_datetime, again.to_datetime) == (utc(2025, 1, 1), end_of(2025, 12, 31))
+    assert (again.charges_from_datetime, again.charges_to_datetime) == (
+        utc(2025, 6, 1),
+        end_of(2025, 6, 30),
+    )
+    assert (again.charges_duration_days, again.issuing_date) == (30, date(2025, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(subscriptions_and_instants())
+def test_from_datetime_is_the_local_midnight_of_the_period_or_of_the_start(case):
+    """from_datetime is a local day start: the period's first day, or in a first partial
+    period the start's day (1.4); the charges start at the later of it and started_at."""
+    sub, at = case
+    period = billing_period(sub, at)
+    zone = sub.zone
+    day = period.from_datetime.astimezone(zone).date()
+    assert (period.from_datetime - timedelta(microseconds=1)).astimezone(zone).date() < day
+    if period.charges_from_datetime == sub.started_at:
+        assert day == sub.started_at.astimezone(zone).date()
+    else:
+        assert period.charges_from_datetime >= period.from_datetime
+    assert period.from_datetime <= period.charges_from_datetime
+    again = BillingPeriod.model_validate(period.to_lago())
+    assert (again.from_datetime, again.charges_duration_days) == (
+        period.from_datetime,
+        period.charges_duration_days,
+    )
+
+
+# --- the edges of the supported years ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interval", "timezone", "subscription_at", "at", "message"),
+    [
+        pytest.param(
+            "yearly",
+            "America/New_York",
+            "2024-01-01T00:00:00Z",
+            "9997-06-01T00:00:00Z",
+            "at: falls in a period that ends at 9998-01-01T04:59:59Z, after the supported "
+            "years 0002 to 9997 (got '9997-06-01T00:00:00Z')",
+            id="yearly New York",
+        ),
+        pytest.param(
+            "weekly",
+            "UTC",
+            "2024-01-01T00:00:00Z",
+            "9997-12-31T00:00:00Z",
+            "at: falls in a period that ends at 9998-01-04T23:59:59Z, after the supported "
+            "years 0002 to 9997 (got '9997-12-31T00:00:00Z')",
+            id="weekly UTC",
+        ),
+        pytest.param(
+            "monthly",
+            "Asia/Tokyo",
+            "0002-01-01T00:00:00Z",
+            "0002-01-01T12:00:00Z",
+            "subscription.subscription_at: starts on a local day that begins at "
+            "0001-12-31T14:41:01Z, before the supported years 0002 to 9997 "
+            "(got '0002-01-01T00:00:00Z')",
+            id="first day in year 1 in Tokyo",
+        ),
+    ],
+)
+def test_a_period_past_the_supported_years_is_refused(
+    interval, timezone, subscription_at, at, message
+):
+    """A period whose bounds leave the years 0002-9997 used to raise pydantic's
+    ValidationError; the argument that selected it is named instead."""
+    sub = subscription(interval, subscription_at, timezone=timezone)
+    with pytest.raises(InvalidInput) as caught:
+        billing_period(sub, at)
+    assert str(caught.value) == message
+    assert len(caught.value.errors) == 1
+
+
+def test_a_started_at_in_year_1_local_names_started_at():
+    """An upgraded subscription is named by its own start, started_at."""
+    sub = subscription(
+        "monthly",
+        "0002-01-01T00:00:00Z",
+        started_at="0002-01-01T01:00:00Z",
+        timezone="Asia/Tokyo",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        billing_period(sub, "0002-01-05T00:00:00Z")
+    assert (caught.value.path, caught.value.value) == (
+        "subscription.started_at",
+        "0002-01-01T01:00:00Z",
+    )
+
+
+def test_walking_past_the_supported_years_is_refused():
+    """next_period of December 9997 (UTC) names the period; previous_period of the period
+    after a first day in year 1 names the subscription's start."""
+    sub = subscription("monthly", "2024-01-01T00:00:00Z")
+    december = billing_period(sub, "9997-12-15T00:00:00Z")
+    assert december.charges_to_datetime == end_of(9997, 12, 31)
+    with pytest.raises(InvalidInput) as caught:
+        next_period(sub, december)
+    assert str(caught.value) == (
+        "period: is followed by a period that ends at 9998-01-31T23:59:59Z, after the "
+        "supported years 0002 to 9997 (got '9997-12-31T23:59:59.999999Z')"
+    )
+    tokyo = subscription("monthly", "0002-01-01T00:00:00Z", timezone="Asia/Tokyo")
+    february = {
+        "external_subscription_id": "sub_1",
+        "from_datetime": "0002-01-31T14:41:01Z",
+        "to_datetime": "0002-02-28T14:41:00.999999Z",
+        "timezone": "Asia/Tokyo",
+    }
+    assert billing_period(tokyo, "0002-02-10T00:00:00Z").to_datetime == datetime.fromisoformat(
+        february["to_datetime"]
+    )
+    with pytest.raises(InvalidInput) as caught:
+        previous_period(tokyo, february)
+    assert caught.value.path == "subscription.subscription_at"
+
+
+def test_periods_before_the_end_of_the_years_skips_the_open_period():
+    """The period containing `at` has not ended and may end past 9997: it is not built."""
+    sub = subscription("yearly", "2024-01-01T00:00:00Z", timezone="America/New_York")
+    periods = periods_before(sub, "9997-12-31T12:00:00Z", 2)
+    assert [(p.charges_from_datetime, p.charges_to_datetime) for p in periods] == [
+        (utc(9996, 1, 1, 5), utc(9997, 1, 1, 4, 59, 59, 999999)),
+        (utc(9995, 1, 1, 5), utc(9996, 1, 1, 4, 59, 59, 999999)),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(INTERVALS),
+    st.sampled_from(["calendar", "anniversary"]),
+    st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati"]),
+    st.booleans(),
+    st.integers(0, 400 * 86_400_000_000),
+    st.integers(0, 400 * 86_400_000_000),
+)
+def test_periods_at_the_edges_of_the_years_are_periods_or_invalid_input(
+    interval, billing_time, timezone, late, start_offset, at_offset
+):
+    """Within a year of either edge, every call returns a period or raises InvalidInput."""
+    if late:
+        started = utc(9996, 11, 1) + timedelta(microseconds=start_offset)
+        at = min(started + timedelta(microseconds=at_offset), end_of(9997, 12, 31))
+    else:
+        started = utc(2, 1, 1) + timedelta(microseconds=start_offset)
+        at = started + timedelta(microseconds=at_offset)
+    sub = subscription(interval, started.isoformat(), billing_time=billing_time, timezone=timezone)
+    refused = _refusal(billing_period, sub, at)
+    if refused is not None:
+        assert refused in {"at", "subscription.subscription_at"}
+        return
+    period = billing_period(sub, at)
+    assert period.charges_from_datetime <= at <= period.charges_to_datetime
+    for walk in (next_period, previous_period):
+        assert _refusal(walk, sub, period) in {None, "period", "subscription.subscription_at"}
+    # The first period may start in year 1 local time; `at` is always within the years.
+    assert _refusal(periods_before, sub, at, 3) in {None, "subscription.subscription_at"}
+
+
+def _refusal(call: Any, *args: Any) -> str | None:
+    """The path an InvalidInput names, or None when the call succeeds."""
+    try:
+        call(*args)
+    except InvalidInput as error:
+        return error.path
+    return None
+
+
+# --- how many periods periods_before gives ------------------------------------------------------
+
+
+def test_a_count_beyond_the_maximum_is_refused_when_the_life_holds_more():
+    """A weekly subscription since year 2 has ~417 000 periods: asking for 10**9 built them
+    all (seconds, hundreds of MB); it is refused after MAX_PERIODS instead."""
+    sub = subscription("weekly", "0002-01-01T00:00:00Z")
+    with pytest.raises(InvalidInput) as caught:
+        periods_before(sub, "9997-06-01T00:00:00Z", 10**9)
+    assert str(caught.value) == (
+        "count: is more than 1000, the most periods one call returns, and more than 1000 "
+        "periods ended by 9997-06-01T00:00:00Z (got 1000000000)"
+    )
+    assert MAX_PERIODS == 1000
+    periods = periods_before(sub, "9997-06-01T00:00:00Z", MAX_PERIODS)
+    assert len(periods) == MAX_PERIODS
+    assert periods[-1].charges_from_datetime == utc(9978, 3, 27)
+
+
+@pytest.mark.parametrize("count", [MAX_PERIODS + 1, 10**9])
+def test_a_count_beyond_the_life_gives_every_period(count):
+    """A count larger than the periods the life holds gives them all, as Lago's periods_count."""
+    sub = subscription("weekly", "2024-01-01T00:00:00Z")
+    periods = periods_before(sub, "2024-02-01T00:00:00Z", count)
+    assert [p.charges_from_datetime for p in periods] == [
+        utc(2024, 1, 22),
+        utc(2024, 1, 15),
+        utc(2024, 1, 8),
+        utc(2024, 1, 1),
+    ]
+
+
+def test_exactly_the_maximum_number_of_periods_in_the_life_is_given():
+    """A life of exactly MAX_PERIODS ended periods gives them all, whatever the count."""
+    sub = subscription("weekly", "2024-01-01T00:00:00Z")
+    at = utc(2024, 1, 1) + timedelta(weeks=MAX_PERIODS)
+    periods = periods_before(sub, at, 10**9)
+    assert len(periods) == MAX_PERIODS
+    assert periods[-1].charges_from_datetime == utc(2024, 1, 1)
+    with pytest.raises(InvalidInput) as caught:
+        periods_before(sub, at + timedelta(weeks=1), 10**9)
+    assert caught.value.path == "count"
+
+
+def test_rate_subscriptions_and_the_command_line_refuse_a_period_past_9997(tmp_path, capsys):
+    """rate_subscriptions and `usage-engine period` raised pydantic's ValidationError ("internal
+    error", exit 1); now the instant is named, and the command exits 2 with one line."""
+    sub = subscription("yearly", "2024-01-01T00:00:00Z", timezone="America/New_York")
+    with pytest.raises(InvalidInput) as caught:
+        rate_subscriptions([sub], [], now="9997-06-01T00:00:00Z")
+    assert str(caught.value) == (
+        "now (subscriptions[0] 'sub_1'): falls in a period that ends at 9998-01-01T04:59:59Z, "
+        "after the supported years 0002 to 9997 (got '9997-06-01T00:00:00Z')"
+    )
+    path = tmp_path / "subscription.json"
+    path.write_text(json.dumps({"subscription": sub}))
+    status = main(["period", "--subscription", str(path), "--at", "9997-06-01T00:00:00Z"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == (
+        "usage-engine: --now: falls in a period that ends at 9998-01-01T04:59:59Z, after the "
+        "supported years 0002 to 9997 (got '9997-06-01T00:00:00Z')\n"
+    )

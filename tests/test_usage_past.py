@@ -216,3 +216,40 @@ class _Unprintable:
         raise RuntimeError("no repr")
 
     __str__ = __repr__
+
+
+def test_past_usages_refuses_more_periods_than_the_maximum_before_reading_events():
+    """past_usages(..., 10**6) on a weekly subscription since year 2 rated every one of its
+    ~417 000 periods (89 s, 1.76 GB); beyond MAX_PERIODS it is refused, events unread."""
+
+    def events():
+        raise AssertionError("the events must not be read")
+        yield  # pragma: no cover
+
+    subscription = {
+        "external_id": "sub_1",
+        "subscription_at": "0002-01-01T00:00:00Z",
+        "plan": {**_plan(), "interval": "weekly"},
+    }
+    with pytest.raises(InvalidInput) as caught:
+        past_usages(subscription, events(), "9997-06-01T00:00:00Z", 10**6)
+    assert str(caught.value) == (
+        "count: is more than 1000, the most periods one call returns, and more than 1000 "
+        "periods ended by 9997-06-01T00:00:00Z (got 1000000)"
+    )
+
+
+def test_past_usages_beyond_a_young_life_gives_every_period():
+    """A count larger than the periods ended so far gives them all, as Lago's periods_count."""
+    subscription = {
+        "external_id": "sub_1",
+        "billing_time": "anniversary",
+        "subscription_at": "2023-07-17T00:00:00Z",
+        "plan": _plan(),
+    }
+    found = past_usages(subscription, EVENTS, "2023-10-20T00:00:00Z", 10**9)
+    assert [u.from_datetime.date() for u in found] == [
+        date(2023, 9, 17),
+        date(2023, 8, 17),
+        date(2023, 7, 17),
+    ]

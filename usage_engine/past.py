@@ -212,7 +212,9 @@ def past_usages(
     """The past usage of the ``count`` periods that ended before ``at``, newest first.
 
     Lago's ``periods_count``. The events are read once and kept for the periods; a young
-    subscription has fewer periods:
+    subscription has fewer periods. At most :data:`~usage_engine.periods.MAX_PERIODS` are
+    rated: a larger ``count`` is :class:`InvalidInput` when more periods ended by ``at``,
+    before any event is read.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "1"},

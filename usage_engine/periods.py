@@ -34,16 +34,30 @@ from ._coerce import as_period, as_plan, as_subscription
 from .errors import InvalidInput
 from .models import BillingPeriod, BillingTime, Plan, PlanInterval, Subscription
 from .models._base import known_zone, parse_instant
+from .models.period import lago_datetime
 
-__all__ = ["billing_period", "ceil_days", "next_period", "periods_before", "previous_period"]
+__all__ = [
+    "MAX_PERIODS",
+    "billing_period",
+    "ceil_days",
+    "next_period",
+    "periods_before",
+    "previous_period",
+]
+
+MAX_PERIODS: Final = 1_000
+"""The most periods :func:`periods_before` (and ``past_usages``) returns in one call."""
 
 _ONE_DAY: Final = timedelta(days=1)
 _ONE_MICROSECOND: Final = timedelta(microseconds=1)
 _ONE_SECOND: Final = timedelta(seconds=1)
 _DAY_MICROSECONDS: Final = 86_400_000_000
-# Room for a period on either side of `at` without leaving datetime's years 1..9999.
+# Room for a period on either side of `at` without leaving datetime's years 1..9999. A period's
+# bounds must also stay within these years (BillingPeriod refuses others), so a period that
+# crosses 0002-01-01 or 9998-01-01 in local time is refused too.
 _EARLIEST: Final = datetime(2, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9998, 1, 1, tzinfo=UTC)
+_RANGE: Final = "the supported years 0002 to 9997"
 _MONTHS: Final[Mapping[PlanInterval, int]] = {
     PlanInterval.WEEKLY: 0,
     PlanInterval.MONTHLY: 1,
@@ -167,7 +181,7 @@ def _instant(value: Any, path: str) -> datetime:
         msg = str(error)
         raise InvalidInput.at(path, msg, value) from None
     if not _EARLIEST <= instant < _LATEST:
-        msg = "is outside the supported years 0002 to 9997"
+        msg = f"is outside {_RANGE}"
         raise InvalidInput.at(path, msg, _iso(instant))
     return instant
 
@@ -192,8 +206,11 @@ def _dates_containing(grid: _Grid, zone: ZoneInfo, at: datetime) -> tuple[date, 
     return start, end
 
 
-def _period_at(schedule: _Schedule, at: datetime) -> BillingPeriod:
-    """The period containing ``at``, which must lie within the subscription's life."""
+def _period_at(schedule: _Schedule, at: datetime, asked: _Asked) -> BillingPeriod:
+    """The period containing ``at``, which must lie within the subscription's life.
+
+    ``asked`` names the argument that selected the period, for a period past year 9997.
+    """
     sub, zone = schedule.subscription, schedule.zone
     start, end = _dates_containing(schedule.periods, zone, at)
     charges_start, charges_end = (
@@ -215,6 +232,7 @@ def _period_at(schedule: _Schedule, at: datetime) -> BillingPeriod:
         charges_to = to_datetime = terminated_at
     else:
         terminated_at = None
+    _check_range(schedule, from_datetime, to_datetime, asked)
     return BillingPeriod(
         external_subscription_id=sub.external_id,
         from_datetime=from_datetime,
@@ -231,6 +249,32 @@ def _period_at(schedule: _Schedule, at: datetime) -> BillingPeriod:
         started_at=sub.started_at,
         terminated_at=terminated_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The argument that selected a period, as an error names it: path, value, and the words
+    that introduce the period (``"falls in a period that"``)."""
+
+    path: str
+    value: Any
+    lead: str = "falls in a period that"
+
+
+def _check_range(schedule: _Schedule, start: datetime, end: datetime, asked: _Asked) -> None:
+    # `to_datetime` is the latest bound and `from_datetime` the earliest (charges start at or
+    # after it), so checking these two keeps all four within the years BillingPeriod accepts.
+    if end >= _LATEST:
+        msg = f"{asked.lead} ends at {lago_datetime(end)}, after {_RANGE}"
+        raise InvalidInput.at(asked.path, msg, asked.value)
+    if start < _EARLIEST:
+        # Only the first local day can start that early: the charges start at started_at,
+        # which the subscription keeps within the years.
+        sub = schedule.subscription
+        name = "subscription_at" if sub.started_at == sub.subscription_at else "started_at"
+        path = f"subscription.{name}"
+        msg = f"starts on a local day that begins at {_iso(start)}, before {_RANGE}"
+        raise InvalidInput.at(path, msg, _iso(sub.started_at))
 
 
 def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
@@ -254,7 +298,9 @@ def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
             life += f", terminated at {_iso(terminated_at)}"
         msg = f"is outside the subscription's life (it {life})"
         raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
-    own = _period_at(schedule, end if terminated_at is None else min(end, terminated_at))
+    given = f"{_iso(start)} to {_iso(end)}"
+    probe = end if terminated_at is None else min(end, terminated_at)
+    own = _period_at(schedule, probe, _Asked("period", given, "is in a period that"))
     own_start, own_end = own.charges_from_datetime, own.charges_to_datetime
     midnight = _day_start(schedule.zone, own_start.astimezone(schedule.zone).date())
     if abs(end - own_end) >= _ONE_SECOND or not (
@@ -264,7 +310,7 @@ def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
             f"is not a period of subscription {sub.external_id!r}: its period ending then runs "
             f"from {_iso(own_start)} to {_iso(own_end)}"
         )
-        raise InvalidInput.at("period", msg, f"{_iso(start)} to {_iso(end)}")
+        raise InvalidInput.at("period", msg, given)
     return own
 
 
@@ -297,7 +343,7 @@ def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPe
     schedule = _schedule(subscription, plan)
     instant = _instant(at, "at")
     _check_active(schedule, instant, "at")
-    return _period_at(schedule, instant)
+    return _period_at(schedule, instant, _Asked("at", _iso(instant)))
 
 
 def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
@@ -323,7 +369,9 @@ def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingP
         path = "period"
         msg = f"is the last period: the subscription was terminated at {_iso(terminated_at)}"
         raise InvalidInput.at(path, msg, _iso(current.charges_to_datetime))
-    return _period_at(schedule, current.charges_to_datetime + _ONE_MICROSECOND)
+    end = current.charges_to_datetime
+    asked = _Asked("period", _iso(end), "is followed by a period that")
+    return _period_at(schedule, end + _ONE_MICROSECOND, asked)
 
 
 def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
@@ -348,7 +396,9 @@ def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> Bill
         path = "period"
         msg = f"is the first period: the subscription started at {_iso(started_at)}"
         raise InvalidInput.at(path, msg, _iso(current.charges_from_datetime))
-    return _period_at(schedule, current.charges_from_datetime - _ONE_MICROSECOND)
+    start = current.charges_from_datetime
+    asked = _Asked("period", _iso(start), "is preceded by a period that")
+    return _period_at(schedule, start - _ONE_MICROSECOND, asked)
 
 
 def periods_before(
@@ -359,6 +409,8 @@ def periods_before(
     Stops at the subscription's first period, so a young subscription gives fewer (none when
     ``at`` is before the end of its first period). ``at`` may be after ``terminated_at``: the
     last period then ends at the termination instant. Under 1.7 the periods are charges months.
+    One call returns at most :data:`MAX_PERIODS` periods: a larger ``count`` is
+    :class:`InvalidInput` when more than that many periods ended by ``at``.
 
     A subscription started mid-month has a partial first period and nothing before it:
 
@@ -376,16 +428,37 @@ def periods_before(
     probe = instant if sub.terminated_at is None else min(instant, sub.terminated_at)
     if count == 0 or probe < sub.started_at:
         return ()
-    period = _period_at(schedule, probe)
-    if period.charges_to_datetime > instant:
-        if period.charges_from_datetime <= sub.started_at:
+    start, end = _charges_window(schedule, probe)
+    if end > instant:
+        # The period containing `at` has not ended (it may even end past year 9997).
+        if start <= sub.started_at:
             return ()
-        period = _period_at(schedule, period.charges_from_datetime - _ONE_MICROSECOND)
-    periods = [period]
-    while len(periods) < count and period.charges_from_datetime > sub.started_at:
-        period = _period_at(schedule, period.charges_from_datetime - _ONE_MICROSECOND)
-        periods.append(period)
+        probe = start - _ONE_MICROSECOND
+    asked = _Asked("at", _iso(instant))
+    periods = [_period_at(schedule, probe, asked)]
+    while len(periods) < count and periods[-1].charges_from_datetime > sub.started_at:
+        if len(periods) == MAX_PERIODS:
+            # Refused before building more: a weekly subscription over centuries has hundreds
+            # of thousands of periods, and a count bounded only by its life would build them.
+            msg = (
+                f"is more than {MAX_PERIODS}, the most periods one call returns, and more than "
+                f"{MAX_PERIODS} periods ended by {_iso(instant)}"
+            )
+            raise InvalidInput.at("count", msg, count)
+        probe = periods[-1].charges_from_datetime - _ONE_MICROSECOND
+        periods.append(_period_at(schedule, probe, asked))
     return tuple(periods)
+
+
+def _charges_window(schedule: _Schedule, at: datetime) -> tuple[datetime, datetime]:
+    """The charges bounds of the period containing ``at``, without building the period
+    (whose other bounds may lie past year 9997)."""
+    sub, zone = schedule.subscription, schedule.zone
+    start, end = _dates_containing(schedule.charges, zone, at)
+    charges_to = _day_end(zone, end)
+    if sub.terminated_at is not None:
+        charges_to = min(charges_to, sub.terminated_at)
+    return max(_day_start(zone, start), sub.started_at), charges_to
 
 
 def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:

@@ -123,6 +123,20 @@ BAD_PERIODS = [
         id="an issuing date that is not a date is refused",
     ),
     pytest.param(
+        {"subscription_from_datetime": "March"},
+        "period.subscription_from_datetime",
+        "must be an ISO 8601 datetime such as '2024-03-01T00:00:00Z' or unix seconds",
+        "March",
+        id="a printed subscription start must be an instant",
+    ),
+    pytest.param(
+        {"charges_duration": True},
+        "period.charges_duration",
+        "must be a whole number of days, 1 or more",
+        True,
+        id="a printed duration must be a whole number of days",
+    ),
+    pytest.param(
         {"external_subscription_id": ""},
         "period.external_subscription_id",
         "must not be empty",
@@ -172,3 +186,27 @@ def test_an_end_inside_the_day_is_kept_as_given() -> None:
         }
     )
     assert period.to_datetime == datetime(2024, 3, 9, 12, tzinfo=UTC)
+
+
+def test_a_printed_first_partial_period_reads_back_as_it_was() -> None:
+    """In to_lago()'s shape from/to are the charges bounds; the subscription period and the
+    whole period's duration are read from subscription_*_datetime and charges_duration."""
+    period = as_period(
+        period_payload(
+            from_datetime="2024-03-09T23:00:00Z",
+            charges_from_datetime="2024-03-10T08:15:00Z",
+            subscription_at="2024-03-10T08:15:00Z",
+        )
+    )
+    printed = period.to_lago()
+    assert (printed["from_datetime"], printed["subscription_from_datetime"]) == (
+        "2024-03-10T08:15:00Z",
+        "2024-03-09T23:00:00Z",
+    )
+    again = BillingPeriod.model_validate(printed)
+    assert (again.from_datetime, again.charges_from_datetime) == (
+        datetime(2024, 3, 9, 23, tzinfo=UTC),
+        datetime(2024, 3, 10, 8, 15, tzinfo=UTC),
+    )
+    assert (again.to_datetime, again.charges_duration_days) == (period.to_datetime, 31)
+    assert again.to_lago() == printed

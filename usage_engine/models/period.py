@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
@@ -80,7 +80,7 @@ class BillingPeriod(Model):
     def _derived(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = {key: value for key, value in data.items() if value is not None}
+        data = _read_printed({key: value for key, value in data.items() if value is not None})
         for own, other in (
             ("charges_from_datetime", "from_datetime"),
             ("charges_to_datetime", "to_datetime"),
@@ -144,6 +144,40 @@ class BillingPeriod(Model):
             "issuing_date": self.issuing_date.isoformat(),
             "timezone": self.timezone,
         }
+
+
+# What to_lago() prints for the subscription period, and the model field it reads back into.
+_PRINTED: Final = (
+    ("subscription_from_datetime", "from_datetime", "charges_from_datetime"),
+    ("subscription_to_datetime", "to_datetime", "charges_to_datetime"),
+)
+
+
+def _read_printed(data: dict[str, Any]) -> dict[str, Any]:
+    # In the shape to_lago() prints, from/to_datetime are the charges bounds (as in Lago's
+    # response) and the subscription period is subscription_from/to_datetime: read them back
+    # as such, or a first partial period would lose its local midnight (spec 1.4) and a
+    # monthly-billed year its year. charges_duration is read too: a partial first period's
+    # duration is the whole period's, which its dates cannot give.
+    for printed, own, charges in _PRINTED:
+        if printed not in data:
+            continue
+        value = data.pop(printed)
+        try:
+            parse_instant(value)
+        except ValueError as error:
+            raise FieldProblem((printed,), str(error), value) from None
+        shown = data.pop(own, None)
+        if shown is not None:
+            data.setdefault(charges, shown)
+        data[own] = value
+    if "charges_duration" in data:
+        days = data.pop("charges_duration")
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            msg = "must be a whole number of days, 1 or more"
+            raise FieldProblem(("charges_duration",), msg, days)
+        data.setdefault("charges_duration_days", days)
+    return data
 
 
 def _instant(value: Any) -> datetime | None:
