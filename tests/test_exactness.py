@@ -85,7 +85,8 @@ def test_a_sum_past_60_digits_does_not_depend_on_order(big, units, cents):
         state = UsageState(STANDARD, PERIOD)
         for one in order:
             state.add([one])
-        seen.add((units_of(usage), usage.amount_cents, past.digest, units_of(state.current_usage())))
+        state_units = units_of(state.current_usage())
+        seen.add((units_of(usage), usage.amount_cents, past.digest, state_units))
     assert len(seen) == 1
     ((shown, amount, _, state_units),) = seen
     assert (shown, amount, state_units) == (units, cents, units)
@@ -148,9 +149,7 @@ PRICED = {
             ]
         },
     ),
-    "percentage": charge(
-        "percentage", {"rate": "100", "fixed_amount": "0.5"}
-    ),
+    "percentage": charge("percentage", {"rate": "100", "fixed_amount": "0.5"}),
     "graduated_percentage": charge(
         "graduated_percentage",
         {
@@ -210,9 +209,7 @@ SPOILER = "1" + "0" * 70
 def test_a_subscription_too_large_to_price_names_itself_its_charge_and_event():
     events = [event("a", 5, "victim"), event("b", SPOILER, "attacker")]
     with pytest.raises(InvalidInput) as raised:
-        rate_subscriptions(
-            [sub("victim"), sub("attacker")], events, now="2025-03-10T00:00:00Z"
-        )
+        rate_subscriptions([sub("victim"), sub("attacker")], events, now="2025-03-10T00:00:00Z")
     assert str(raised.value).startswith(
         "plan.charges[0]: its amount is too large to compute exactly (more than 60 digits) "
         "(subscription 'attacker', largest value in event transaction_id 'b')"
@@ -303,6 +300,8 @@ def test_every_model_gives_a_result_or_invalid_input_at_extreme_magnitudes(case,
         try:
             result = compute()
         except InvalidInput as error:
-            assert all(problem.path for problem in error.errors)
+            refused = error
+        else:
+            assert isinstance(result.to_lago(), dict)
             continue
-        assert isinstance(result.to_lago(), dict)
+        assert all(problem.path for problem in refused.errors)

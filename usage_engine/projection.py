@@ -19,24 +19,12 @@ from typing import Any, Literal
 from ._coerce import as_period, as_plan, as_taxes
 from .aggregation import Aggregation, TimedValue, Window
 from .errors import InvalidInput, did_you_mean
-from .models import (
-    AggregationType,
-    BillingPeriod,
-    ChargeModel,
-    GraduatedProperties,
-    PackageProperties,
-    PercentageProperties,
-    Plan,
-    StandardProperties,
-    Tax,
-    VolumeProperties,
-)
+from .models import AggregationType, BillingPeriod, Plan, Tax
 from .models.charge import ChargeProperties
 from .models.usage import ProjectedUsage, RejectedEvents
-from .money import EXACT, ceil_places, divide, exact_decimals, round_places, to_cents
+from .money import divide, exact_decimals, round_places, to_cents
 from .periods import ceil_days
-from .pricing import PricingInput, price
-from .pricing._tiers import volume_tier
+from .pricing import RECORDS, ChargeModelRecord, PricingInput, price
 from .rating import RatedCharge, View, naming_charge, rate_views
 from .selection import InvalidEvents
 from .usage import _usage_of, read_now
@@ -56,10 +44,6 @@ ZERO = Decimal(0)
 # Levels, not flows: the exact method holds them instead of scaling them.
 _LEVELS = frozenset(
     {AggregationType.MAX_AGG, AggregationType.LATEST_AGG, AggregationType.WEIGHTED_SUM_AGG}
-)
-# Models whose projected amount Lago scales instead of re-pricing projected units.
-_SCALED_BY_LAGO = frozenset(
-    {ChargeModel.PERCENTAGE, ChargeModel.GRADUATED_PERCENTAGE, ChargeModel.DYNAMIC}
 )
 
 
@@ -104,27 +88,6 @@ def _project_units(units: Decimal, ratio: Decimal) -> Decimal:
     return max(round_places(divide(units, ratio), 2), ZERO)
 
 
-def _graduated_fill(properties: GraduatedProperties, units: Decimal) -> Decimal:
-    # Lago's projection fills tiers by capacity (to − units already priced) and charges the
-    # flat amount of each tier it reaches (fees/projection_service.rb).
-    if not units:
-        return ZERO
-    remaining, priced, amount = units, ZERO, ZERO
-    for tier in properties.graduated_ranges:
-        capacity = None if tier.to_value is None else tier.to_value - priced
-        taken = remaining if capacity is None else min(remaining, capacity)
-        if taken > 0:
-            amount = EXACT.add(
-                amount,
-                EXACT.add(EXACT.multiply(taken, tier.per_unit_amount), tier.flat_amount),
-            )
-            remaining -= taken
-            priced += taken
-        if remaining <= 0:
-            break
-    return amount
-
-
 def _lago_amount(
     rated: RatedCharge,
     properties: ChargeProperties,
@@ -134,36 +97,29 @@ def _lago_amount(
     currency: str,
 ) -> Decimal:
     charge = rated.charge
-    model = charge.charge_model
-    if model is ChargeModel.STANDARD:
-        assert isinstance(properties, StandardProperties)
-        return EXACT.multiply(units, properties.amount)
-    if model is ChargeModel.GRADUATED and not charge.prorated:
-        assert isinstance(properties, GraduatedProperties)
-        return _graduated_fill(properties, units)
-    if model is ChargeModel.VOLUME:
-        assert isinstance(properties, VolumeProperties)
-        tier = volume_tier(properties.volume_ranges, units) if units else None
-        if tier is None:
-            return ZERO
-        return EXACT.add(EXACT.multiply(units, tier.per_unit_amount), tier.flat_amount)
-    if model is ChargeModel.PACKAGE:
-        assert isinstance(properties, PackageProperties)
-        paid = units - properties.free_units
-        if not units or paid <= 0:
-            return ZERO
-        packages = ceil_places(divide(paid, properties.package_size), 0)
-        return EXACT.multiply(packages, properties.amount)
-    # Percentage, graduated percentage, dynamic, prorated graduated: the current amount of the
-    # re-aggregation, free units left out, divided by the ratio.
-    if isinstance(properties, PercentageProperties):
-        properties = properties.model_copy(
-            update={"free_units_per_events": None, "free_units_per_total_aggregation": None}
-        )
-    pricing = PricingInput(
-        aggregation, charge.billable_metric.aggregation_type, charge.prorated, currency
-    )
-    return divide(price(model, properties, pricing), ratio)
+    record = RECORDS[charge.charge_model]
+    kind = charge.billable_metric.aggregation_type
+    rule = record.lago_projection_for(charge.prorated)
+    if rule is not None:
+        # Lago re-prices the rounded projected units with the model's projection rule (spec 8.2).
+        projected = PricingInput(Aggregation.plain(units, 0), kind, charge.prorated, currency)
+        return rule(properties, projected)
+    current = PricingInput(aggregation, kind, charge.prorated, currency)
+    return _scaled_by_ratio(record, properties, current, ratio)
+
+
+def _scaled_by_ratio(
+    record: ChargeModelRecord[Any],
+    properties: ChargeProperties,
+    current: PricingInput,
+    ratio: Decimal,
+) -> Decimal:
+    # Lago divides the re-aggregation's current amount by the ratio for percentage, graduated
+    # percentage, dynamic and prorated graduated, flat amounts and fixed fees included (spec
+    # 8.2), after its own changes to the properties (percentage: quirk 8.5.1).
+    if record.lago_scaled_properties is not None:
+        properties = record.lago_scaled_properties(properties)
+    return divide(record.price(properties, current), ratio)
 
 
 def _stretched(aggregation: Aggregation, units: Decimal, ratio: Decimal) -> Aggregation:

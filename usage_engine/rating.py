@@ -28,10 +28,10 @@ from .aggregation import (
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
 from .errors import InvalidInput, Problem, shown
-from .models import AggregationType, BillableMetric, Charge, ChargeModel, Plan
+from .models import AggregationType, BillableMetric, Charge, Plan
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
 from .money import AMOUNT, TOO_LARGE, to_cents
-from .pricing import PricingInput, price
+from .pricing import RECORDS, PricingInput, price
 from .selection import (
     InvalidEvents,
     Rejections,
@@ -117,16 +117,14 @@ def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = Fal
     ``plain`` drops the pay-in-advance rules (the projection re-aggregates that way);
     ``invoicing`` keeps negative prorated totals (closed periods, spec 4.8).
     """
-    model = charge.charge_model
+    record = RECORDS[charge.charge_model]
     prorated = charge.prorated
     return Options(
         recurring=charge.billable_metric.recurring,
         prorated=prorated,
         pay_in_advance=charge.pay_in_advance and not plain,
-        keep_events=(
-            model is ChargeModel.PERCENTAGE or (prorated and model is ChargeModel.GRADUATED)
-        ),
-        precise_amounts=model is ChargeModel.DYNAMIC,
+        keep_events=record.keeps_events(prorated),
+        precise_amounts=record.precise_amounts,
         invoicing=invoicing,
     )
 

@@ -8,9 +8,11 @@ from hypothesis import given
 from tests.factories import event, metric, month_period, utc
 from tests.pricing import strategies
 from tests.pricing.builders import graduated, units_input
-from usage_engine.aggregation import Options
+from usage_engine.aggregation import Aggregation, Options
 from usage_engine.aggregation.aggregate import aggregate
+from usage_engine.models import AggregationType
 from usage_engine.money import round_places, to_cents
+from usage_engine.pricing import PricingInput
 from usage_engine.pricing._tiers import tier_walk
 from usage_engine.pricing.graduated import price_graduated
 from usage_engine.pricing.prorated_graduated import price_prorated_graduated
@@ -21,6 +23,15 @@ SEPTEMBER = graduated((0, 5, 10, 100), (6, 15, 5, 50), (16, None, 2, 0))
 
 def _entries(full, prorated):
     return tuple(zip(map(Decimal, full), map(Decimal, prorated), strict=True))
+
+
+def _price(properties, entries, units, *, invoicing=False):
+    """The pricer on a bucket of prorated ``units`` with ``(full, prorated)`` ``entries``."""
+    aggregation = Aggregation(units, len(entries), units, units, prorated_entries=tuple(entries))
+    pricing_input = PricingInput(
+        aggregation, AggregationType.SUM_AGG, True, "EUR", invoicing=invoicing
+    )
+    return price_prorated_graduated(properties, pricing_input)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +56,7 @@ def _entries(full, prorated):
 )
 def test_prorated_graduated_service_spec(full, prorated, units, expected):
     """The prorated_graduated_service_spec amounts, rounded half up to cents."""
-    amount = price_prorated_graduated(SERVICE, _entries(full, prorated), Decimal(units))
+    amount = _price(SERVICE, _entries(full, prorated), Decimal(units))
     assert round_places(amount, 2) == expected
 
 
@@ -74,7 +85,7 @@ def test_prorated_graduated_service_spec(full, prorated, units, expected):
 )
 def test_september_2023_scenario(full, prorated, units, expected, cents):
     """The prorated_graduated_spec scenario of September 2023, amounts and cents."""
-    amount = price_prorated_graduated(SEPTEMBER, _entries(full, prorated), Decimal(units))
+    amount = _price(SEPTEMBER, _entries(full, prorated), Decimal(units))
     assert (round_places(amount, 2), to_cents(amount, "EUR")) == (expected, cents)
 
 
@@ -89,7 +100,7 @@ def test_scenario_through_the_sum_aggregation():
     result, _ = aggregate(
         metric("sum_agg", recurring=True), events, month_period(2023, 9), options=options
     )
-    amount = price_prorated_graduated(SEPTEMBER, result.prorated_entries, result.units)
+    amount = _price(SEPTEMBER, result.prorated_entries, result.units)
     assert to_cents(amount, "EUR") == 16_567
 
 
@@ -105,7 +116,7 @@ def test_scenario_through_the_sum_aggregation():
 def test_negative_balance(units, invoicing, expected):
     """A balance driven below zero (+5 then −6) costs 0 when invoiced, the first flat in usage."""
     entries = _entries([5, -6], ["1", "-2.2"])
-    amount = price_prorated_graduated(SERVICE, entries, Decimal(units), invoicing=invoicing)
+    amount = _price(SERVICE, entries, Decimal(units), invoicing=invoicing)
     assert amount == expected
 
 
@@ -113,27 +124,27 @@ def test_negative_total_with_positive_units():
     """Only the invoicing path stops at a negative full total; usage walks the entries."""
     entries = _entries([5, -6], ["2.5", "-2.2"])
     assert (
-        price_prorated_graduated(SERVICE, entries, Decimal("0.3"), invoicing=True),
-        price_prorated_graduated(SERVICE, entries, Decimal("0.3")),
+        _price(SERVICE, entries, Decimal("0.3"), invoicing=True),
+        _price(SERVICE, entries, Decimal("0.3")),
     ) == (Decimal(0), Decimal("103.0"))
 
 
 def test_zero_units_ignore_entries():
     """Zero prorated units cost the first tier's flat amount whatever the entries say."""
     entries = _entries([20], ["10"])
-    assert price_prorated_graduated(SERVICE, entries, Decimal(0)) == Decimal(100)
+    assert _price(SERVICE, entries, Decimal(0)) == Decimal(100)
 
 
 def test_adds_worth_nothing_are_skipped():
     """An add with no prorated value neither moves the tier nor prices anything."""
     entries = _entries([10, 3], ["0", "1.5"])
-    assert price_prorated_graduated(SERVICE, entries, Decimal("1.5")) == Decimal(115)
+    assert _price(SERVICE, entries, Decimal("1.5")) == Decimal(115)
 
 
 def test_missing_entries_are_refused():
     """Non-zero units without entries mean the events were not kept: a caller error."""
     with pytest.raises(ValueError, match="keep_events"):
-        price_prorated_graduated(SERVICE, (), Decimal(3))
+        _price(SERVICE, (), Decimal(3))
 
 
 @given(
@@ -149,11 +160,11 @@ def test_one_ratio_for_all_entries_scales_graduated(properties, entries, ratio):
         (tier.flat_amount for tier in tier_walk(properties.graduated_ranges, total)), Decimal(0)
     )
     plain = price_graduated(properties, units_input(total))
-    amount = price_prorated_graduated(properties, entries, total * ratio)
+    amount = _price(properties, entries, total * ratio)
     assert amount == (plain - flats) * ratio + flats
 
 
 @given(properties=strategies.graduated_properties(), entries=strategies.prorated_entries())
 def test_any_entries_price_to_a_non_negative_amount(properties, entries):
     """Rises, falls and worthless entries always finish the walk with an amount ≥ 0."""
-    assert price_prorated_graduated(properties, entries, Decimal(1)) >= 0
+    assert _price(properties, entries, Decimal(1)) >= 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import cache
 from typing import Any, Final
 
@@ -12,12 +11,15 @@ from hypothesis import strategies as st
 
 from ..models import AggregationType, ChargeModel, PlanInterval
 from ..models.charge import ALL_FILTER_VALUES, narrower_filter
+from ..pricing.registry import RECORDS, Prorating
+from .values import amounts
 
 __all__ = [
     "FILTER_VALUES",
     "GROUP_KEYS",
     "GROUP_VALUES",
     "allowed_models",
+    "amounts",
     "charges_of",
     "draw_metric",
     "draw_plan",
@@ -38,26 +40,6 @@ _IN_ADVANCE_TYPES: Final = frozenset(
     {AggregationType.COUNT_AGG, AggregationType.SUM_AGG, AggregationType.UNIQUE_COUNT_AGG}
 )
 _PRORATED_TYPES: Final = frozenset({AggregationType.SUM_AGG, AggregationType.UNIQUE_COUNT_AGG})
-
-
-def _number(value: Decimal) -> int | float:
-    # Range bounds are JSON numbers in Lago's payloads.
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-@cache
-def amounts(*, max_value: int = 100, max_places: int = 4) -> st.SearchStrategy[str]:
-    """Non-negative decimal text such as ``"12.5"``, as Lago's amounts and rates are written."""
-    return st.one_of(
-        [
-            st.decimals(min_value=0, max_value=max_value, places=places).map(_text)
-            for places in range(max_places + 1)
-        ]
-    )
-
-
-def _text(value: Decimal) -> str:
-    return format(value, "f")
 
 
 @cache
@@ -103,89 +85,13 @@ def draw_metric(
 
 def allowed_models(kind: AggregationType, models: Sequence[ChargeModel]) -> list[ChargeModel]:
     """The charge models among ``models`` that can price a metric of ``kind`` (spec 4.5, 4.7)."""
-    allowed = []
-    for model in models:
-        if model is ChargeModel.DYNAMIC and kind is not AggregationType.SUM_AGG:
-            continue
-        if kind is AggregationType.LATEST_AGG and model in (
-            ChargeModel.PERCENTAGE,
-            ChargeModel.GRADUATED_PERCENTAGE,
-        ):
-            continue
-        allowed.append(model)
-    return allowed
-
-
-@st.composite
-def _tiers(draw: st.DrawFn, *, model: ChargeModel) -> list[dict[str, Any]]:
-    # Graduated ranges start at 0 or 1 and follow on at the previous end or one after; volume
-    # ranges start at 0 with whole bounds one apart, as a total in a gap has no price.
-    volume = model is ChargeModel.VOLUME
-    places = 0 if volume else draw(st.sampled_from((0, 0, 1)))
-    step = Decimal(1).scaleb(-places)
-    lower = Decimal(0) if volume else Decimal(draw(st.sampled_from((0, 1))))
-    count = draw(st.integers(1, 4))
-    ranges = []
-    for index in range(count):
-        upper = None
-        if index < count - 1:
-            upper = lower + step * draw(st.integers(1, 30 * 10**places))
-        tier: dict[str, Any] = {
-            "from_value": _number(lower),
-            "to_value": None if upper is None else _number(upper),
-        }
-        if model is ChargeModel.GRADUATED_PERCENTAGE:
-            tier["rate"] = draw(amounts(max_value=10, max_places=3))
-        else:
-            tier["per_unit_amount"] = draw(amounts(max_value=10))
-        tier["flat_amount"] = draw(st.just("0") | amounts(max_value=50, max_places=2))
-        ranges.append(tier)
-        if upper is not None:
-            lower = upper + (1 if volume else draw(st.sampled_from((0, 1))))
-    return ranges
-
-
-@st.composite
-def _percentage(draw: st.DrawFn) -> dict[str, Any]:
-    properties: dict[str, Any] = {"rate": draw(amounts(max_value=10, max_places=3))}
-    if draw(st.booleans()):
-        properties["fixed_amount"] = draw(amounts(max_value=2, max_places=2))
-    if draw(st.booleans()):
-        properties["free_units_per_events"] = draw(st.integers(0, 5))
-    if draw(st.booleans()):
-        properties["free_units_per_total_aggregation"] = draw(amounts(max_value=100, max_places=2))
-    if draw(st.booleans()):
-        low, high = sorted(Decimal(draw(amounts(max_value=5, max_places=2))) for _ in range(2))
-        if draw(st.booleans()):
-            properties["per_transaction_min_amount"] = format(low, "f")
-        if draw(st.booleans()):
-            properties["per_transaction_max_amount"] = format(high, "f")
-    return properties
+    return [model for model in models if RECORDS[model].accepts_metric(kind)]
 
 
 @st.composite
 def properties_of(draw: st.DrawFn, *, model: ChargeModel, pricing_groups: bool) -> dict[str, Any]:
     """Valid ``properties`` for a charge (or charge filter) of ``model``."""
-    properties: dict[str, Any]
-    if model is ChargeModel.STANDARD:
-        properties = {"amount": draw(amounts())}
-    elif model is ChargeModel.PACKAGE:
-        properties = {
-            "amount": draw(amounts()),
-            "package_size": draw(st.integers(1, 100)),
-            "free_units": draw(st.integers(0, 50)),
-        }
-    elif model is ChargeModel.PERCENTAGE:
-        properties = draw(_percentage())
-    elif model is ChargeModel.DYNAMIC:
-        properties = {}
-    else:
-        field = {
-            ChargeModel.GRADUATED: "graduated_ranges",
-            ChargeModel.GRADUATED_PERCENTAGE: "graduated_percentage_ranges",
-            ChargeModel.VOLUME: "volume_ranges",
-        }[model]
-        properties = {field: draw(_tiers(model=model))}
+    properties = RECORDS[model].draw_properties(draw)
     if pricing_groups and draw(st.booleans()):
         keys = draw(subsets(GROUP_KEYS, min_size=1))
         # Lago's current name, or the legacy one it still reads.
@@ -276,27 +182,16 @@ def charges_of(
     if not models:
         reject()
     model = draw(st.sampled_from(models))
+    record = RECORDS[model]
     in_advance = False
-    if (
-        kind in _IN_ADVANCE_TYPES
-        and model is not ChargeModel.VOLUME
-        and pay_in_advance is not False
-    ):
+    if kind in _IN_ADVANCE_TYPES and record.pay_in_advance and pay_in_advance is not False:
         in_advance = pay_in_advance or draw(st.booleans())
-    prorating = (
-        (ChargeModel.STANDARD,)
-        if in_advance
-        else (
-            ChargeModel.STANDARD,
-            ChargeModel.GRADUATED,
-            ChargeModel.VOLUME,
-        )
-    )
+    prorating = (Prorating.ALWAYS,) if in_advance else (Prorating.ALWAYS, Prorating.IN_ARREARS)
     is_prorated = False
     if (
         metric.get("recurring")
         and kind in _PRORATED_TYPES
-        and model in prorating
+        and record.prorating in prorating
         and prorated is not False
     ):
         is_prorated = prorated or draw(st.booleans())

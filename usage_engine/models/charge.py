@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from enum import StrEnum
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import (
     AliasChoices,
@@ -18,8 +16,15 @@ from pydantic import (
 )
 
 from ..errors import OverlappingFiltersWarning, did_you_mean
+from ..pricing.dynamic import DynamicProperties
+from ..pricing.graduated import GraduatedProperties
+from ..pricing.graduated_percentage import GraduatedPercentageProperties
+from ..pricing.package import PackageProperties
+from ..pricing.percentage import PercentageProperties
+from ..pricing.registry import RECORDS, Prorating
+from ..pricing.standard import StandardProperties
+from ..pricing.volume import VolumeProperties
 from ._base import (
-    Amount,
     FieldProblem,
     Model,
     NonNegativeInt,
@@ -28,6 +33,13 @@ from ._base import (
     without_nulls,
 )
 from .metric import AggregationType, BillableMetric
+from .properties import (
+    ChargeModel,
+    ChargePropertiesBase,
+    GraduatedPercentageRange,
+    GraduatedRange,
+)
+from .properties import text_tuple as _text_tuple
 from .tax import Tax
 
 __all__ = [
@@ -53,179 +65,8 @@ ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 # Key under which the charge model travels into the properties mapping, to pick its model.
 _MODEL_KEY = "__charge_model__"
 
-
-class ChargeModel(StrEnum):
-    """How a bucket's units become an amount (spec 4)."""
-
-    STANDARD = "standard"
-    GRADUATED = "graduated"
-    GRADUATED_PERCENTAGE = "graduated_percentage"
-    PACKAGE = "package"
-    PERCENTAGE = "percentage"
-    VOLUME = "volume"
-    DYNAMIC = "dynamic"
-
-
-def _text_tuple(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return tuple(scalar_text(item) for item in value)
-    return value
-
-
-class _Properties(Model):
-    pricing_group_keys: tuple[str, ...] | None = None
-    grouped_by: tuple[str, ...] | None = None
-
-    _text_keys = field_validator("pricing_group_keys", "grouped_by", mode="before")(
-        classmethod(lambda cls, value: _text_tuple(value))
-    )
-
-    @property
-    def group_keys(self) -> tuple[str, ...]:
-        """``pricing_group_keys``, or the legacy ``grouped_by`` when the former is empty."""
-        return self.pricing_group_keys or self.grouped_by or ()
-
-
-class StandardProperties(_Properties):
-    """``standard``: ``units × amount``."""
-
-    amount: Amount
-
-
-class GraduatedRange(Model):
-    """One tier of a graduated or volume charge; ``to_value`` None means open-ended."""
-
-    from_value: Amount
-    to_value: Amount | None = None
-    per_unit_amount: Amount
-    flat_amount: Amount = Decimal(0)
-
-
-class GraduatedPercentageRange(Model):
-    """One tier of a graduated-percentage charge; ``rate`` is a percentage."""
-
-    from_value: Amount
-    to_value: Amount | None = None
-    rate: Amount
-    flat_amount: Amount = Decimal(0)
-
-
-def _check_tiers(
-    ranges: Sequence[GraduatedRange | GraduatedPercentageRange],
-    field: str,
-    next_from_offsets: tuple[int, ...],
-) -> None:
-    """Lago's tier rules (spec 4.2, 4.6): start at 0 or 1, contiguous, only the last open."""
-    if not ranges:
-        msg = "needs at least one range"
-        raise FieldProblem((field,), msg, [])
-    if ranges[0].from_value not in (0, 1):
-        msg = "the first range must start at 0 (or 1)"
-        raise FieldProblem((field, 0, "from_value"), msg, ranges[0].from_value)
-    for index, tier in enumerate(ranges):
-        last = index == len(ranges) - 1
-        if tier.to_value is None and not last:
-            msg = "only the last range may be open-ended (to_value null)"
-            raise FieldProblem((field, index, "to_value"), msg, None)
-        if tier.to_value is not None and last:
-            msg = "the last range must be open-ended: set to_value to null"
-            raise FieldProblem((field, index, "to_value"), msg, tier.to_value)
-        if tier.to_value is not None and tier.to_value <= tier.from_value:
-            msg = f"must be greater than from_value {tier.from_value}"
-            raise FieldProblem((field, index, "to_value"), msg, tier.to_value)
-        if index:
-            previous = ranges[index - 1].to_value
-            assert previous is not None  # checked on the previous iteration
-            allowed = [previous + offset for offset in next_from_offsets]
-            if tier.from_value not in allowed:
-                shown = " or ".join(str(value) for value in allowed)
-                msg = f"must follow the previous range: expected {shown}"
-                raise FieldProblem((field, index, "from_value"), msg, tier.from_value)
-
-
-class GraduatedProperties(_Properties):
-    """``graduated``: each tier prices the units that fall in it (spec 4.2)."""
-
-    graduated_ranges: tuple[GraduatedRange, ...]
-
-    @model_validator(mode="after")
-    def _contiguous(self) -> GraduatedProperties:
-        _check_tiers(self.graduated_ranges, "graduated_ranges", (0, 1))
-        return self
-
-
-class GraduatedPercentageProperties(_Properties):
-    """``graduated_percentage``: each tier takes a percentage of its units (spec 4.3)."""
-
-    graduated_percentage_ranges: tuple[GraduatedPercentageRange, ...]
-
-    @model_validator(mode="after")
-    def _contiguous(self) -> GraduatedPercentageProperties:
-        _check_tiers(self.graduated_percentage_ranges, "graduated_percentage_ranges", (0, 1))
-        return self
-
-
-class VolumeProperties(_Properties):
-    """``volume``: all units priced at the tier the total falls in (spec 4.6)."""
-
-    volume_ranges: tuple[GraduatedRange, ...]
-
-    @model_validator(mode="after")
-    def _contiguous(self) -> VolumeProperties:
-        # Lago's volume rule (spec 4.6): each range starts 1 or 2 after the previous end.
-        _check_tiers(self.volume_ranges, "volume_ranges", (1, 2))
-        return self
-
-
-class PackageProperties(_Properties):
-    """``package``: ``ceil((units − free_units) / package_size) × amount`` (spec 4.4)."""
-
-    amount: Amount
-    package_size: NonNegativeInt
-    free_units: NonNegativeInt = 0
-
-    @field_validator("package_size")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value <= 0:
-            msg = "must be greater than 0"
-            raise ValueError(msg)
-        return value
-
-
-class PercentageProperties(_Properties):
-    """``percentage``: a rate on the units plus per-transaction fees (spec 4.5)."""
-
-    rate: Amount
-    fixed_amount: Amount | None = None
-    free_units_per_events: NonNegativeInt | None = None
-    free_units_per_total_aggregation: Amount | None = None
-    per_transaction_min_amount: Amount | None = None
-    per_transaction_max_amount: Amount | None = None
-
-    @model_validator(mode="after")
-    def _min_below_max(self) -> PercentageProperties:
-        low, high = self.per_transaction_min_amount, self.per_transaction_max_amount
-        if low is not None and high is not None and low > high:
-            msg = f"must not be below per_transaction_min_amount {low}"
-            raise FieldProblem(("per_transaction_max_amount",), msg, high)
-        return self
-
-
-class DynamicProperties(_Properties):
-    """``dynamic``: the amount each event carries in ``precise_total_amount_cents`` (spec 4.7)."""
-
-
-_PROPERTIES: dict[ChargeModel, type[_Properties]] = {
-    ChargeModel.STANDARD: StandardProperties,
-    ChargeModel.GRADUATED: GraduatedProperties,
-    ChargeModel.GRADUATED_PERCENTAGE: GraduatedPercentageProperties,
-    ChargeModel.PACKAGE: PackageProperties,
-    ChargeModel.PERCENTAGE: PercentageProperties,
-    ChargeModel.VOLUME: VolumeProperties,
-    ChargeModel.DYNAMIC: DynamicProperties,
-}
-_TAG_OF_CLASS = {cls: model.value for model, cls in _PROPERTIES.items()}
+# Each model's properties class and rules come from its record (usage_engine.pricing.registry).
+_TAG_OF_CLASS = {record.properties: model.value for model, record in RECORDS.items()}
 
 
 def _properties_tag(value: Any) -> str | None:
@@ -235,16 +76,17 @@ def _properties_tag(value: Any) -> str | None:
     return _TAG_OF_CLASS.get(type(value))
 
 
-ChargeProperties = Annotated[
-    Annotated[StandardProperties, Tag("standard")]
-    | Annotated[GraduatedProperties, Tag("graduated")]
-    | Annotated[GraduatedPercentageProperties, Tag("graduated_percentage")]
-    | Annotated[PackageProperties, Tag("package")]
-    | Annotated[PercentageProperties, Tag("percentage")]
-    | Annotated[VolumeProperties, Tag("volume")]
-    | Annotated[DynamicProperties, Tag("dynamic")],
-    Discriminator(_properties_tag),
-]
+if TYPE_CHECKING:
+    ChargeProperties = ChargePropertiesBase
+else:
+    ChargeProperties = Annotated[
+        Union[  # noqa: UP007 - a union built from the registry needs the subscript form
+            tuple(
+                Annotated[record.properties, Tag(model.value)] for model, record in RECORDS.items()
+            )
+        ],
+        Discriminator(_properties_tag),
+    ]
 """The properties model of a charge, chosen by its ``charge_model``."""
 
 
@@ -258,7 +100,10 @@ def _tag_properties(properties: Any, charge_model: Any) -> Any:
         properties = {}
     if not isinstance(charge_model, str):
         return properties
-    if isinstance(properties, _Properties) and _TAG_OF_CLASS.get(type(properties)) != charge_model:
+    if (
+        isinstance(properties, ChargePropertiesBase)
+        and _TAG_OF_CLASS.get(type(properties)) != charge_model
+    ):
         properties = properties.model_dump(exclude_unset=True)
     if isinstance(properties, Mapping):
         return {**properties, _MODEL_KEY: charge_model}
@@ -351,15 +196,9 @@ class Charge(Model):
     def _check(self) -> Charge:
         metric = self.billable_metric
         kind, model = metric.aggregation_type, self.charge_model
-        if model is ChargeModel.DYNAMIC and kind is not AggregationType.SUM_AGG:
-            msg = "dynamic charges need a sum_agg metric"
-            raise FieldProblem(("charge_model",), msg, model.value)
-        if kind is AggregationType.LATEST_AGG and model in (
-            ChargeModel.PERCENTAGE,
-            ChargeModel.GRADUATED_PERCENTAGE,
-        ):
-            msg = "latest_agg metrics cannot be priced with a percentage model"
-            raise FieldProblem(("charge_model",), msg, model.value)
+        record = RECORDS[model]
+        if not record.accepts_metric(kind):
+            raise FieldProblem(("charge_model",), record.metric_message, model.value)
         if self.pay_in_advance:
             if kind not in _PAY_IN_ADVANCE_AGGREGATIONS:
                 msg = (
@@ -367,17 +206,18 @@ class Charge(Model):
                     f"not {kind.value}"
                 )
                 raise FieldProblem(("pay_in_advance",), msg, True)
-            if model is ChargeModel.VOLUME:
-                msg = "volume charges cannot be paid in advance"
+            if not record.pay_in_advance:
+                msg = f"{model.value} charges cannot be paid in advance"
                 raise FieldProblem(("pay_in_advance",), msg, True)
             if self.min_amount_cents:
                 msg = "a pay-in-advance charge cannot have a minimum amount"
                 raise FieldProblem(("min_amount_cents",), msg, self.min_amount_cents)
         if self.prorated:
-            allowed = (
-                (ChargeModel.STANDARD,)
-                if self.pay_in_advance
-                else (ChargeModel.STANDARD, ChargeModel.GRADUATED, ChargeModel.VOLUME)
+            allowed = tuple(
+                item.model
+                for item in RECORDS.values()
+                if item.prorating is Prorating.ALWAYS
+                or (item.prorating is Prorating.IN_ARREARS and not self.pay_in_advance)
             )
             if not metric.recurring or kind is AggregationType.WEIGHTED_SUM_AGG:
                 msg = "only recurring sum_agg or unique_count_agg charges can be prorated"

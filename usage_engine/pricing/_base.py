@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ..aggregation import Aggregation
-from ..models import AggregationType
+if TYPE_CHECKING:
+    # Types only: the charge validator reads the pricers, so pricing imports no layer above
+    # the models' leaves at run time.
+    from ..aggregation import Aggregation
+    from ..models.metric import AggregationType
 
 __all__ = ["Pricer", "PricingInput"]
 

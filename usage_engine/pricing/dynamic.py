@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from ..models import DynamicProperties
+from ..models.metric import AggregationType
+from ..models.properties import ChargeModel, ChargePropertiesBase
 from ..money import CONTEXT, subunit_to_unit
 from ._base import PricingInput
+from ._record import ChargeModelRecord
 
-__all__ = ["price_dynamic"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "DynamicProperties", "price_dynamic"]
+
+
+class DynamicProperties(ChargePropertiesBase):
+    """``dynamic``: the amount each event carries in ``precise_total_amount_cents`` (spec 4.7)."""
+
 
 ZERO = Decimal(0)
 
@@ -39,3 +50,19 @@ def price_dynamic(properties: DynamicProperties, pricing_input: PricingInput) ->
     return CONTEXT.divide(
         aggregation.precise_total_amount_cents, subunit_to_unit(pricing_input.currency)
     )
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    return {}
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.DYNAMIC,
+    properties=DynamicProperties,
+    pricer=price_dynamic,
+    draw_properties=_draw,
+    metric_types=frozenset({AggregationType.SUM_AGG}),
+    metric_message="dynamic charges need a sum_agg metric",
+    precise_amounts=True,
+)
+"""``dynamic`` (spec 4.7); Lago scales its projection (spec 8.2)."""

@@ -4,13 +4,38 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from ..models import GraduatedPercentageProperties
+from pydantic import model_validator
+
+from ..models.metric import AggregationType
+from ..models.properties import (
+    ChargeModel,
+    ChargePropertiesBase,
+    GraduatedPercentageRange,
+    check_tiers,
+)
 from ..money import CONTEXT, EXACT
 from ._base import PricingInput
+from ._record import ChargeModelRecord
 from ._tiers import tier_walk
 
-__all__ = ["price_graduated_percentage"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "GraduatedPercentageProperties", "price_graduated_percentage"]
+
+
+class GraduatedPercentageProperties(ChargePropertiesBase):
+    """``graduated_percentage``: each tier takes a percentage of its units (spec 4.3)."""
+
+    graduated_percentage_ranges: tuple[GraduatedPercentageRange, ...]
+
+    @model_validator(mode="after")
+    def _contiguous(self) -> GraduatedPercentageProperties:
+        check_tiers(self.graduated_percentage_ranges, "graduated_percentage_ranges", (0, 1))
+        return self
+
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -53,3 +78,20 @@ def price_graduated_percentage(
         share = CONTEXT.divide(EXACT.multiply(tier_units, tier.rate), HUNDRED)
         amount = EXACT.add(amount, EXACT.add(share, tier.flat_amount))
     return amount
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    from .._strategies.values import tier_ranges
+
+    return {"graduated_percentage_ranges": draw(tier_ranges(volume=False, rate=True))}
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.GRADUATED_PERCENTAGE,
+    properties=GraduatedPercentageProperties,
+    pricer=price_graduated_percentage,
+    draw_properties=_draw,
+    metric_types=frozenset(AggregationType) - {AggregationType.LATEST_AGG},
+    metric_message="latest_agg metrics cannot be priced with a percentage model",
+)
+"""``graduated_percentage`` (spec 4.3); Lago scales its projection (spec 8.2)."""

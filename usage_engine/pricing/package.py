@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from ..models import PackageProperties
+from pydantic import field_validator
+
+from ..models._base import Amount, NonNegativeInt
+from ..models.properties import ChargeModel, ChargePropertiesBase
 from ..money import CONTEXT, EXACT
 from ._base import PricingInput
+from ._record import ChargeModelRecord
 
-__all__ = ["price_package"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "PackageProperties", "price_package"]
 
 ZERO = Decimal(0)
 
@@ -35,3 +43,42 @@ def price_package(properties: PackageProperties, pricing_input: PricingInput) ->
     whole, rest = CONTEXT.divmod(paid_units, properties.package_size)
     packages = EXACT.add(whole, 1) if rest else whole
     return EXACT.multiply(packages, properties.amount)
+
+
+class PackageProperties(ChargePropertiesBase):
+    """``package``: ``ceil((units − free_units) / package_size) × amount`` (spec 4.4)."""
+
+    amount: Amount
+    package_size: NonNegativeInt
+    free_units: NonNegativeInt = 0
+
+    @field_validator("package_size")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            msg = "must be greater than 0"
+            raise ValueError(msg)
+        return value
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    from hypothesis import strategies as st
+
+    from .._strategies.values import amounts
+
+    return {
+        "amount": draw(amounts()),
+        "package_size": draw(st.integers(1, 100)),
+        "free_units": draw(st.integers(0, 50)),
+    }
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.PACKAGE,
+    properties=PackageProperties,
+    pricer=price_package,
+    draw_properties=_draw,
+    # Lago prices the rounded projected units (spec 8.2).
+    lago_projection=price_package,
+)
+"""``package`` (spec 4.4)."""

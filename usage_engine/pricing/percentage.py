@@ -6,17 +6,45 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from ..models import AggregationType, PercentageProperties
+from pydantic import model_validator
+
+from ..models._base import Amount, FieldProblem, NonNegativeInt
+from ..models.metric import AggregationType
+from ..models.properties import ChargeModel, ChargePropertiesBase
 from ..money import CONTEXT, EXACT
 from ._base import PricingInput
+from ._record import ChargeModelRecord
 
-__all__ = ["price_percentage"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "PercentageProperties", "lago_projected_properties", "price_percentage"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 _COUNTS = (AggregationType.COUNT_AGG, AggregationType.UNIQUE_COUNT_AGG)
+
+
+class PercentageProperties(ChargePropertiesBase):
+    """``percentage``: a rate on the units plus per-transaction fees (spec 4.5)."""
+
+    rate: Amount
+    fixed_amount: Amount | None = None
+    free_units_per_events: NonNegativeInt | None = None
+    free_units_per_total_aggregation: Amount | None = None
+    per_transaction_min_amount: Amount | None = None
+    per_transaction_max_amount: Amount | None = None
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> PercentageProperties:
+        low, high = self.per_transaction_min_amount, self.per_transaction_max_amount
+        if low is not None and high is not None and low > high:
+            msg = f"must not be below per_transaction_min_amount {low}"
+            raise FieldProblem(("per_transaction_max_amount",), msg, high)
+        return self
 
 
 def price_percentage(properties: PercentageProperties, pricing_input: PricingInput) -> Decimal:
@@ -147,3 +175,52 @@ def _per_transaction(properties: PercentageProperties, values: Sequence[Decimal]
             event_amount = high
         amount = EXACT.add(amount, event_amount)
     return amount
+
+
+def lago_projected_properties(properties: PercentageProperties) -> PercentageProperties:
+    """The properties Lago's projection prices with: free units left out (spec 8.5, quirk 1).
+
+    >>> lago_projected_properties(
+    ...     PercentageProperties(rate="1", free_units_per_events=3)
+    ... ).free_units_per_events is None
+    True
+    """
+    # Lago: the projection's re-aggregation does not pass the free-units options.
+    return properties.model_copy(
+        update={"free_units_per_events": None, "free_units_per_total_aggregation": None}
+    )
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    from hypothesis import strategies as st
+
+    from .._strategies.values import amounts
+
+    properties: dict[str, Any] = {"rate": draw(amounts(max_value=10, max_places=3))}
+    if draw(st.booleans()):
+        properties["fixed_amount"] = draw(amounts(max_value=2, max_places=2))
+    if draw(st.booleans()):
+        properties["free_units_per_events"] = draw(st.integers(0, 5))
+    if draw(st.booleans()):
+        properties["free_units_per_total_aggregation"] = draw(amounts(max_value=100, max_places=2))
+    if draw(st.booleans()):
+        low, high = sorted(Decimal(draw(amounts(max_value=5, max_places=2))) for _ in range(2))
+        if draw(st.booleans()):
+            properties["per_transaction_min_amount"] = format(low, "f")
+        if draw(st.booleans()):
+            properties["per_transaction_max_amount"] = format(high, "f")
+    return properties
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.PERCENTAGE,
+    properties=PercentageProperties,
+    pricer=price_percentage,
+    draw_properties=_draw,
+    metric_types=frozenset(AggregationType) - {AggregationType.LATEST_AGG},
+    metric_message="latest_agg metrics cannot be priced with a percentage model",
+    # Running totals and per-transaction bounds read each event's value.
+    needs_events=True,
+    lago_scaled_properties=lago_projected_properties,
+)
+"""``percentage`` (spec 4.5); Lago scales its projection (spec 8.2)."""

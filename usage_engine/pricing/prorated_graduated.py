@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from ..models import GraduatedProperties, GraduatedRange
+from ..models.properties import GraduatedRange
 from ..money import CONTEXT, EXACT
+from ._base import PricingInput
 from ._tiers import tier_walk
+
+if TYPE_CHECKING:
+    from .graduated import GraduatedProperties
 
 __all__ = ["price_prorated_graduated"]
 
@@ -16,36 +21,54 @@ ZERO = Decimal(0)
 
 
 def price_prorated_graduated(
-    properties: GraduatedProperties,
-    entries: Sequence[tuple[Decimal, Decimal]],
-    units: Decimal,
-    *,
-    invoicing: bool = False,
+    properties: GraduatedProperties, pricing_input: PricingInput
 ) -> Decimal:
     """Return the prorated graduated amount of a bucket (Lago's ``prorated_graduated_service.rb``).
 
-    ``entries`` are the bucket's ``(full, prorated)`` pairs in time order (the aggregation's
-    ``prorated_entries``) and ``units`` its prorated units. The tier an entry is priced in
-    follows the cumulative full units; its prorated value is what is priced, and the part of an
-    entry past a tier boundary moves to the next tier at that entry's ``prorated / full`` ratio.
-    Flat amounts follow the peak of the full units. Zero units cost the first tier's flat amount;
-    ``invoicing=True`` selects Lago's invoicing path, where a negative full total costs 0.
+    The aggregation's ``prorated_entries`` are the bucket's ``(full, prorated)`` pairs in time
+    order and its ``units`` the prorated units. The tier an entry is priced in follows the
+    cumulative full units; its prorated value is what is priced, and the part of an entry past a
+    tier boundary moves to the next tier at that entry's ``prorated / full`` ratio. Flat amounts
+    follow the peak of the full units. Zero units cost the first tier's flat amount; an
+    ``invoicing`` input selects Lago's invoicing path, where a negative full total costs 0.
 
-    >>> from usage_engine.models import GraduatedRange
+    >>> from usage_engine.aggregation import Aggregation
+    >>> from usage_engine.models import AggregationType, GraduatedProperties, GraduatedRange
     >>> properties = GraduatedProperties(graduated_ranges=(
     ...     GraduatedRange(from_value=0, to_value=5, per_unit_amount="10", flat_amount="100"),
     ...     GraduatedRange(from_value=6, to_value=None, per_unit_amount="5", flat_amount="50"),
     ... ))
-    >>> price_prorated_graduated(properties, (), Decimal(0))
+    >>> def bucket(units, *entries):
+    ...     aggregation = Aggregation(
+    ...         Decimal(units), len(entries), Decimal(units), Decimal(units),
+    ...         prorated_entries=entries,
+    ...     )
+    ...     return PricingInput(aggregation, AggregationType.SUM_AGG, True, "EUR")
+    >>> price_prorated_graduated(properties, bucket(0))
     Decimal('100')
 
     Six full units cross into the second tier: five are priced at 10, the sixth at 5, both at
     the entry's ratio 0.5:
 
-    >>> price_prorated_graduated(properties, ((Decimal(6), Decimal(3)),), Decimal(3))
+    >>> price_prorated_graduated(properties, bucket(3, (Decimal(6), Decimal(3))))
     Decimal('177.5')
     """
-    tiers = properties.graduated_ranges
+    aggregation = pricing_input.aggregation
+    return _walk(
+        properties.graduated_ranges,
+        aggregation.prorated_entries,
+        aggregation.units,
+        invoicing=pricing_input.invoicing,
+    )
+
+
+def _walk(
+    tiers: Sequence[GraduatedRange],
+    entries: Sequence[tuple[Decimal, Decimal]],
+    units: Decimal,
+    *,
+    invoicing: bool,
+) -> Decimal:
     tier = tiers[0]
     if units == 0:
         return tier.flat_amount

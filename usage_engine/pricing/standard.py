@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from ..models import StandardProperties
+from ..models._base import Amount
+from ..models.properties import ChargeModel, ChargePropertiesBase
 from ..money import EXACT
 from ._base import PricingInput
+from ._record import ChargeModelRecord, Prorating
 
-__all__ = ["price_standard"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "StandardProperties", "price_standard"]
+
+
+class StandardProperties(ChargePropertiesBase):
+    """``standard``: ``units × amount``."""
+
+    amount: Amount
 
 
 def price_standard(properties: StandardProperties, pricing_input: PricingInput) -> Decimal:
@@ -25,3 +37,21 @@ def price_standard(properties: StandardProperties, pricing_input: PricingInput) 
     Decimal('4.1625')
     """
     return EXACT.multiply(pricing_input.aggregation.units, properties.amount)
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    from .._strategies.values import amounts
+
+    return {"amount": draw(amounts())}
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.STANDARD,
+    properties=StandardProperties,
+    pricer=price_standard,
+    draw_properties=_draw,
+    prorating=Prorating.ALWAYS,
+    # Lago prices the rounded projected units (spec 8.2).
+    lago_projection=price_standard,
+)
+"""``standard`` (spec 4.1)."""

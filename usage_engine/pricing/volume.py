@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import model_validator
 
 from ..errors import InvalidInput
-from ..models import VolumeProperties
+from ..models.properties import ChargeModel, ChargePropertiesBase, GraduatedRange, check_tiers
 from ..money import EXACT
 from ._base import PricingInput
+from ._record import ChargeModelRecord, Prorating
 from ._tiers import volume_tier
 
-__all__ = ["price_volume"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn
+
+__all__ = ["RECORD", "VolumeProperties", "lago_volume_projection", "price_volume"]
 
 ZERO = Decimal(0)
+
+
+class VolumeProperties(ChargePropertiesBase):
+    """``volume``: all units priced at the tier the total falls in (spec 4.6)."""
+
+    volume_ranges: tuple[GraduatedRange, ...]
+
+    @model_validator(mode="after")
+    def _contiguous(self) -> VolumeProperties:
+        # Lago's volume rule (spec 4.6): each range starts 1 or 2 after the previous end.
+        check_tiers(self.volume_ranges, "volume_ranges", (1, 2))
+        return self
 
 
 def price_volume(properties: VolumeProperties, pricing_input: PricingInput) -> Decimal:
@@ -59,3 +78,46 @@ def price_volume(properties: VolumeProperties, pricing_input: PricingInput) -> D
         path = "properties.volume_ranges"
         raise InvalidInput.at(path, msg, total)
     return EXACT.add(EXACT.multiply(units, tier.per_unit_amount), tier.flat_amount)
+
+
+def lago_volume_projection(properties: VolumeProperties, pricing_input: PricingInput) -> Decimal:
+    """Lago's projected volume amount: 0 for no units or no range, else the pricer's (spec 8.2).
+
+    Zero projected units cost nothing, not the first range's flat amount (quirk 8.5.5), and a
+    total no range holds costs nothing instead of failing:
+
+    >>> from usage_engine.aggregation import Aggregation
+    >>> from usage_engine.models import AggregationType
+    >>> properties = VolumeProperties(volume_ranges=(
+    ...     GraduatedRange(from_value=0, to_value=10, per_unit_amount="2", flat_amount="10"),
+    ...     GraduatedRange(from_value=12, to_value=None, per_unit_amount="1"),
+    ... ))
+    >>> def at(units):
+    ...     aggregation = Aggregation.plain(Decimal(units), 1)
+    ...     return PricingInput(aggregation, AggregationType.SUM_AGG, False, "EUR")
+    >>> [lago_volume_projection(properties, at(n)) for n in ("0", "11", "3")]
+    [Decimal('0'), Decimal('0'), Decimal('16')]
+    """
+    # Lago: fees/projection_service.rb looks the range up by the projected units alone.
+    units = pricing_input.aggregation.units
+    if not units or volume_tier(properties.volume_ranges, units) is None:
+        return ZERO
+    return price_volume(properties, pricing_input)
+
+
+def _draw(draw: DrawFn) -> dict[str, Any]:
+    from .._strategies.values import tier_ranges
+
+    return {"volume_ranges": draw(tier_ranges(volume=True, rate=False))}
+
+
+RECORD = ChargeModelRecord(
+    model=ChargeModel.VOLUME,
+    properties=VolumeProperties,
+    pricer=price_volume,
+    draw_properties=_draw,
+    pay_in_advance=False,
+    prorating=Prorating.IN_ARREARS,
+    lago_projection=lago_volume_projection,
+)
+"""``volume`` (spec 4.6)."""
