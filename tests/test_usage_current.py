@@ -588,3 +588,57 @@ def test_nested_filters_do_not_warn():
         _usage(
             plan(charge("standard", {"amount": "1"}, billable_metric=CLOUD, filters=filters)), []
         )
+
+
+def test_a_chain_of_products_over_a_long_number_rejects_the_event_quickly():
+    """x * ... * x (50 factors) over a 131 KB number took 5.4 s per event, then was ignored.
+
+    Now the event is malformed, named by position and transaction id, within milliseconds.
+    """
+    import time
+
+    chain = " * ".join(["event.properties.x"] * 50)
+    recipe = metric("sum_agg", field_name="total", expression=chain)
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=recipe))
+    events = [event("m", utc(2024, 3, 5), {"x": "9" * 131_000}, transaction_id="t1")]
+    started = time.process_time()
+    with pytest.raises(InvalidInput) as caught:
+        _usage(the_plan, events)
+    assert time.process_time() - started < 1
+    assert caught.value.path == "events[0] (transaction_id 't1')"
+    assert caught.value.errors[0].message == (
+        "expression of metric 'm' failed: '*' gives a number of more than 20000 digits"
+    )
+
+
+def test_an_expression_result_out_of_range_rejects_the_event():
+    """A result Lago could not store used to be dropped silently: the event is now rejected."""
+    recipe = metric(
+        "sum_agg", field_name="total", expression="event.properties.x * event.properties.x"
+    )
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=recipe))
+    events = [
+        event("m", utc(2024, 3, 5), {"x": "2"}, transaction_id="t1"),
+        event("m", utc(2024, 3, 5), {"x": Decimal("1E+70000")}, transaction_id="t2"),
+    ]
+    usage = _usage(the_plan, events, invalid_events="collect")
+    assert (usage.charges_usage[0].units, usage.charges_usage[0].amount_cents) == (
+        Decimal(4),
+        400,
+    )
+    assert usage.rejected_events.reasons == (
+        "events[1] (transaction_id 't2'): expression of metric 'm' failed: the result is out of"
+        " the range of numbers Lago stores",
+    )
+
+
+def test_a_concat_of_1000_arguments_is_refused_at_validation():
+    """concat(x, ...) of 1000 arguments kept 800 MB of unique values from 0.8 MB of events."""
+    text = "concat(" + ", ".join(["event.properties.x"] * 1000) + ")"
+    recipe = metric("unique_count_agg", field_name="key", expression=text)
+    with pytest.raises(InvalidInput) as caught:
+        _usage(plan(charge("standard", {"amount": "1"}, billable_metric=recipe)), [])
+    assert caught.value.path == "plan.charges[0].billable_metric.expression"
+    assert caught.value.errors[0].message == (
+        "expression longer than 4096 characters at position 4096 (it has 20006)"
+    )
