@@ -104,7 +104,6 @@ _DIVISION: Final = Context(
 )
 """Division keeps 100 significant digits, rounded half away from zero (Lago's BigDecimal)."""
 
-
 _NUMERIC_TEXT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _PROPERTY_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _DIGITS: Final = frozenset("0123456789")
