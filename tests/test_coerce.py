@@ -303,8 +303,10 @@ def accepted_or_invalid_input(function: Any, payload: Any, root: str) -> None:
         assert str(error).startswith(error.path)
 
 
-# Breaking a filter can make two filters overlap partly, which is valid but warned about.
+# Breaking a filter can make two filters overlap partly, or leave one without values, which is
+# valid but warned about.
 @pytest.mark.filterwarnings("ignore::usage_engine.errors.OverlappingFiltersWarning")
+@pytest.mark.filterwarnings("ignore::usage_engine.errors.EmptyFilterWarning")
 @given(st.sampled_from(PLAN_PATHS), JSON_VALUES)
 def test_a_plan_with_any_value_replaced_parses_or_raises_invalid_input(
     path: Path, new: Any
@@ -314,6 +316,7 @@ def test_a_plan_with_any_value_replaced_parses_or_raises_invalid_input(
 
 
 @pytest.mark.filterwarnings("ignore::usage_engine.errors.OverlappingFiltersWarning")
+@pytest.mark.filterwarnings("ignore::usage_engine.errors.EmptyFilterWarning")
 @given(st.sampled_from(PLAN_PATHS))
 def test_a_plan_with_any_part_removed_parses_or_raises_invalid_input(path: Path) -> None:
     """Removing any part of a valid plan never leaks another exception."""
@@ -333,6 +336,7 @@ SUBSCRIPTION_PATHS = list(node_paths(SUBSCRIPTION))
 
 
 @pytest.mark.filterwarnings("ignore::usage_engine.errors.OverlappingFiltersWarning")
+@pytest.mark.filterwarnings("ignore::usage_engine.errors.EmptyFilterWarning")
 @given(st.sampled_from(SUBSCRIPTION_PATHS), JSON_VALUES)
 def test_a_subscription_with_any_value_replaced_parses_or_raises_invalid_input(
     path: Path, new: Any

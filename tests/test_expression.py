@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import re
+import time
 from decimal import (
     MAX_EMAX,
     MAX_PREC,
@@ -285,6 +286,38 @@ SYNTAX_ERROR_CASES = [
     pytest.param(
         "__import__('os')", 0, "unknown function '__import__' at position 0", id="no-python"
     ),
+    pytest.param(
+        "1" * 4097,
+        4096,
+        "expression longer than 4096 characters at position 4096 (it has 4097)",
+        id="too-long",
+    ),
+    pytest.param(
+        "+".join(["1"] * 129),
+        256,
+        "expression has more than 256 parts (numbers, strings, variables, operators,"
+        " functions) at position 256",
+        id="too-many-parts",
+    ),
+    pytest.param(
+        "concat(" + ", ".join(["event.properties.x"] * 1000) + ")",
+        4096,
+        "expression longer than 4096 characters at position 4096 (it has 20006)",
+        id="issue-concat-of-1000-arguments",
+    ),
+    pytest.param(
+        "concat(" + ",".join(["'a'"] * 1000) + ")",
+        1027,
+        "expression has more than 256 parts (numbers, strings, variables, operators,"
+        " functions) at position 1027",
+        id="concat-of-1000-short-arguments",
+    ),
+    pytest.param(
+        "1 + least(" + ", ".join(["1"] * 65) + ")",
+        4,
+        "least() takes 1 to 64 arguments, got 65 arguments at position 4",
+        id="too-many-arguments-of-least",
+    ),
 ]
 
 
@@ -314,9 +347,18 @@ def test_nesting_up_to_the_limit_parses() -> None:
 
 
 def test_long_flat_chains_do_not_recurse() -> None:
-    """A sum of thousands of terms parses and evaluates without hitting the recursion limit."""
-    assert evaluate(" + ".join(["1"] * 5000)) == 5000
-    assert evaluate(" * ".join(["1"] * 5000)) == 1
+    """Chains as long as the size bounds allow parse and evaluate without recursing."""
+    assert evaluate(" + ".join(["1"] * 128)) == 128
+    assert evaluate(" * ".join(["1"] * 128)) == 1
+
+
+def test_expressions_up_to_the_size_bounds_parse() -> None:
+    """4096 characters, 256 parts and 64 arguments are accepted."""
+    assert evaluate("1" * 4096) == Decimal("1" * 4096)
+    longest = "-" + "+".join(["1"] * 127) + "+" + "1" * 3841  # 256 parts, 4096 characters
+    assert evaluate(longest) == Decimal(int("1" * 3841) + 125)
+    assert evaluate("concat(" + ", ".join(["'ab'"] * 64) + ")") == "ab" * 64
+    assert evaluate("greatest(" + ", ".join(str(n) for n in range(64)) + ")") == 63
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,6 +421,73 @@ EVALUATION_ERROR_CASES = [
         {"x": Decimal("1E-999999999")},
         "property 'x' is out of the range of numbers Lago stores",
         id="a billion digits to print",
+    ),
+    # Size bounds on the values an evaluation computes.
+    pytest.param(
+        "event.properties.x + 1",
+        {"x": "9" * 20_000},
+        "'+' gives a number of more than 20000 digits",
+        id="sum-of-20001-digits",
+    ),
+    pytest.param(
+        "event.properties.x - 0.1",
+        {"x": "1" * 20_000},
+        "'-' gives a number of more than 20000 digits",
+        id="difference-of-20001-digits",
+    ),
+    pytest.param(
+        "event.properties.x * event.properties.x",
+        {"x": "1" * 10_001},
+        "'*' gives a number of more than 20000 digits",
+        id="product-of-20001-digits",
+    ),
+    pytest.param(
+        "-event.properties.x",
+        {"x": "1" * 20_001},
+        "unary '-' gives a number of more than 20000 digits",
+        id="negated-long-property",
+    ),
+    pytest.param(
+        "round(event.properties.x, 10000)",
+        {"x": "1" * 10_001},
+        "round() gives a number of more than 20000 digits",
+        id="round-to-20001-digits",
+    ),
+    pytest.param(
+        "floor(event.properties.x, -10000)",
+        {"x": Decimal("1E+20000")},
+        "floor() gives a number of more than 20000 digits",
+        id="floor-to-20001-digits",
+    ),
+    pytest.param(
+        "concat(event.properties.x, event.properties.x, 'z')",
+        {"x": "a" * 2048},
+        "concat() gives a text of more than 4096 characters",
+        id="concat-of-4097-characters",
+    ),
+    pytest.param(
+        "concat('a', event.properties.x * event.properties.x)",
+        {"x": Decimal("1E+100000")},
+        "concat() gives a text of more than 4096 characters",
+        id="concat-refuses-before-printing-200000-zeros",
+    ),
+    pytest.param(
+        "concat(1 / event.properties.x)",
+        {"x": Decimal("1E+4096")},
+        "concat() gives a text of more than 4096 characters",
+        id="concat-refuses-before-printing-4096-decimal-zeros",
+    ),
+    pytest.param(
+        "event.properties.x * event.properties.x",
+        {"x": Decimal("1E+70000")},
+        "the result is out of the range of numbers Lago stores",
+        id="result-of-140001-integer-digits",
+    ),
+    pytest.param(
+        "1 / event.properties.x",
+        {"x": Decimal("1E+16384")},
+        "the result is out of the range of numbers Lago stores",
+        id="result-of-16384-decimals",
     ),
 ]
 
@@ -587,3 +696,71 @@ def test_numeric_property_values_are_decimals(value: Any) -> None:
 def test_other_text_property_values_stay_strings(value: str) -> None:
     """Text that is not a plain decimal evaluates to itself, unchanged."""
     assert evaluate("event.properties.v", {"v": value}) == value
+
+
+# ---------------------------------------------------------------------------------------------
+# Size bounds: the cost of one event stays small
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factors", [50, 100])
+def test_a_chain_of_products_over_a_long_number_is_refused_quickly(factors: int) -> None:
+    """x * x * ... * x over one 131 KB number took 5.4 s (50 factors) or 22 s (100) per event.
+
+    Now the first product beyond 20000 digits stops the evaluation, in milliseconds.
+    """
+    expression = parse_expression(" * ".join(["event.properties.x"] * factors))
+    started = time.process_time()
+    with pytest.raises(EvaluationError) as caught:
+        expression.evaluate(CODE, TIMESTAMP, {"x": "9" * 131_000})
+    assert time.process_time() - started < 0.5
+    assert str(caught.value) == "'*' gives a number of more than 20000 digits"
+
+
+def _digits(number: Decimal) -> int:
+    return len(number.as_tuple().digits)
+
+
+_UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(st.integers(1, 12_000), st.sampled_from([10_000, 10_001, 12_000])),
+    st.one_of(st.integers(1, 12_000), st.sampled_from([10_000, 10_001, 12_000])),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.sampled_from(["*", "+", "-"]),
+)
+def test_computed_numbers_are_exact_up_to_the_digit_bound(
+    left_digits: int, right_digits: int, left_lead: int, right_lead: int, symbol: str
+) -> None:
+    """An operation gives the exact result when it has at most 20000 digits, else it refuses."""
+    left = Decimal(str(left_lead) + "7" * (left_digits - 1))
+    right = Decimal(str(right_lead) + "3" * (right_digits - 1))
+    exact = {"*": _UNBOUNDED.multiply, "+": _UNBOUNDED.add, "-": _UNBOUNDED.subtract}[symbol](
+        left, right
+    )
+    expression = parse_expression(f"event.properties.a {symbol} event.properties.b")
+    if _digits(exact) <= 20_000:
+        assert expression.evaluate(CODE, TIMESTAMP, {"a": left, "b": right}) == exact
+    else:
+        message = f"{symbol!r} gives a number of more than 20000 digits"
+        with pytest.raises(EvaluationError, match=f"^{re.escape(message)}$"):
+            expression.evaluate(CODE, TIMESTAMP, {"a": left, "b": right})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 1_500), min_size=1, max_size=6))
+def test_concat_is_exact_up_to_the_text_bound(lengths: list[int]) -> None:
+    """concat joins its arguments when the text has at most 4096 characters, else refuses."""
+    properties = {f"p{index}": "x" * length for index, length in enumerate(lengths)}
+    expression = parse_expression(
+        "concat(" + ", ".join(f"event.properties.{name}" for name in properties) + ")"
+    )
+    if sum(lengths) <= 4096:
+        assert expression.evaluate(CODE, TIMESTAMP, properties) == "x" * sum(lengths)
+    else:
+        message = "concat() gives a text of more than 4096 characters"
+        with pytest.raises(EvaluationError, match=f"^{re.escape(message)}$"):
+            expression.evaluate(CODE, TIMESTAMP, properties)

@@ -3,7 +3,13 @@
 from .aggregation import Aggregation, Options
 from .aggregation.aggregate import aggregate
 from .batch import SubscriptionUsages, rate_subscriptions
-from .errors import InvalidInput, UsageEngineError
+from .errors import (
+    EmptyFilterWarning,
+    InvalidInput,
+    OverlappingFiltersWarning,
+    UsageEngineError,
+    UsageEngineWarning,
+)
 from .models import (
     AggregationType,
     BillableMetric,
@@ -47,12 +53,14 @@ __all__ = [
     "ChargeFilter",
     "ChargeModel",
     "ChargeUsage",
+    "EmptyFilterWarning",
     "Event",
     "FilterUsage",
     "GroupedUsage",
     "InvalidInput",
     "MetricFilter",
     "Options",
+    "OverlappingFiltersWarning",
     "PastUsage",
     "Plan",
     "PlanInterval",
@@ -64,6 +72,7 @@ __all__ = [
     "TrueUp",
     "Usage",
     "UsageEngineError",
+    "UsageEngineWarning",
     "UsageState",
     "Verification",
     "__version__",

@@ -3,7 +3,8 @@
 A charge with filters has one bucket per filter, plus a default bucket for events matching
 none. An event matching several filters goes to the most specific: the one with the most keys,
 else the narrower values, else the oldest of identical filters. Filters that overlap only
-partly both count it, as Lago does (quirk Q4).
+partly both count it, as Lago does (quirk Q4). A filter without values matches no event: its
+bucket stays empty.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class FilterRouter:
     __slots__ = ("_table",)
 
     def __init__(self, buckets: tuple[Bucket, ...]) -> None:
-        named = [bucket for bucket in buckets if bucket.values is not None]
+        # The default bucket (values None) takes what no filter matches; a filter without
+        # values matches nothing, rather than everything as an empty condition would.
+        named = [bucket for bucket in buckets if bucket.values]
         # Per filter: its index, its (key, values) conditions, the siblings that take its events.
         self._table: list[
             tuple[int | None, tuple[tuple[str, frozenset[str]], ...], tuple[int, ...]]

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 __all__ = [
     "NO_VALUE",
+    "EmptyFilterWarning",
     "InvalidInput",
     "OverlappingFiltersWarning",
     "Problem",
@@ -50,6 +51,14 @@ class UsageEngineError(Exception):
 
 class UsageEngineWarning(UserWarning):
     """Base class for the warnings usage_engine gives about valid but risky input."""
+
+
+class EmptyFilterWarning(UsageEngineWarning):
+    """A charge filter has no values: it matches no event and shows as an empty entry.
+
+    Lago accepts such a filter and lists it in current usage; the engine does too, and warns,
+    since a filter that can never match is most likely a mistake in the plan.
+    """
 
 
 class OverlappingFiltersWarning(UsageEngineWarning):

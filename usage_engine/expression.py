@@ -18,6 +18,7 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    Rounded,
 )
 from typing import Any, Final
 
@@ -29,6 +30,35 @@ __all__ = ["EvaluationError", "Expression", "ExpressionError", "parse_expression
 Value = Decimal | str
 """What an expression evaluates to: a number or a string."""
 
+_MAX_DIGITS: Final = 10_000
+"""Largest ``digits`` accepted by round/ceil/floor, so a typo cannot allocate gigabytes."""
+
+_MAX_DEPTH: Final = 64
+"""Deepest nesting of parentheses, calls and unary minus the parser accepts."""
+
+# The size bounds below keep the cost of one event small: without them a flat chain
+# ``x * x * ... * x`` over one long number took seconds per event, and ``concat`` with many
+# arguments turned kilobytes of events into gigabytes of values.
+
+_MAX_LENGTH: Final = 4_096
+"""Longest expression text accepted, in characters."""
+
+_MAX_PARTS: Final = 256
+"""Most parts (numbers, strings, variables, operators, function names) an expression has."""
+
+_MAX_ARGUMENTS: Final = 64
+"""Most arguments of one least/greatest/concat call."""
+
+_MAX_NUMBER_DIGITS: Final = 20_000
+"""Most significant digits of a number an operator or round/ceil/floor computes.
+
+Any ``round(x, 10000)`` of an ``x`` below 1E+10000 fits. With it, a step that succeeds costs
+at most about a millisecond, and the first step that would need more stops the evaluation.
+"""
+
+_MAX_TEXT: Final = 4_096
+"""Longest text ``concat`` builds, in characters."""
+
 _EXACT: Final = Context(
     prec=MAX_PREC,
     rounding=ROUND_HALF_UP,
@@ -39,7 +69,28 @@ _EXACT: Final = Context(
     flags=[],
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
-"""Exact arithmetic for ``+ - *`` and quantizing: the precision never runs out."""
+"""Exact arithmetic for literals and checks: the precision never runs out."""
+
+_BOUNDED: Final = Context(
+    prec=_MAX_NUMBER_DIGITS,
+    rounding=ROUND_HALF_UP,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    capitals=1,
+    clamp=0,
+    flags=[],
+    traps=[InvalidOperation, DivisionByZero, Overflow, Rounded],
+)
+"""Exact arithmetic for ``+ - *`` and negation, up to ``_MAX_NUMBER_DIGITS``.
+
+A result that needs more digits would be rounded: ``Rounded`` is trapped instead, and the
+evaluation refuses the event.
+"""
+
+_QUANTIZE: Final = _BOUNDED.copy()
+_QUANTIZE.traps[Rounded] = False
+"""Quantizing for round/ceil/floor, which rounds on purpose; a result of more than
+``_MAX_NUMBER_DIGITS`` digits signals ``InvalidOperation`` instead."""
 
 _DIVISION: Final = Context(
     prec=100,
@@ -52,12 +103,6 @@ _DIVISION: Final = Context(
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 """Division keeps 100 significant digits, rounded half away from zero (Lago's BigDecimal)."""
-
-_MAX_DIGITS: Final = 10_000
-"""Largest ``digits`` accepted by round/ceil/floor, so a typo cannot allocate gigabytes."""
-
-_MAX_DEPTH: Final = 64
-"""Deepest nesting of parentheses, calls and unary minus the parser accepts."""
 
 _NUMERIC_TEXT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _PROPERTY_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -152,19 +197,24 @@ class _Negate(_Node):
         value = self.operand.ev(code, timestamp, props)
         if isinstance(value, str):
             raise _string_operand(_UNARY_MINUS, value)
-        return _EXACT.minus(value) if value else value.copy_abs()
+        if not value:
+            return value.copy_abs()
+        try:
+            return _BOUNDED.minus(value)
+        except Rounded:
+            raise _too_many_digits(_UNARY_MINUS) from None
 
 
 def _add(left: Decimal, right: Decimal) -> Decimal:
-    return _EXACT.add(left, right)
+    return _BOUNDED.add(left, right)
 
 
 def _subtract(left: Decimal, right: Decimal) -> Decimal:
-    return _EXACT.subtract(left, right)
+    return _BOUNDED.subtract(left, right)
 
 
 def _multiply(left: Decimal, right: Decimal) -> Decimal:
-    result = _EXACT.multiply(left, right)
+    result = _BOUNDED.multiply(left, right)
     return result if result else result.copy_abs()
 
 
@@ -200,7 +250,10 @@ class _Chain(_Node):
             right = node.ev(code, timestamp, props)
             if isinstance(value, str) or isinstance(right, str):
                 raise _string_operand(repr(symbol), value, right)
-            value = operator(value, right)
+            try:
+                value = operator(value, right)
+            except Rounded:
+                raise _too_many_digits(repr(symbol)) from None
         return value
 
 
@@ -260,6 +313,11 @@ def _string_operand(what: str, *values: Value) -> EvaluationError:
     return EvaluationError(msg)  # pragma: no cover
 
 
+def _too_many_digits(what: str) -> EvaluationError:
+    msg = f"{what} gives a number of more than {_MAX_NUMBER_DIGITS} digits"
+    return EvaluationError(msg)
+
+
 def _number(value: Value, what: str) -> Decimal:
     if isinstance(value, Decimal):
         return value
@@ -284,9 +342,15 @@ def _rounder(rounding: str) -> Callable[[str, list[Value]], Value]:
                 raise EvaluationError(msg)
             digits = int(places)
         quantum = _QUANTUM.get(digits) or Decimal((0, (1,), -digits))
-        result = number.quantize(quantum, rounding=rounding, context=_EXACT)
-        if digits < 0:
-            result = result.quantize(_ONE, context=_EXACT)
+        try:
+            result = number.quantize(quantum, rounding=rounding, context=_QUANTIZE)
+            if digits < 0:
+                result = result.quantize(_ONE, context=_QUANTIZE)
+        except InvalidOperation:
+            # quantize signals InvalidOperation when the result needs more digits than the
+            # context's precision (the only way it can fail on a finite number here).
+            what = f"{name}()"
+            raise _too_many_digits(what) from None
         return result if result else result.copy_abs()
 
     return apply
@@ -301,29 +365,42 @@ def _greatest(name: str, args: list[Value]) -> Value:
 
 
 def _concat(name: str, args: list[Value]) -> Value:
-    return "".join(_text(arg) for arg in args)
+    texts = []
+    length = 0
+    for arg in args:
+        # A number's plain text has more characters than its exponent: refuse 1E+100000
+        # before printing its hundred thousand zeros.
+        if isinstance(arg, Decimal) and arg and abs(arg.adjusted()) > _MAX_TEXT:
+            length = _MAX_TEXT + 1
+        else:
+            text = _text(arg)
+            length += len(text)
+            texts.append(text)
+        if length > _MAX_TEXT:
+            msg = f"{name}() gives a text of more than {_MAX_TEXT} characters"
+            raise EvaluationError(msg)
+    return "".join(texts)
 
 
 @dataclass(frozen=True, slots=True)
 class _Function:
     name: str
     min_args: int
-    max_args: int | None
+    max_args: int
     apply: Callable[[str, list[Value]], Value]
 
     def arity(self) -> str:
-        if self.max_args is None:
-            return f"at least {self.min_args} argument"
-        return f"{self.min_args} or {self.max_args} arguments"
+        joint = "or" if self.max_args == self.min_args + 1 else "to"
+        return f"{self.min_args} {joint} {self.max_args} arguments"
 
 
 _FUNCTION_LIST: Final = (
     _Function("round", 1, 2, _rounder(ROUND_HALF_UP)),
     _Function("ceil", 1, 2, _rounder(ROUND_CEILING)),
     _Function("floor", 1, 2, _rounder(ROUND_FLOOR)),
-    _Function("least", 1, None, _least),
-    _Function("greatest", 1, None, _greatest),
-    _Function("concat", 1, None, _concat),
+    _Function("least", 1, _MAX_ARGUMENTS, _least),
+    _Function("greatest", 1, _MAX_ARGUMENTS, _greatest),
+    _Function("concat", 1, _MAX_ARGUMENTS, _concat),
 )
 _FUNCTIONS: Final[Mapping[str, _Function]] = {
     spelling: function
@@ -359,7 +436,27 @@ def _unexpected(text: str, position: int, hint: str = "") -> ExpressionError:
     return _fail(text, position, msg)
 
 
+def _check_size(text: str, tokens: list[_Token]) -> None:
+    """Refuse an expression longer than ``_MAX_PARTS`` parts (brackets and commas aside)."""
+    parts = 0
+    for token in tokens:
+        if token.kind in (_NUMBER, _STRING, _WORD, _PATH) or token.text in _OPERATORS:
+            parts += 1
+            if parts > _MAX_PARTS:
+                msg = (
+                    f"expression has more than {_MAX_PARTS} parts (numbers, strings, variables,"
+                    f" operators, functions) at position {token.position}"
+                )
+                raise _fail(text, token.position, msg)
+
+
 def _tokenize(text: str) -> list[_Token]:
+    if len(text) > _MAX_LENGTH:
+        msg = (
+            f"expression longer than {_MAX_LENGTH} characters at position {_MAX_LENGTH}"
+            f" (it has {len(text)})"
+        )
+        raise _fail(text, _MAX_LENGTH, msg)
     tokens: list[_Token] = []
     length = len(text)
     i = 0
@@ -404,6 +501,7 @@ def _tokenize(text: str) -> list[_Token]:
         else:
             raise _unexpected(text, i)
     tokens.append(_Token(_END, "", length))
+    _check_size(text, tokens)
     return tokens
 
 
@@ -557,9 +655,7 @@ class _Parser:
             raise self.error(separator, " (expected ',' or ')')")
         self.depth -= 1
         count = len(args)
-        if count < function.min_args or (
-            function.max_args is not None and count > function.max_args
-        ):
+        if not function.min_args <= count <= function.max_args:
             plural = "" if count == 1 else "s"
             msg = (
                 f"{name}() takes {function.arity()}, got {count} argument{plural}"
@@ -585,6 +681,12 @@ class Expression:
     Zero results are never negative. round/ceil/floor give ``digits`` decimal places (a
     whole number in [-10000, 10000]); least/greatest take numbers only; ``concat`` prints
     numbers in plain notation with their digits (``1.50`` stays ``'1.50'``).
+
+    Size bounds keep each event cheap: the text has at most 4096 characters and 256 parts
+    (numbers, strings, variables, operators, functions), a call at most 64 arguments; a number
+    computed by an operator or round/ceil/floor has at most 20000 significant digits, a
+    ``concat`` text at most 4096 characters, and a numeric result must be within the range of
+    numbers Lago stores. Past a bound, parsing or that event's evaluation fails.
 
     >>> expr = parse_expression("concat(event.code, '-', round(event.properties.x, -2))")
     >>> expr.evaluate("api", 1700000000, {"x": "150"})
@@ -615,8 +717,17 @@ class Expression:
         Traceback (most recent call last):
         ...
         usage_engine.expression.EvaluationError: cannot apply '*' to the string 'abc'
+        >>> expr.evaluate("c", 0, {"a": "9" * 20_000})
+        Traceback (most recent call last):
+        ...
+        usage_engine.expression.EvaluationError: '*' gives a number of more than 20000 digits
         """
-        return self._root.ev(code, timestamp, properties)
+        value = self._root.ev(code, timestamp, properties)
+        # Lago stores the result: a number beyond Postgres numeric could not be aggregated.
+        if isinstance(value, Decimal) and not within_numeric_range(value):
+            msg = "the result is out of the range of numbers Lago stores"
+            raise EvaluationError(msg)
+        return value
 
     def property_names(self) -> frozenset[str]:
         """Return the names ``X`` of every ``event.properties.X`` the expression reads.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from usage_engine._coerce import as_charge, as_plan
-from usage_engine.errors import NO_VALUE
+from usage_engine.errors import NO_VALUE, EmptyFilterWarning
 from usage_engine.models import (
     ALL_FILTER_VALUES,
     Charge,
@@ -294,6 +295,41 @@ def test_filters_parse_with_their_own_properties() -> None:
             invoice_display_name="Everywhere",
         ),
     )
+
+
+def test_a_filter_without_values_is_accepted_with_a_warning() -> None:
+    """Lago accepts a charge filter with no values: parsed, kept in place, with a warning."""
+    with pytest.warns(EmptyFilterWarning) as caught:
+        charge = as_charge(
+            with_filters(
+                {"values": {}, "properties": {"amount": "5"}, "invoice_display_name": "Empty"},
+                {"values": {"region": ["eu"]}, "properties": {"amount": "3"}},
+                {"values": {}, "properties": {"amount": "8"}},
+            )
+        )
+    assert [str(item.message) for item in caught] == [
+        "charge filter 0 of metric 'storage' has no values: it matches no event and is shown"
+        " with zero usage",
+        "charge filter 2 of metric 'storage' has no values: it matches no event and is shown"
+        " with zero usage",
+    ]
+    assert charge.filters == (
+        ChargeFilter(
+            values={},
+            properties=StandardProperties(amount=D(5)),
+            invoice_display_name="Empty",
+        ),
+        ChargeFilter(values={"region": ("eu",)}, properties=StandardProperties(amount=D(3))),
+        ChargeFilter(values={}, properties=StandardProperties(amount=D(8))),
+    )
+    assert charge.expanded_filters() == [{}, {"region": frozenset({"eu"})}, {}]
+
+
+def test_filters_with_values_do_not_warn_of_empty_filters() -> None:
+    """Only a filter without values gets the warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmptyFilterWarning)
+        as_charge(with_filters({"values": {"region": ["eu"]}, "properties": {"amount": "3"}}))
 
 
 def test_charge_taxes_parse() -> None:
@@ -851,13 +887,6 @@ BAD_CHARGES = [
         "__ALL_FILTER_VALUES__ must be the only value of its key",
         [ALL_FILTER_VALUES, "eu"],
         id="the all-values sentinel cannot be mixed with values",
-    ),
-    pytest.param(
-        with_filters({"values": {}, "properties": {"amount": "1"}}),
-        "charge.filters[0].values",
-        "a charge filter needs at least one key, such as {'region': ['eu']}",
-        {},
-        id="a filter needs at least one key",
     ),
     pytest.param(
         with_filters({"values": {"region": []}, "properties": {"amount": "1"}}),

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import OverlappingFiltersWarning, did_you_mean
+from ..errors import EmptyFilterWarning, OverlappingFiltersWarning, did_you_mean
 from ..pricing.dynamic import DynamicProperties
 from ..pricing.graduated import GraduatedProperties
 from ..pricing.graduated_percentage import GraduatedPercentageProperties
@@ -124,7 +124,11 @@ def _retagged_filter(item: Any, charge_model: Any) -> Any:
 
 
 class ChargeFilter(Model):
-    """A charge filter: events whose properties match ``values`` are priced with ``properties``."""
+    """A charge filter: events whose properties match ``values`` are priced with ``properties``.
+
+    Empty ``values`` are accepted, as Lago accepts them: such a filter matches no event (its
+    charge warns with :class:`~usage_engine.errors.EmptyFilterWarning`).
+    """
 
     invoice_display_name: str | None = None
     properties: ChargeProperties
@@ -140,9 +144,6 @@ class ChargeFilter(Model):
     @field_validator("values")
     @classmethod
     def _not_empty(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        if not value:
-            msg = "a charge filter needs at least one key, such as {'region': ['eu']}"
-            raise ValueError(msg)
         for key, items in value.items():
             if not items:
                 msg = "needs at least one value"
@@ -246,7 +247,19 @@ class Charge(Model):
                             f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})."
                         ) + did_you_mean(value, declared)
                         raise FieldProblem(("filters", index, "values", key), msg, value)
+        self._warn_empty_filters()
         self._warn_partial_overlaps()
+
+    def _warn_empty_filters(self) -> None:
+        # Lago lets a filter exist without values and lists it; what its SQL would count for
+        # it is not pinned, so the engine counts nothing there and tells the plan's author.
+        for index, charge_filter in enumerate(self.filters):
+            if not charge_filter.values:
+                msg = (
+                    f"charge filter {index} of metric {self.billable_metric.code!r} has no "
+                    "values: it matches no event and is shown with zero usage"
+                )
+                warnings.warn(msg, EmptyFilterWarning, stacklevel=2)
 
     def expanded_filters(self) -> list[dict[str, frozenset[str]]]:
         """Each filter's values by key, ``__ALL_FILTER_VALUES__`` expanded (spec 5.1)."""
@@ -272,6 +285,8 @@ class Charge(Model):
         for first, left in enumerate(expanded):
             for second in range(first + 1, len(expanded)):
                 right = expanded[second]
+                if not left or not right:
+                    continue  # a filter without values matches no event
                 shared = set(left) & set(right)
                 if not all(left[key] & right[key] for key in shared):
                     continue  # no event can match both
