@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.properties.strategies import subscriptions_and_instants
-from usage_engine import InvalidInput, rate_subscriptions
+from usage_engine import InvalidInput, current_usage, rate_subscriptions
 from usage_engine.cli import main
 from usage_engine.models import BillingPeriod
 from usage_engine.models.period import lago_datetime
@@ -301,8 +301,11 @@ def test_customer_usage_spec_yearly_calendar(
     assert period.from_datetime == from_datetime
     assert period.to_datetime == to_datetime
     assert period.issuing_date == issuing_date
-    assert period.to_lago()["from_datetime"] == "2023-01-01T09:30:00Z"
+    assert period.to_lago()["charges_from_datetime"] == "2023-01-01T09:30:00Z"
     assert period.to_lago()["to_datetime"] == lago_to
+    # Lago's usage response shows the charges bounds as its from/to_datetime (spec 10.1).
+    shown = current_usage(sub["plan"], [], period).to_lago()
+    assert (shown["from_datetime"], shown["to_datetime"]) == ("2023-01-01T09:30:00Z", lago_to)
 
 
 def test_customer_usage_service_spec_monthly_anniversary():
@@ -1015,13 +1018,13 @@ def test_first_partial_period_starts_at_the_local_day_start(
     interval, timezone, subscription_at, at, day_start
 ):
     """Spec 1.4: charges start at the exact start instant, from_datetime at its local midnight,
-    for every interval; Lago's response (to_lago) shows the charges start."""
+    for every interval, in the model and as to_lago() prints it."""
     sub = subscription(interval, subscription_at, timezone=timezone)
     period = billing_period(sub, at)
     started = datetime.fromisoformat(subscription_at)
     assert (period.from_datetime, period.charges_from_datetime) == (day_start, started)
-    assert period.to_lago()["from_datetime"] == subscription_at
-    assert period.to_lago()["subscription_from_datetime"] == lago_datetime(day_start)
+    assert period.to_lago()["from_datetime"] == lago_datetime(day_start)
+    assert period.to_lago()["charges_from_datetime"] == subscription_at
     for walked in (
         periods_before(sub, period.charges_to_datetime, 1)[0],
         previous_period(sub, next_period(sub, period)),

@@ -58,8 +58,6 @@ def test_period_renders_as_lago_prints_it() -> None:
         "charges_from_datetime": "2024-02-29T23:00:00Z",
         "charges_to_datetime": "2024-03-31T21:59:59Z",
         "charges_duration": 31,
-        "subscription_from_datetime": "2024-02-29T23:00:00Z",
-        "subscription_to_datetime": "2024-03-31T21:59:59Z",
         "issuing_date": "2024-04-01",
         "timezone": "Europe/Paris",
     }
@@ -189,8 +187,8 @@ def test_an_end_inside_the_day_is_kept_as_given() -> None:
 
 
 def test_a_printed_first_partial_period_reads_back_as_it_was() -> None:
-    """In to_lago()'s shape from/to are the charges bounds; the subscription period and the
-    whole period's duration are read from subscription_*_datetime and charges_duration."""
+    """to_lago() prints the subscription period as from/to and the charges bounds apart; the
+    whole period's duration is read back from charges_duration."""
     period = as_period(
         period_payload(
             from_datetime="2024-03-09T23:00:00Z",
@@ -199,9 +197,9 @@ def test_a_printed_first_partial_period_reads_back_as_it_was() -> None:
         )
     )
     printed = period.to_lago()
-    assert (printed["from_datetime"], printed["subscription_from_datetime"]) == (
-        "2024-03-10T08:15:00Z",
+    assert (printed["from_datetime"], printed["charges_from_datetime"]) == (
         "2024-03-09T23:00:00Z",
+        "2024-03-10T08:15:00Z",
     )
     again = BillingPeriod.model_validate(printed)
     assert (again.from_datetime, again.charges_from_datetime) == (
@@ -210,3 +208,26 @@ def test_a_printed_first_partial_period_reads_back_as_it_was() -> None:
     )
     assert (again.to_datetime, again.charges_duration_days) == (period.to_datetime, 31)
     assert again.to_lago() == printed
+
+
+def test_a_period_printed_with_subscription_bounds_still_reads_back() -> None:
+    """The earlier printed shape (charges bounds as from/to, subscription_*_datetime for the
+    subscription period) reads back as the period it was."""
+    earlier = {
+        "external_subscription_id": "sub_1",
+        "from_datetime": "2024-03-10T08:15:00Z",
+        "to_datetime": "2024-03-31T21:59:59Z",
+        "charges_from_datetime": "2024-03-10T08:15:00Z",
+        "charges_to_datetime": "2024-03-31T21:59:59Z",
+        "charges_duration": 31,
+        "subscription_from_datetime": "2024-03-09T23:00:00Z",
+        "subscription_to_datetime": "2024-03-31T21:59:59Z",
+        "issuing_date": "2024-04-01",
+        "timezone": "Europe/Paris",
+    }
+    again = BillingPeriod.model_validate(earlier)
+    assert (again.from_datetime, again.charges_from_datetime, again.charges_duration_days) == (
+        datetime(2024, 3, 9, 23, tzinfo=UTC),
+        datetime(2024, 3, 10, 8, 15, tzinfo=UTC),
+        31,
+    )

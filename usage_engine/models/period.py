@@ -131,22 +131,26 @@ class BillingPeriod(Model):
         return self
 
     def to_lago(self) -> dict[str, Any]:
-        """The period's fields as Lago prints them (datetimes to the second, ``Z``)."""
+        """The period's fields as Lago prints them (datetimes to the second, ``Z``).
+
+        ``from_datetime``/``to_datetime`` are the subscription period, as in Lago's invoice
+        subscription (spec 1.4: a first partial period starts at the local midnight of its
+        start), and ``charges_from_datetime``/``charges_to_datetime`` the events that count.
+        """
         return {
             "external_subscription_id": self.external_subscription_id,
-            "from_datetime": lago_datetime(self.charges_from_datetime),
-            "to_datetime": lago_datetime(self.charges_to_datetime),
+            "from_datetime": lago_datetime(self.from_datetime),
+            "to_datetime": lago_datetime(self.to_datetime),
             "charges_from_datetime": lago_datetime(self.charges_from_datetime),
             "charges_to_datetime": lago_datetime(self.charges_to_datetime),
             "charges_duration": self.charges_duration_days,
-            "subscription_from_datetime": lago_datetime(self.from_datetime),
-            "subscription_to_datetime": lago_datetime(self.to_datetime),
             "issuing_date": self.issuing_date.isoformat(),
             "timezone": self.timezone,
         }
 
 
-# What to_lago() prints for the subscription period, and the model field it reads back into.
+# How an earlier to_lago() printed the subscription period (its from/to_datetime were then the
+# charges bounds), and the model field it reads back into: such files still read as they were.
 _PRINTED: Final = (
     ("subscription_from_datetime", "from_datetime", "charges_from_datetime"),
     ("subscription_to_datetime", "to_datetime", "charges_to_datetime"),
@@ -154,11 +158,11 @@ _PRINTED: Final = (
 
 
 def _read_printed(data: dict[str, Any]) -> dict[str, Any]:
-    # In the shape to_lago() prints, from/to_datetime are the charges bounds (as in Lago's
-    # response) and the subscription period is subscription_from/to_datetime: read them back
-    # as such, or a first partial period would lose its local midnight (spec 1.4) and a
-    # monthly-billed year its year. charges_duration is read too: a partial first period's
-    # duration is the whole period's, which its dates cannot give.
+    # In the shape an earlier to_lago() printed, from/to_datetime are the charges bounds and
+    # the subscription period is subscription_from/to_datetime: read them back as such, or a
+    # first partial period would lose its local midnight (spec 1.4) and a monthly-billed year
+    # its year. charges_duration is read too: a partial first period's duration is the whole
+    # period's, which its dates cannot give.
     for printed, own, charges in _PRINTED:
         if printed not in data:
             continue
