@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
-import io
 import json
 import os
 import re
 import sys
 import time
 import zlib
-from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar, cast
+from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar
 
 from . import __version__
 from ._coerce import as_plan, as_subscription, as_taxes
@@ -34,6 +32,15 @@ from .errors import InvalidInput, UsageEngineError
 from .models import BillingPeriod, Plan, Subscription, Tax
 from .models._base import parse_instant
 from .models.period import lago_datetime
+from .reading import (
+    MAX_DOCUMENT_BYTES,
+    JsonLines,
+    TooLarge,
+    UnreadableJSON,
+    loads,
+    open_bytes,
+    read_bounded,
+)
 
 __all__ = ["CommandError", "EventFile", "Progress", "main", "read_document"]
 
@@ -41,7 +48,6 @@ T = TypeVar("T")
 
 _PROG: Final = "usage-engine"
 _EVENT_PATH: Final = re.compile(r"events\[(\d+)\]")
-_GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
 class CommandError(UsageEngineError):
@@ -50,19 +56,6 @@ class CommandError(UsageEngineError):
     >>> str(CommandError("--periods: must be 1 or more (got 0)"))
     '--periods: must be 1 or more (got 0)'
     """
-
-
-def _json_loads() -> Callable[[bytes], Any]:
-    # orjson when installed (the ``fast`` extra): several times faster on large event files.
-    try:
-        module = importlib.import_module("orjson")
-    except ImportError:
-        return json.loads
-    loads: Callable[[bytes], Any] = module.loads
-    return loads
-
-
-_loads: Final = _json_loads()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,6 +68,7 @@ class Progress:
     Writes only when the stream is a terminal, at most once per ``interval`` seconds, over a
     single line; a run that ends before the first ``interval`` writes nothing at all.
 
+    >>> import io
     >>> out = io.StringIO()
     >>> ticks = iter(range(100))
     >>> progress = Progress(out, enabled=True, clock=lambda: float(next(ticks)), interval=1.5)
@@ -183,61 +177,61 @@ def _name(path: str) -> str:
 
 
 @contextmanager
-def _binary(path: str) -> Iterator[io.BufferedIOBase]:
+def _binary(path: str) -> Iterator[IO[bytes]]:
     """The file (``-``: stdin) as bytes, decompressed when it is gzip (found by its magic)."""
     try:
-        raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    except OSError as error:
-        msg = f"{path}: cannot read the file: {error.strerror or error}"
-        raise CommandError(msg) from None
-    try:
-        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
-        if buffered.peek(2)[:2] == _GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
-                yield unzipped
-        else:
-            yield buffered
+        with open_bytes(path) as stream:
+            yield stream
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         msg = f"{_name(path)}: not a valid gzip file ({error})"
         raise CommandError(msg) from None
     except OSError as error:
         msg = f"{_name(path)}: cannot read the file: {error.strerror or error}"
         raise CommandError(msg) from None
-    finally:
-        if path != "-":
-            raw.close()
 
 
 def _parse(data: bytes, where: str, line_offset: int = 0) -> Any:
+    """``data`` parsed exactly; any problem as a CommandError naming ``where`` and the line."""
     try:
-        return _loads(data)
+        return loads(data)
     except json.JSONDecodeError as error:
         line = error.lineno + line_offset
         msg = f"{where} line {line} column {error.colno}: invalid JSON ({error.msg})"
         raise CommandError(msg) from None
     except UnicodeDecodeError:
-        msg = f"{where}: not UTF-8 text"
+        msg = f"{where}{_at_line(line_offset)}: not UTF-8 text"
         raise CommandError(msg) from None
-    except ValueError as error:  # orjson's other complaints (e.g. a number out of range)
-        msg = f"{where}: invalid JSON ({error})"
+    except UnreadableJSON as error:
+        msg = f"{where}{_at_line(line_offset)}: invalid JSON ({error})"
         raise CommandError(msg) from None
+
+
+def _at_line(line_offset: int) -> str:
+    return f" line {line_offset + 1}" if line_offset else ""
+
+
+def _too_large(where: str, error: TooLarge, hint: str = "") -> CommandError:
+    return CommandError(f"{where}: {error}{hint}")
 
 
 def read_document(path: str) -> Any:
-    """A whole JSON document from ``path`` (``-``: stdin; gzip accepted).
+    """A whole JSON document from ``path`` (``-``: stdin; gzip accepted), at most 64 MiB.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "taxes.json.gz"
-    >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": "20"}]'))
+    >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": 20.5}]'))
     >>> read_document(str(path))
-    [{'code': 'vat', 'rate': '20'}]
+    [{'code': 'vat', 'rate': Decimal('20.5')}]
     >>> read_document(str(path.with_name("missing.json")))
     Traceback (most recent call last):
     ...
     usage_engine.cli.CommandError: .../missing.json: cannot read the file: No such file or directory
     """
     with _binary(path) as stream:
-        data = stream.read()
+        try:
+            data = read_bounded(stream, MAX_DOCUMENT_BYTES)
+        except TooLarge as error:
+            raise _too_large(_name(path), error) from None
     if not data.strip():
         msg = f"{_name(path)}: the file is empty (expected a JSON document)"
         raise CommandError(msg)
@@ -254,9 +248,10 @@ def _unwrap(document: Any, key: str) -> Any:
 class EventFile:
     r"""The events of a file, read lazily and once per iteration: a JSON array or JSON Lines.
 
-    JSON Lines are streamed line by line; an array, or an object ``{"events": [...]}`` (Lago's
-    batch payload), is read whole. Each event must be a JSON object. :meth:`line_of` maps an
-    event's position back to its line, for error messages.
+    JSON Lines are streamed line by line in constant memory (each line at most 1 MiB); an
+    array, or an object ``{"events": [...]}`` (Lago's batch payload), is read whole (at most
+    64 MiB). Each event must be a JSON object. :meth:`line_of` maps an event's position back
+    to its line, for error messages.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
@@ -266,12 +261,17 @@ class EventFile:
     (['a', 'b'], 3)
     """
 
+    recent: ClassVar[int] = 4096
+    """How many of the last events' lines are remembered; older ones are found by reading
+    the file again (stdin cannot be read again: its older events are named by position)."""
+
     def __init__(self, path: str, progress: Progress | None = None) -> None:
         self.path = path
         self.name = _name(path)
         self.progress = progress
         self.lines_known = True
-        self._blank_before: list[int] = []
+        self._lines: deque[int] = deque(maxlen=self.recent)
+        self._count = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         items = self._read()
@@ -281,40 +281,69 @@ class EventFile:
 
     def line_of(self, position: int) -> int | None:
         """The line of the event at ``position`` (None when the file is one JSON document)."""
-        if not self.lines_known:
+        if not self.lines_known or not 0 <= position < self._count:
             return None
-        return position + 1 + bisect_right(self._blank_before, position)
+        first = self._count - len(self._lines)
+        if position >= first:
+            return self._lines[position - first]
+        return None if self.path == "-" else self._find_line(position)
+
+    def _find_line(self, position: int) -> int | None:
+        # Each non-blank line is one event: the line of the position-th, read again.
+        try:
+            with open_bytes(self.path) as stream:
+                for index, (number, _) in enumerate(JsonLines(stream)):
+                    if index == position:
+                        return number
+        except (OSError, EOFError, ValueError, zlib.error):
+            return None
+        return None
 
     def _read(self) -> Iterator[dict[str, Any]]:
-        self._blank_before = []
+        self._lines.clear()
+        self._count = 0
+        self.lines_known = True
         with _binary(self.path) as stream:
-            position = 0
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    self._blank_before.append(position)
-                    continue
-                if position == 0 and not line.lstrip().startswith(b"{"):
-                    yield from self._whole(line + stream.read(), number - 1)
-                    return
-                try:
-                    event = _loads(line)
-                except (json.JSONDecodeError, ValueError):
-                    if position == 0:  # an indented JSON document, not JSON Lines
-                        yield from self._whole(line + stream.read(), number - 1)
-                        return
-                    _parse(line.rstrip(b"\r\n"), self.name, number - 1)
-                    raise  # pragma: no cover - _parse raised
-                if not isinstance(event, dict):
-                    msg = (
-                        f"{self.name} line {number}: each line must be a JSON object (an event), "
-                        f"not {_json_type(event)}"
-                    )
-                    raise CommandError(msg)
-                position += 1
-                yield event
+            lines = JsonLines(stream)
+            whole = False
+            try:
+                for number, line in lines:
+                    if self._count == 0 and not line.lstrip().startswith(b"{"):
+                        whole = True
+                        break
+                    try:
+                        event = loads(line)
+                    except json.JSONDecodeError:
+                        if self._count == 0:  # an indented JSON document, not JSON Lines
+                            whole = True
+                            break
+                        event = _parse(line, self.name, number - 1)
+                    except ValueError:
+                        event = _parse(line, self.name, number - 1)
+                    if not isinstance(event, dict):
+                        msg = (
+                            f"{self.name} line {number}: each line must be a JSON object (an "
+                            f"event), not {_json_type(event)}"
+                        )
+                        raise CommandError(msg)
+                    self._lines.append(number)
+                    self._count += 1
+                    yield event
+            except TooLarge as error:
+                if self._count:
+                    where = f"{self.name} line {lines.number}"
+                    raise _too_large(where, error) from None
+                whole = True  # a long first line: one JSON document
+            if whole:
+                yield from self._whole(lines, lines.number - 1)
 
-    def _whole(self, data: bytes, line_offset: int) -> Iterator[dict[str, Any]]:
+    def _whole(self, lines: JsonLines, line_offset: int) -> Iterator[dict[str, Any]]:
         self.lines_known = False
+        try:
+            data = lines.rest(MAX_DOCUMENT_BYTES)
+        except TooLarge as error:
+            hint = "; give more events as JSON Lines, one event per line"
+            raise _too_large(self.name, error, hint) from None
         document = _unwrap(_parse(data, self.name, line_offset), "events")
         if isinstance(document, dict) and "transaction_id" in document:
             document = [document]
@@ -331,6 +360,7 @@ class EventFile:
                     f"not {_json_type(event)}"
                 )
                 raise CommandError(msg)
+            self._count += 1
             yield event
 
 
