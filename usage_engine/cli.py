@@ -41,6 +41,7 @@ from .reading import (
     open_bytes,
     read_bounded,
 )
+from .report import visible
 
 __all__ = ["CommandError", "EventFile", "Progress", "main", "read_document"]
 
@@ -96,7 +97,7 @@ class Progress:
         self._shown = False
 
     def _write(self, text: str) -> None:
-        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.write(f"\r\x1b[K{visible(text)}")
         self.stream.flush()
         self._shown = True
         Progress.open_line = self.stream
@@ -190,24 +191,24 @@ def _binary(path: str) -> Iterator[IO[bytes]]:
         raise CommandError(msg) from None
 
 
-def _parse(data: bytes, where: str, line_offset: int = 0) -> Any:
-    """``data`` parsed exactly; any problem as a CommandError naming ``where`` and the line."""
+def _parse(data: bytes, where: str, line_offset: int = 0, *, line: int | None = None) -> Any:
+    """``data`` parsed exactly; a problem as a CommandError naming ``where`` and the line (the
+    ``line`` of a JSON Lines line; ``line_offset``: where a document starts, less one)."""
+    at = "" if line is None else f" line {line}"
     try:
         return loads(data)
     except json.JSONDecodeError as error:
-        line = error.lineno + line_offset
-        msg = f"{where} line {line} column {error.colno}: invalid JSON ({error.msg})"
+        msg = (
+            f"{where} line {error.lineno + line_offset} column {error.colno}: "
+            f"invalid JSON ({error.msg})"
+        )
         raise CommandError(msg) from None
     except UnicodeDecodeError:
-        msg = f"{where}{_at_line(line_offset)}: not UTF-8 text"
+        msg = f"{where}{at}: not UTF-8 text"
         raise CommandError(msg) from None
     except UnreadableJSON as error:
-        msg = f"{where}{_at_line(line_offset)}: invalid JSON ({error})"
+        msg = f"{where}{at}: cannot be read: {error}"
         raise CommandError(msg) from None
-
-
-def _at_line(line_offset: int) -> str:
-    return f" line {line_offset + 1}" if line_offset else ""
 
 
 def _too_large(where: str, error: TooLarge, hint: str = "") -> CommandError:
@@ -317,9 +318,9 @@ class EventFile:
                         if self._count == 0:  # an indented JSON document, not JSON Lines
                             whole = True
                             break
-                        event = _parse(line, self.name, number - 1)
+                        event = _parse(line, self.name, number - 1, line=number)
                     except ValueError:
-                        event = _parse(line, self.name, number - 1)
+                        event = _parse(line, self.name, number - 1, line=number)
                     if not isinstance(event, dict):
                         msg = (
                             f"{self.name} line {number}: each line must be a JSON object (an "
@@ -512,14 +513,28 @@ def _keeping(events: Iterable[T], kept: list[T], external_id: str) -> Iterator[T
         yield event
 
 
+# The characters a terminal obeys that json.dumps leaves raw (it escapes C0 only): written as
+# \u escapes, which JSON reads back as the same characters.
+_JSON_VISIBLE: Final = {
+    code: f"\\u{code:04x}"
+    for code in (*range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F))
+} | {code: f"\\u{code:04x}" for code in range(0x2066, 0x206A)}
+
+
 def _print_json(document: Any) -> None:
-    print(json.dumps(document, indent=2, ensure_ascii=False))
+    print(json.dumps(document, indent=2, ensure_ascii=False).translate(_JSON_VISIBLE))
+
+
+def _say(text: str, *, error: bool = False) -> None:
+    """Print ``text`` for a terminal: its lines kept, control characters shown, not obeyed."""
+    shown = "\n".join(visible(line) for line in text.split("\n"))
+    print(shown, file=sys.stderr if error else sys.stdout)
 
 
 def _warn_rejected(count: int, reasons: Sequence[str]) -> None:
     if count:
         shown = "; ".join(reasons[:3])
-        print(f"{_PROG}: warning: {count:,} malformed events set aside: {shown}", file=sys.stderr)
+        _say(f"{_PROG}: warning: {count:,} malformed events set aside: {shown}", error=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,7 +555,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(demo_json(args.subscription))
     else:
-        print(run_demo(args.subscription))
+        _say(run_demo(args.subscription))
     return 0
 
 
@@ -580,9 +595,9 @@ def _sample(args: argparse.Namespace) -> int:
         msg = f"{args.directory}: cannot write the sample: {error.strerror or error}"
         raise CommandError(msg) from None
     for path in written:
-        print(f"wrote {path}")
+        _say(f"wrote {path}")
     where = args.directory
-    print(
+    _say(
         "\ntry:\n"
         f"  {_PROG} current --plan {where}/plan.json --subscription {where}/subscriptions.json "
         f"--external-id acme --events {where}/events.jsonl.gz --taxes {where}/taxes.json "
@@ -599,7 +614,7 @@ def _period(args: argparse.Namespace) -> int:
     else:
         from .report import period_lines
 
-        print("\n".join(period_lines(period, now=inputs.now)))
+        _say("\n".join(period_lines(period, now=inputs.now)))
     return 0
 
 
@@ -628,10 +643,10 @@ def _usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         _print_json(usage.to_lago())
     elif projected:
         title = period_heading("Projected usage", period)
-        print(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
+        _say(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
     else:
         title = period_heading("Current usage", period) + f" at {lago_datetime(inputs.now)}"
-        print(usage_table(usage, plan=inputs.plan, title=title))
+        _say(usage_table(usage, plan=inputs.plan, title=title))
     return 0
 
 
@@ -669,11 +684,12 @@ def _past(args: argparse.Namespace) -> int:
         _warn_rejected(item.rejected_events.count, item.rejected_events.reasons)
     if args.canonical:
         for item in results:
+            # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
             print(item.canonical_json())
     elif args.json:
         _print_json({"usage_periods": [item.to_lago() for item in results]})
     elif not results:
-        print(
+        _say(
             f"No billing period of {inputs.subscription.external_id} ended by "
             f"{lago_datetime(inputs.now)}."
         )
@@ -682,7 +698,7 @@ def _past(args: argparse.Namespace) -> int:
             past_table(item, plan=inputs.plan, title=period_heading("Past usage (frozen)", period))
             for item, period in zip(results, periods, strict=True)
         ]
-        print("\n\n".join(tables))
+        _say("\n\n".join(tables))
     return 0
 
 
@@ -737,7 +753,7 @@ def _write_output(output: str, page: str, *, quiet: bool) -> None:
         msg = f"{output}: cannot write the report: {error.strerror or error}"
         raise CommandError(msg) from None
     message = f"wrote {output} ({len(page.encode('utf-8')):,} bytes)"
-    print(message, file=sys.stderr if quiet else sys.stdout)
+    _say(message, error=quiet)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -906,7 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Progress.end_open_line()
         context = _event_context(args, error) if isinstance(error, InvalidInput) else ""
         text = " ".join(f"{context}{error}".split("\n"))
-        print(f"{_PROG}: {text}", file=sys.stderr)
+        print(f"{_PROG}: {visible(text)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         Progress.end_open_line()
@@ -923,9 +939,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Progress.end_open_line()
         if args.debug:
             raise
+        text = " ".join(f"{type(error).__name__}: {error}".split("\n"))
         print(
-            f"{_PROG}: internal error: {type(error).__name__}: {error} "
-            "(run again with --debug for the traceback)",
+            f"{_PROG}: internal error: {visible(text)} (run again with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1

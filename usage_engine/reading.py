@@ -236,7 +236,7 @@ class JsonLines:
     usage_engine.reading.TooLarge: is longer than 4 bytes (the limit for a JSON Lines line)
     """
 
-    _BLANK_LINES: Final = re.compile(rb"(?:[ \t\r]*\n)*")
+    _BLANK: Final = re.compile(rb"[ \t\r\n]*")
 
     def __init__(self, stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> None:
         self.stream = stream
@@ -247,31 +247,34 @@ class JsonLines:
         self._line_start = 0  # where the last line given (or refused) starts
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        blank = self._BLANK_LINES.match
+        blank = self._BLANK.match
         while True:
-            found = blank(self._buffer, self._start)
-            skipped = self._start if found is None else found.end()
-            self.number += self._buffer.count(b"\n", self._start, skipped)
-            self._start = self._line_start = skipped
-            end = self._buffer.find(b"\n", self._start)
+            buffer, start = self._buffer, self._start
+            found = blank(buffer, start)
+            content = start if found is None else found.end()
+            # Blank lines are skipped a run at a time: one step per run, not per line.
+            newline = buffer.rfind(b"\n", start, content)
+            if newline >= 0:
+                self.number += buffer.count(b"\n", start, content)
+                start = self._start = newline + 1
+            self._line_start = start
+            end = buffer.find(b"\n", content)
             if end < 0:
-                if len(self._buffer) - self._start > self.limit:
+                if len(buffer) - start > self.limit:
                     self._too_long()
                 chunk = self.stream.read(_CHUNK)
                 if chunk:
-                    self._buffer = self._buffer[self._start :] + chunk
+                    self._buffer = buffer[start:] + chunk
                     self._start = self._line_start = 0
                     continue
-                line = self._buffer[self._start :]
-                self._start = len(self._buffer)
-                if line.strip():
-                    yield self.number, line
+                self._start = len(buffer)
+                if content < len(buffer):
+                    yield self.number, buffer[start:]
                 return
-            if end - self._start > self.limit:
+            if end - start > self.limit:
                 self._too_long()
-            line = self._buffer[self._start : end]
             self._start = end + 1
-            yield self.number, line
+            yield self.number, buffer[start:end]
             self.number += 1
 
     def _too_long(self) -> NoReturn:
