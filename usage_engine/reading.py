@@ -238,9 +238,12 @@ class JsonLines:
 
     _BLANK: Final = re.compile(rb"[ \t\r\n]*")
 
-    def __init__(self, stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, stream: IO[bytes], limit: int = MAX_LINE_BYTES, *, chunk: int = _CHUNK
+    ) -> None:
         self.stream = stream
         self.limit = limit
+        self.chunk = chunk
         self.number = 1  # the number of the line starting at _start
         self._buffer = b""
         self._start = 0
@@ -262,7 +265,7 @@ class JsonLines:
             if end < 0:
                 if len(buffer) - start > self.limit:
                     self._too_long()
-                chunk = self.stream.read(_CHUNK)
+                chunk = self.stream.read(self.chunk)
                 if chunk:
                     self._buffer = buffer[start:] + chunk
                     self._start = self._line_start = 0
