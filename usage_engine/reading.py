@@ -43,6 +43,7 @@ MAX_DEPTH: Final = 256
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _CHUNK: Final = 2**16
+_SPACE: Final = frozenset(b" \t\r\n")
 
 
 class UnreadableJSON(ValueError):
@@ -90,16 +91,17 @@ _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 
 def _has_float(value: Any) -> bool:
     # orjson turns fractions, exponents and integers past 64 bits into floats: any float means
-    # the text must be read again exactly.
-    stack = [value]
-    while stack:
-        item = stack.pop()
+    # the text must be read again exactly. (Recursive: the depth is bounded by MAX_DEPTH.)
+    kind = type(value)
+    if kind is dict:
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind is float
+    for item in items:
         kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind is float:
+        if kind is float or ((kind is dict or kind is list) and _has_float(item)):
             return True
     return False
 
@@ -253,6 +255,13 @@ class JsonLines:
         blank = self._BLANK.match
         while True:
             buffer, start = self._buffer, self._start
+            end = buffer.find(b"\n", start)
+            if start < end <= start + self.limit and buffer[start] not in _SPACE:
+                # The common case, a whole line with no blank before it: given as it is.
+                self._line_start, self._start = start, end + 1
+                yield self.number, buffer[start:end]
+                self.number += 1
+                continue
             found = blank(buffer, start)
             content = start if found is None else found.end()
             # Blank lines are skipped a run at a time: one step per run, not per line.
