@@ -517,8 +517,16 @@ def _keeping(events: Iterable[T], kept: list[T], external_id: str) -> Iterator[T
 # \u escapes, which JSON reads back as the same characters.
 _JSON_VISIBLE: Final = {
     code: f"\\u{code:04x}"
-    for code in (*range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F))
-} | {code: f"\\u{code:04x}" for code in range(0x2066, 0x206A)}
+    for code in (
+        *range(0x7F, 0xA0),
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
 
 
 def _print_json(document: Any) -> None:
