@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -586,3 +587,282 @@ def test_gzip_that_is_broken(capsys, sample_dir, tmp_path):
     broken.write_bytes(b"\x1f\x8b" + b"not really gzip" * 10)
     err = _error(capsys, "current", *_inputs(sample_dir), "--events", broken, "--now", AT)
     assert err.startswith(f"usage-engine: {broken}: not a valid gzip file (")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact numbers, bounded input and safe output (the issue's setup: one sum charge at 1 EUR).
+
+SUM = {"code": "m", "aggregation_type": "sum_agg", "field_name": "v"}
+SUM_PLAN = {
+    "code": "p",
+    "interval": "monthly",
+    "amount_currency": "EUR",
+    "charges": [
+        {"charge_model": "standard", "properties": {"amount": "1"}, "billable_metric": SUM}
+    ],
+}
+SUM_SUB = {"external_id": "s", "subscription_at": "2025-01-01T00:00:00Z", "plan": SUM_PLAN}
+IN_MARCH, AFTER_MARCH = "2025-03-10T00:00:00Z", "2025-04-10T00:00:00Z"
+THIRTY = "123456789012345678901234567890"
+
+
+def _event_line(transaction: str, value: str, sub: str = "s") -> str:
+    return (
+        f'{{"transaction_id": "{transaction}", "external_subscription_id": {json.dumps(sub)}, '
+        '"code": "m",'
+        f' "timestamp": "2025-03-05T10:00:00Z", "properties": {{"v": {value}}}}}\n'
+    )
+
+
+def _sum_files(directory, *values, subscription=SUM_SUB):
+    """The subscription (carrying its plan) and a JSON Lines file of one event per value."""
+    sub = directory / "sub.json"
+    sub.write_text(json.dumps(subscription))
+    events = directory / "events.jsonl"
+    events.write_text("".join(_event_line(f"t{n}", v) for n, v in enumerate(values)))
+    return ["--subscription", sub, "--events", events]
+
+
+@pytest.fixture(params=["orjson", "stdlib"])
+def json_route(request, monkeypatch):
+    """The command line with orjson (when installed) and with the standard library alone."""
+    from usage_engine import reading
+
+    if request.param == "stdlib":
+        monkeypatch.setattr(reading, "_fast", None)
+    elif reading._fast is None:
+        pytest.skip("orjson is not installed")
+
+
+def test_a_thirty_digit_integer_reaches_the_engine_exactly(capsys, tmp_path, json_route):
+    """The 30-digit value is priced to the cent, in current and past, as JSON and as tables."""
+    args = _sum_files(tmp_path, THIRTY)
+    status, out, _ = run(capsys, "current", *args, "--now", IN_MARCH, "--json")
+    assert status == 0
+    usage = json.loads(out)
+    assert usage["amount_cents"] == int(THIRTY + "00")
+    assert usage["charges_usage"][0]["units"] == THIRTY + ".0"
+    status, out, _ = run(capsys, "past", *args, "--at", AFTER_MARCH, "--json")
+    assert json.loads(out)["usage_periods"][0]["amount_cents"] == int(THIRTY + "00")
+    status, out, _ = run(capsys, "past", *args, "--at", AFTER_MARCH)
+    assert ["usage", "123,456,789,012,345,678,901,234,567,890.00"] in [
+        line.split() for line in out.splitlines()
+    ]
+
+
+def test_a_tenth_reaches_the_engine_exactly(capsys, tmp_path, json_route):
+    """0.1 and a fraction of 21 digits are decimals, not the binary floats next to them."""
+    args = _sum_files(tmp_path, "0.1", "0.2", "0.123456789012345678901")
+    status, out, _ = run(capsys, "current", *args, "--now", IN_MARCH, "--json")
+    assert status == 0
+    assert json.loads(out)["charges_usage"][0]["units"] == "0.423456789012345678901"
+    status, out, _ = run(capsys, "past", *args, "--at", AFTER_MARCH, "--json")
+    [period] = json.loads(out)["usage_periods"]
+    assert (period["charges_usage"][0]["units"], period["amount_cents"]) == (
+        "0.423456789012345678901",
+        42,
+    )
+
+
+def test_twenty_five_digit_units_format_in_every_command(capsys, tmp_path):
+    """v = 10**24: current, past and report print every digit (no 28-digit context)."""
+    args = _sum_files(tmp_path, '"1' + "0" * 24 + '"')
+    status, out, err = run(capsys, "current", *args, "--now", IN_MARCH)
+    assert (status, err) == (0, "")
+    rows = [line.split() for line in out.splitlines()]
+    assert [
+        "standard",
+        "1," + ",".join(["000"] * 8),
+        "1",
+        "1," + ",".join(["000"] * 8) + ".00",
+    ] in (rows)
+    status, out, _ = run(capsys, "past", *args, "--at", AFTER_MARCH)
+    assert status == 0
+    assert ["total", "1," + ",".join(["000"] * 8) + ".00"] in [
+        line.split() for line in out.splitlines()
+    ]
+    status, out, _ = run(capsys, "report", *args, "--now", IN_MARCH, "-o", "-")
+    assert status == 0
+    assert "<td>usage so far</td><td>1,000,000,000,000,000,000,000,000.00</td>" in out
+    assert "<td>1,000,000,000,000,000,000,000,000</td>" in out
+
+
+def test_a_thirty_two_digit_amount_is_not_rounded(capsys, tmp_path):
+    """12345678901234567890123456789012 units at 1 EUR: 32 digits of euros, to the cent."""
+    args = _sum_files(tmp_path, "12345678901234567890123456789012")
+    shown = "12,345,678,901,234,567,890,123,456,789,012.00"
+    for command, instant in (("current", IN_MARCH), ("past", AFTER_MARCH)):
+        status, out, _ = run(capsys, command, *args, "--now", instant)
+        assert status == 0
+        assert ["usage", shown] in [line.split() for line in out.splitlines()]
+    status, out, _ = run(capsys, "report", *args, "--now", IN_MARCH, "-o", "-")
+    assert f"<td>usage so far</td><td>{shown}</td>" in out
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("where", ["plan", "subscription", "taxes", "event line", "events array"])
+def test_deep_json_is_bad_input_not_a_crash(capsys, tmp_path, json_route, where):
+    """100,000 nested brackets anywhere: exit 2 with one line naming the file (and line)."""
+    args = _sum_files(tmp_path, "1")
+    deep = tmp_path / "deep.json"
+    if where == "plan":
+        deep.write_text(DEEP)
+        args += ["--plan", deep]
+    elif where == "subscription":
+        deep.write_text('{"external_id": "s", "metadata": ' + DEEP + "}")
+        args[1] = deep
+    elif where == "taxes":
+        deep.write_text(DEEP)
+        args += ["--taxes", deep]
+    elif where == "event line":
+        deep.write_text(_event_line("a", "1") + "\n" + _event_line("b", DEEP))
+        args[3] = deep
+    else:
+        deep.write_text(DEEP)
+        args[3] = deep
+    err = _error(capsys, "current", *args, "--now", IN_MARCH)
+    line = " line 3" if where == "event line" else ""
+    assert err == (
+        f"usage-engine: {deep}{line}: cannot be read: nested too deep (more than 256 levels)"
+    )
+
+
+def test_a_plan_past_the_size_limit_is_refused(capsys, tmp_path, monkeypatch):
+    """Plan, subscription and taxes files are read up to the limit, counted after gunzip."""
+    monkeypatch.setattr(cli, "MAX_DOCUMENT_BYTES", 10_000)
+    args = _sum_files(tmp_path, "1")
+    plan = tmp_path / "plan.json.gz"
+    plan.write_bytes(gzip.compress(json.dumps(SUM_PLAN | {"description": " " * 20_000}).encode()))
+    assert plan.stat().st_size < 1000
+    err = _error(capsys, "current", *args, "--plan", plan, "--now", IN_MARCH)
+    assert err == (
+        f"usage-engine: {plan}: is larger than 10,000 bytes (the limit for a JSON document)"
+    )
+
+
+def test_endless_events_are_refused_quickly(capsys, tmp_path):
+    """--events /dev/zero stops at the document limit with a clear message."""
+    args = _sum_files(tmp_path, "1")
+    err = _error(capsys, "current", *args[:2], "--events", "/dev/zero", "--now", IN_MARCH)
+    assert err == (
+        "usage-engine: /dev/zero: is larger than 64 MiB (the limit for a JSON document); give "
+        "more events as JSON Lines, one event per line"
+    )
+
+
+def test_an_event_line_past_the_limit_is_refused(capsys, tmp_path):
+    """A JSON Lines line over 1 MiB is named by its line."""
+    args = _sum_files(tmp_path, "1")
+    events = tmp_path / "long.jsonl"
+    events.write_text(_event_line("a", "1") + "\n" + _event_line("b", '"' + "x" * 2**20 + '"'))
+    args[3] = events
+    err = _error(capsys, "current", *args, "--now", IN_MARCH)
+    assert err == (
+        f"usage-engine: {events} line 3: is longer than 1 MiB (the limit for a JSON Lines line)"
+    )
+
+
+def test_blank_lines_cost_no_memory(tmp_path):
+    """Millions of blank lines are skipped without a record per line; lines stay right."""
+    import tracemalloc
+
+    events = tmp_path / "blank.jsonl.gz"
+    line = _event_line("a", "1").encode()
+    events.write_bytes(gzip.compress(line + b"\n" * 5_000_000 + line))
+    source = EventFile(str(events))
+    tracemalloc.start()
+    try:
+        assert len(list(source)) == 2
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+    assert (source.line_of(0), source.line_of(1)) == (1, 5_000_002)
+
+
+def test_old_events_are_found_on_their_line_again(capsys, tmp_path, monkeypatch):
+    """Past the remembered lines, the file is read again to name an event's line."""
+    monkeypatch.setattr(EventFile, "recent", 3)
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(_event_line(f"t{n}", str(n)) for n in range(10)))
+    source = EventFile(str(events))
+    assert len(list(source)) == 10
+    assert [source.line_of(n) for n in (0, 5, 9, 10)] == [1, 11, 19, None]
+
+
+HOSTILE = "acme\x1b]0;PWNED\x07\x1b[2J\x9b31m\u202e"
+SHOWN = "acme\\x1b]0;PWNED\\x07\\x1b[2J\\x9b31m\\u202e"
+
+
+def _hostile_files(directory):
+    plan = json.loads(json.dumps(SUM_PLAN))
+    plan["charges"][0]["invoice_display_name"] = HOSTILE
+    return _sum_files(directory, "1", subscription=SUM_SUB | {"external_id": HOSTILE, "plan": plan})
+
+
+def _no_controls(text):
+    return not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def test_control_characters_are_shown_not_obeyed(capsys, tmp_path):
+    """Names and ids with escape sequences are printed as visible escapes, tables aligned."""
+    args = _hostile_files(tmp_path)
+    events = tmp_path / "events.jsonl"
+    events.write_text(_event_line("a", "1", sub=HOSTILE))
+    runs = (
+        ("current", args, IN_MARCH),
+        ("past", args, AFTER_MARCH),
+        ("period", args[:2], IN_MARCH),
+    )
+    for command, given_args, instant in runs:
+        status, out, err = run(capsys, command, *given_args, "--now", instant)
+        assert (status, err) == (0, "")
+        assert _no_controls(out)
+        assert SHOWN in out
+    status, out, _ = run(capsys, "current", *args, "--now", IN_MARCH)
+    assert out.splitlines()[0] == (
+        f"Current usage of {SHOWN}, 2025-03-01 .. 2025-03-31 (UTC) at {IN_MARCH}"
+    )
+    lines = out.splitlines()
+    assert len({len(line) for line in lines[2:5]}) == 1  # header, rule and row aligned
+
+
+def test_json_output_escapes_what_a_terminal_obeys(capsys, tmp_path):
+    """--json writes C1 controls and bidi overrides as \\u escapes: the same JSON, inert."""
+    args = _hostile_files(tmp_path)
+    status, out, _ = run(capsys, "current", *args, "--now", IN_MARCH, "--json")
+    assert status == 0
+    assert _no_controls(out)
+    assert "\u202e" not in out
+    assert json.loads(out)["charges_usage"][0]["charge"]["invoice_display_name"] == HOSTILE
+
+
+def test_error_messages_show_control_characters(capsys, tmp_path):
+    """A hostile id in an error message (and the file name) is escaped on stderr too."""
+    subs = tmp_path / "subs.json"
+    subs.write_text(json.dumps([SUM_SUB | {"external_id": HOSTILE}, SUM_SUB]))
+    err = _error(capsys, "period", "--subscription", subs, "--now", IN_MARCH)
+    assert err == (
+        f"usage-engine: {subs}: holds 2 subscriptions ({SHOWN}, s); choose one with --external-id"
+    )
+    missing = tmp_path / "x\x1b[2J.json"
+    err = _error(capsys, "period", "--subscription", missing)
+    assert err == (
+        f"usage-engine: {tmp_path}/x\\x1b[2J.json: cannot read the file: No such file or directory"
+    )
+
+
+def test_the_html_report_escapes_markup_and_controls(capsys, tmp_path):
+    """The report shows a hostile name escaped for HTML and for a terminal (-o -)."""
+    plan = json.loads(json.dumps(SUM_PLAN))
+    plan["name"] = "<script>alert(1)</script>\x1b[2J"
+    plan["charges"][0]["billable_metric"] = SUM | {"name": 'Sum "&" <b>'}
+    args = _sum_files(tmp_path, "1", subscription=SUM_SUB | {"plan": plan})
+    status, out, _ = run(capsys, "report", *args, "--now", IN_MARCH, "-o", "-")
+    assert status == 0
+    assert _no_controls(out)
+    assert "<script>" not in out
+    assert "Plan &lt;script&gt;alert(1)&lt;/script&gt;\\x1b[2J (p)" in out
+    assert "<h3>Sum &quot;&amp;&quot; &lt;b&gt;</h3>" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 from decimal import Decimal
@@ -376,3 +377,81 @@ def test_frame_cells_that_are_not_scalars_or_not_json_are_reported() -> None:
     )
     usages = rated.compute()
     assert usages["sub_a"].rejected_events.count == 2
+
+
+def test_the_command_line_the_library_and_dask_agree_on_one_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 30-digit integer and 0.1, read by each route: one digest, exact units."""
+    from usage_engine import past_usage, periods_before
+    from usage_engine.cli import main
+    from usage_engine.partition import period_digest
+
+    sums = plan(
+        charge(
+            "standard", {"amount": "1"}, billable_metric=metric("sum_agg", code="m", field_name="v")
+        )
+    )
+    subscription = {"external_id": "s", "subscription_at": "2025-01-01T00:00:00Z", "plan": sums}
+    values = ["123456789012345678901234567890", "0.1"]
+    lines = [
+        f'{{"transaction_id": "t{n}", "external_subscription_id": "s", "code": "m", '
+        f'"timestamp": "2025-03-05T10:00:00Z", "properties": {{"v": {value}}}}}\n'
+        for n, value in enumerate(values)
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(lines))
+    (tmp_path / "sub.json").write_text(json.dumps(subscription))
+    at = "2025-04-10T00:00:00Z"
+
+    options = ["--subscription", str(tmp_path / "sub.json"), "--events", str(events)]
+    status = main(["past", *options, "--at", at, "--canonical"])
+    out = capsys.readouterr().out
+    assert status == 0
+    cli_digest = hashlib.sha256(out.rstrip("\n").encode()).hexdigest()
+
+    exact = [
+        {
+            "transaction_id": f"t{n}",
+            "external_subscription_id": "s",
+            "code": "m",
+            "timestamp": "2025-03-05T10:00:00Z",
+            "properties": {"v": number},
+        }
+        for n, number in enumerate([123456789012345678901234567890, Decimal("0.1")])
+    ]
+    [period] = periods_before(subscription, at, 1)
+    frozen = past_usage(sums, exact, period)
+    assert frozen.charges_usage[0].units == Decimal("123456789012345678901234567890.1")
+    assert frozen.amount_cents == 12345678901234567890123456789010
+    assert cli_digest == frozen.digest
+
+    rated = ued.rate(events, [subscription], at=at, kind="past")
+    assert rated.digest() == period_digest([("s", frozen.digest)])
+    [usage] = rated.compute().values()
+    assert usage.charges_usage[0].units == Decimal("123456789012345678901234567890.1")
+    [read] = [ued.read_events(events).compute()]
+    assert [event["properties"]["v"] for event in read] == [
+        123456789012345678901234567890,
+        Decimal("0.1"),
+    ]
+    assert [type(event["properties"]["v"]) for event in read] == [int, Decimal]
+
+
+def test_long_and_deep_lines_are_invalid_input_on_both_parsers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dask reader applies the command line's limits, with orjson and without."""
+    from usage_engine import reading
+
+    name = tmp_path / "bad.jsonl"
+    for fast in (reading._fast, None):
+        monkeypatch.setattr(reading, "_fast", fast)
+        name.write_text('{"a": 1}\n\n{"b": ' + "[" * 300 + "]" * 300 + "}\n")
+        with pytest.raises(InvalidInput, match="cannot be read: nested too deep") as caught:
+            ued.read_events(tmp_path).compute()
+        assert caught.value.path == f"events ({name}, line 3)"
+        name.write_text('{"a": 1}\n' + '{"b": "' + "x" * 2**20 + '"}\n')
+        with pytest.raises(InvalidInput, match="is longer than 1 MiB") as caught:
+            ued.read_events(tmp_path).compute()
+        assert caught.value.path == f"events ({name}, line 2)"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, localcontext
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.factories import charge, event, metric, month_period, plan, utc
 from usage_engine import current_usage, past_usage, projected_usage
@@ -17,6 +19,7 @@ from usage_engine.report import (
     html_report,
     past_table,
     usage_table,
+    visible,
 )
 
 # Elements without an end tag in HTML.
@@ -289,3 +292,99 @@ def test_past_table_without_fees():
     """A period without usage says so."""
     frozen = past_usage(plan(charge("standard", {"amount": "1"})), [], month_period(2024, 3))
     assert "(no fees)" in past_table(frozen)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact formatting and terminal safety.
+
+_PLACES = {"EUR": 2, "JPY": 0, "KWD": 3, "CLF": 4}
+
+
+@given(cents=st.integers(-(10**70), 10**70), currency=st.sampled_from(sorted(_PLACES)))
+def test_money_keeps_every_digit_whatever_the_thread_context(cents, currency):
+    """Property: the text read back is the amount, even under a 5-digit thread context."""
+    with localcontext(Context(prec=5, traps=[InvalidOperation, Inexact])):
+        text = format_money(cents, currency)
+    wide = Context(prec=200)
+    assert Decimal(text.replace(",", "")).scaleb(_PLACES[currency], context=wide) == cents
+
+
+@given(
+    value=st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+        lambda value: abs(value.adjusted()) < 80
+    ),
+    places=st.integers(0, 6),
+)
+def test_quantity_rounds_half_up_exactly_whatever_the_thread_context(value, places):
+    """Property: the units shown are the value rounded half up to ``places``, every digit kept."""
+    with localcontext(Context(prec=5, traps=[InvalidOperation, Inexact])):
+        text = format_quantity(value, places)
+    wide = Context(prec=200, rounding=ROUND_HALF_UP)
+    expected = value.quantize(Decimal(1).scaleb(-places), context=wide)
+    assert Decimal(text.replace(",", "")) == expected
+
+
+def test_thirty_two_digit_amounts_and_units_in_the_tables():
+    """A 32-digit amount and 25-digit units print whole in usage and past tables."""
+    big = plan(charge("standard", {"amount": "1"}, billable_metric=metric("sum_agg", code="m")))
+    period = month_period(2025, 3)
+    events = [event("m", utc(2025, 3, 5), {"value": "12345678901234567890123456789012"})]
+    current = usage_table(current_usage(big, events, period), title="t")
+    row = current.splitlines()[4].split()
+    assert row[1:3] == ["standard", "12,345,678,901,234,567,890,123,456,789,012"]
+    assert ["usage", "12,345,678,901,234,567,890,123,456,789,012.00"] in [
+        line.split() for line in current.splitlines()
+    ]
+    frozen = past_table(past_usage(big, events, period), title="t")
+    assert ["total", "12,345,678,901,234,567,890,123,456,789,012.00"] in [
+        line.split() for line in frozen.splitlines()
+    ]
+
+
+@given(text=st.text())
+def test_visible_text_holds_no_control_character(text):
+    """Property: no C0, DEL, C1 or bidi control survives, and escaping twice changes nothing."""
+    shown = visible(text)
+    assert not any(
+        ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029\u202e\u2066"
+        for char in shown
+    )
+    assert visible(shown) == shown
+
+
+def test_tables_escape_names_and_stay_aligned():
+    """A charge named with an escape sequence is shown escaped, its columns aligned."""
+    hostile = plan(
+        charge(
+            "standard",
+            {"amount": "1"},
+            billable_metric=metric("count_agg", code="m", field_name=None),
+            invoice_display_name="\x1b[2JAPI\x07",
+        )
+    )
+    period = month_period(2025, 3)
+    lines = usage_table(current_usage(hostile, [], period), title="\x1b]0;t\x07").splitlines()
+    assert lines[0] == "\\x1b]0;t\\x07"
+    assert lines[4].startswith("\\x1b[2JAPI\\x07  standard")
+    assert len(lines[2]) == len(lines[3]) == len(lines[4])
+
+
+def test_html_escaping_of_names_is_kept():
+    """Markup in names is escaped in the page; control characters are shown as escapes."""
+    named = plan(
+        charge(
+            "standard",
+            {"amount": "1"},
+            billable_metric=metric("count_agg", code="m", field_name=None, name="<i>A&B</i>\x9b"),
+        ),
+        name='"Pro" <plan>',
+    )
+    period = month_period(2025, 3)
+    at = "2025-03-10T00:00:00Z"
+    usage = projected_usage(named, [], period, now=at)
+    page = html_report(
+        usage, daily_series(named, [], period, now=at), plan=named, period=period, now=at
+    )
+    assert "<h3>&lt;i&gt;A&amp;B&lt;/i&gt;\\x9b</h3>" in page
+    assert "Plan &quot;Pro&quot; &lt;plan&gt; (plan)" in page
+    assert "\x9b" not in page

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
-import io
 import json
 import os
 import re
 import sys
 import time
 import zlib
-from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar, cast
+from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar
 
 from . import __version__
 from ._coerce import as_plan, as_subscription, as_taxes
@@ -34,6 +32,16 @@ from .errors import InvalidInput, UsageEngineError
 from .models import BillingPeriod, Plan, Subscription, Tax
 from .models._base import parse_instant
 from .models.period import lago_datetime
+from .reading import (
+    MAX_DOCUMENT_BYTES,
+    JsonLines,
+    TooLarge,
+    UnreadableJSON,
+    loads,
+    open_bytes,
+    read_bounded,
+)
+from .report import visible
 
 __all__ = ["CommandError", "EventFile", "Progress", "main", "read_document"]
 
@@ -41,7 +49,6 @@ T = TypeVar("T")
 
 _PROG: Final = "usage-engine"
 _EVENT_PATH: Final = re.compile(r"events\[(\d+)\]")
-_GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
 class CommandError(UsageEngineError):
@@ -50,19 +57,6 @@ class CommandError(UsageEngineError):
     >>> str(CommandError("--periods: must be 1 or more (got 0)"))
     '--periods: must be 1 or more (got 0)'
     """
-
-
-def _json_loads() -> Callable[[bytes], Any]:
-    # orjson when installed (the ``fast`` extra): several times faster on large event files.
-    try:
-        module = importlib.import_module("orjson")
-    except ImportError:
-        return json.loads
-    loads: Callable[[bytes], Any] = module.loads
-    return loads
-
-
-_loads: Final = _json_loads()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,6 +69,7 @@ class Progress:
     Writes only when the stream is a terminal, at most once per ``interval`` seconds, over a
     single line; a run that ends before the first ``interval`` writes nothing at all.
 
+    >>> import io
     >>> out = io.StringIO()
     >>> ticks = iter(range(100))
     >>> progress = Progress(out, enabled=True, clock=lambda: float(next(ticks)), interval=1.5)
@@ -102,7 +97,7 @@ class Progress:
         self._shown = False
 
     def _write(self, text: str) -> None:
-        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.write(f"\r\x1b[K{visible(text)}")
         self.stream.flush()
         self._shown = True
         Progress.open_line = self.stream
@@ -183,61 +178,61 @@ def _name(path: str) -> str:
 
 
 @contextmanager
-def _binary(path: str) -> Iterator[io.BufferedIOBase]:
+def _binary(path: str) -> Iterator[IO[bytes]]:
     """The file (``-``: stdin) as bytes, decompressed when it is gzip (found by its magic)."""
     try:
-        raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    except OSError as error:
-        msg = f"{path}: cannot read the file: {error.strerror or error}"
-        raise CommandError(msg) from None
-    try:
-        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
-        if buffered.peek(2)[:2] == _GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
-                yield unzipped
-        else:
-            yield buffered
+        with open_bytes(path) as stream:
+            yield stream
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         msg = f"{_name(path)}: not a valid gzip file ({error})"
         raise CommandError(msg) from None
     except OSError as error:
         msg = f"{_name(path)}: cannot read the file: {error.strerror or error}"
         raise CommandError(msg) from None
-    finally:
-        if path != "-":
-            raw.close()
 
 
-def _parse(data: bytes, where: str, line_offset: int = 0) -> Any:
+def _parse(data: bytes, where: str, line_offset: int = 0, *, line: int | None = None) -> Any:
+    """``data`` parsed exactly; a problem as a CommandError naming ``where`` and the line (the
+    ``line`` of a JSON Lines line; ``line_offset``: where a document starts, less one)."""
+    at = "" if line is None else f" line {line}"
     try:
-        return _loads(data)
+        return loads(data)
     except json.JSONDecodeError as error:
-        line = error.lineno + line_offset
-        msg = f"{where} line {line} column {error.colno}: invalid JSON ({error.msg})"
+        msg = (
+            f"{where} line {error.lineno + line_offset} column {error.colno}: "
+            f"invalid JSON ({error.msg})"
+        )
         raise CommandError(msg) from None
     except UnicodeDecodeError:
-        msg = f"{where}: not UTF-8 text"
+        msg = f"{where}{at}: not UTF-8 text"
         raise CommandError(msg) from None
-    except ValueError as error:  # orjson's other complaints (e.g. a number out of range)
-        msg = f"{where}: invalid JSON ({error})"
+    except UnreadableJSON as error:
+        msg = f"{where}{at}: cannot be read: {error}"
         raise CommandError(msg) from None
+
+
+def _too_large(where: str, error: TooLarge, hint: str = "") -> CommandError:
+    return CommandError(f"{where}: {error}{hint}")
 
 
 def read_document(path: str) -> Any:
-    """A whole JSON document from ``path`` (``-``: stdin; gzip accepted).
+    """A whole JSON document from ``path`` (``-``: stdin; gzip accepted), at most 64 MiB.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "taxes.json.gz"
-    >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": "20"}]'))
+    >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": 20.5}]'))
     >>> read_document(str(path))
-    [{'code': 'vat', 'rate': '20'}]
+    [{'code': 'vat', 'rate': Decimal('20.5')}]
     >>> read_document(str(path.with_name("missing.json")))
     Traceback (most recent call last):
     ...
     usage_engine.cli.CommandError: .../missing.json: cannot read the file: No such file or directory
     """
     with _binary(path) as stream:
-        data = stream.read()
+        try:
+            data = read_bounded(stream, MAX_DOCUMENT_BYTES)
+        except TooLarge as error:
+            raise _too_large(_name(path), error) from None
     if not data.strip():
         msg = f"{_name(path)}: the file is empty (expected a JSON document)"
         raise CommandError(msg)
@@ -254,9 +249,10 @@ def _unwrap(document: Any, key: str) -> Any:
 class EventFile:
     r"""The events of a file, read lazily and once per iteration: a JSON array or JSON Lines.
 
-    JSON Lines are streamed line by line; an array, or an object ``{"events": [...]}`` (Lago's
-    batch payload), is read whole. Each event must be a JSON object. :meth:`line_of` maps an
-    event's position back to its line, for error messages.
+    JSON Lines are streamed line by line in constant memory (each line at most 1 MiB); an
+    array, or an object ``{"events": [...]}`` (Lago's batch payload), is read whole (at most
+    64 MiB). Each event must be a JSON object. :meth:`line_of` maps an event's position back
+    to its line, for error messages.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
@@ -266,12 +262,17 @@ class EventFile:
     (['a', 'b'], 3)
     """
 
+    recent: ClassVar[int] = 4096
+    """How many of the last events' lines are remembered; older ones are found by reading
+    the file again (stdin cannot be read again: its older events are named by position)."""
+
     def __init__(self, path: str, progress: Progress | None = None) -> None:
         self.path = path
         self.name = _name(path)
         self.progress = progress
         self.lines_known = True
-        self._blank_before: list[int] = []
+        self._lines: deque[int] = deque(maxlen=self.recent)
+        self._count = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         items = self._read()
@@ -281,40 +282,69 @@ class EventFile:
 
     def line_of(self, position: int) -> int | None:
         """The line of the event at ``position`` (None when the file is one JSON document)."""
-        if not self.lines_known:
+        if not self.lines_known or not 0 <= position < self._count:
             return None
-        return position + 1 + bisect_right(self._blank_before, position)
+        first = self._count - len(self._lines)
+        if position >= first:
+            return self._lines[position - first]
+        return None if self.path == "-" else self._find_line(position)
+
+    def _find_line(self, position: int) -> int | None:
+        # Each non-blank line is one event: the line of the position-th, read again.
+        try:
+            with open_bytes(self.path) as stream:
+                for index, (number, _) in enumerate(JsonLines(stream)):
+                    if index == position:
+                        return number
+        except (OSError, EOFError, ValueError, zlib.error):
+            return None
+        return None
 
     def _read(self) -> Iterator[dict[str, Any]]:
-        self._blank_before = []
+        self._lines.clear()
+        self._count = 0
+        self.lines_known = True
         with _binary(self.path) as stream:
-            position = 0
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    self._blank_before.append(position)
-                    continue
-                if position == 0 and not line.lstrip().startswith(b"{"):
-                    yield from self._whole(line + stream.read(), number - 1)
-                    return
-                try:
-                    event = _loads(line)
-                except (json.JSONDecodeError, ValueError):
-                    if position == 0:  # an indented JSON document, not JSON Lines
-                        yield from self._whole(line + stream.read(), number - 1)
-                        return
-                    _parse(line.rstrip(b"\r\n"), self.name, number - 1)
-                    raise  # pragma: no cover - _parse raised
-                if not isinstance(event, dict):
-                    msg = (
-                        f"{self.name} line {number}: each line must be a JSON object (an event), "
-                        f"not {_json_type(event)}"
-                    )
-                    raise CommandError(msg)
-                position += 1
-                yield event
+            lines = JsonLines(stream)
+            whole = False
+            try:
+                for number, line in lines:
+                    if self._count == 0 and not line.lstrip().startswith(b"{"):
+                        whole = True
+                        break
+                    try:
+                        event = loads(line)
+                    except json.JSONDecodeError:
+                        if self._count == 0:  # an indented JSON document, not JSON Lines
+                            whole = True
+                            break
+                        event = _parse(line, self.name, number - 1, line=number)
+                    except ValueError:
+                        event = _parse(line, self.name, number - 1, line=number)
+                    if not isinstance(event, dict):
+                        msg = (
+                            f"{self.name} line {number}: each line must be a JSON object (an "
+                            f"event), not {_json_type(event)}"
+                        )
+                        raise CommandError(msg)
+                    self._lines.append(number)
+                    self._count += 1
+                    yield event
+            except TooLarge as error:
+                if self._count:
+                    where = f"{self.name} line {lines.number}"
+                    raise _too_large(where, error) from None
+                whole = True  # a long first line: one JSON document
+            if whole:
+                yield from self._whole(lines, lines.number - 1)
 
-    def _whole(self, data: bytes, line_offset: int) -> Iterator[dict[str, Any]]:
+    def _whole(self, lines: JsonLines, line_offset: int) -> Iterator[dict[str, Any]]:
         self.lines_known = False
+        try:
+            data = lines.rest(MAX_DOCUMENT_BYTES)
+        except TooLarge as error:
+            hint = "; give more events as JSON Lines, one event per line"
+            raise _too_large(self.name, error, hint) from None
         document = _unwrap(_parse(data, self.name, line_offset), "events")
         if isinstance(document, dict) and "transaction_id" in document:
             document = [document]
@@ -331,6 +361,7 @@ class EventFile:
                     f"not {_json_type(event)}"
                 )
                 raise CommandError(msg)
+            self._count += 1
             yield event
 
 
@@ -482,14 +513,36 @@ def _keeping(events: Iterable[T], kept: list[T], external_id: str) -> Iterator[T
         yield event
 
 
+# The characters a terminal obeys that json.dumps leaves raw (it escapes C0 only): written as
+# \u escapes, which JSON reads back as the same characters.
+_JSON_VISIBLE: Final = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x7F, 0xA0),
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
 def _print_json(document: Any) -> None:
-    print(json.dumps(document, indent=2, ensure_ascii=False))
+    print(json.dumps(document, indent=2, ensure_ascii=False).translate(_JSON_VISIBLE))
+
+
+def _say(text: str, *, error: bool = False) -> None:
+    """Print ``text`` for a terminal: its lines kept, control characters shown, not obeyed."""
+    shown = "\n".join(visible(line) for line in text.split("\n"))
+    print(shown, file=sys.stderr if error else sys.stdout)
 
 
 def _warn_rejected(count: int, reasons: Sequence[str]) -> None:
     if count:
         shown = "; ".join(reasons[:3])
-        print(f"{_PROG}: warning: {count:,} malformed events set aside: {shown}", file=sys.stderr)
+        _say(f"{_PROG}: warning: {count:,} malformed events set aside: {shown}", error=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,7 +563,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(demo_json(args.subscription))
     else:
-        print(run_demo(args.subscription))
+        _say(run_demo(args.subscription))
     return 0
 
 
@@ -550,9 +603,9 @@ def _sample(args: argparse.Namespace) -> int:
         msg = f"{args.directory}: cannot write the sample: {error.strerror or error}"
         raise CommandError(msg) from None
     for path in written:
-        print(f"wrote {path}")
+        _say(f"wrote {path}")
     where = args.directory
-    print(
+    _say(
         "\ntry:\n"
         f"  {_PROG} current --plan {where}/plan.json --subscription {where}/subscriptions.json "
         f"--external-id acme --events {where}/events.jsonl.gz --taxes {where}/taxes.json "
@@ -569,7 +622,7 @@ def _period(args: argparse.Namespace) -> int:
     else:
         from .report import period_lines
 
-        print("\n".join(period_lines(period, now=inputs.now)))
+        _say("\n".join(period_lines(period, now=inputs.now)))
     return 0
 
 
@@ -598,10 +651,10 @@ def _usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         _print_json(usage.to_lago())
     elif projected:
         title = period_heading("Projected usage", period)
-        print(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
+        _say(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
     else:
         title = period_heading("Current usage", period) + f" at {lago_datetime(inputs.now)}"
-        print(usage_table(usage, plan=inputs.plan, title=title))
+        _say(usage_table(usage, plan=inputs.plan, title=title))
     return 0
 
 
@@ -639,11 +692,12 @@ def _past(args: argparse.Namespace) -> int:
         _warn_rejected(item.rejected_events.count, item.rejected_events.reasons)
     if args.canonical:
         for item in results:
+            # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
             print(item.canonical_json())
     elif args.json:
         _print_json({"usage_periods": [item.to_lago() for item in results]})
     elif not results:
-        print(
+        _say(
             f"No billing period of {inputs.subscription.external_id} ended by "
             f"{lago_datetime(inputs.now)}."
         )
@@ -652,7 +706,7 @@ def _past(args: argparse.Namespace) -> int:
             past_table(item, plan=inputs.plan, title=period_heading("Past usage (frozen)", period))
             for item, period in zip(results, periods, strict=True)
         ]
-        print("\n\n".join(tables))
+        _say("\n\n".join(tables))
     return 0
 
 
@@ -707,7 +761,7 @@ def _write_output(output: str, page: str, *, quiet: bool) -> None:
         msg = f"{output}: cannot write the report: {error.strerror or error}"
         raise CommandError(msg) from None
     message = f"wrote {output} ({len(page.encode('utf-8')):,} bytes)"
-    print(message, file=sys.stderr if quiet else sys.stdout)
+    _say(message, error=quiet)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -876,7 +930,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Progress.end_open_line()
         context = _event_context(args, error) if isinstance(error, InvalidInput) else ""
         text = " ".join(f"{context}{error}".split("\n"))
-        print(f"{_PROG}: {text}", file=sys.stderr)
+        print(f"{_PROG}: {visible(text)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         Progress.end_open_line()
@@ -893,9 +947,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Progress.end_open_line()
         if args.debug:
             raise
+        text = " ".join(f"{type(error).__name__}: {error}".split("\n"))
         print(
-            f"{_PROG}: internal error: {type(error).__name__}: {error} "
-            "(run again with --debug for the traceback)",
+            f"{_PROG}: internal error: {visible(text)} (run again with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1

@@ -23,7 +23,6 @@ import contextlib
 import functools
 import gc
 import glob
-import gzip
 import json
 import math
 import os
@@ -31,10 +30,10 @@ import pickle
 import re
 import threading
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar
 
 try:
@@ -67,6 +66,7 @@ from .partition import (
     usage_digest,
 )
 from .projection import Method
+from .reading import JsonLines, loads, open_bytes
 from .selection import MAX_REASONS, InvalidEvents
 
 __all__ = ["Layout", "Order", "Rated", "rate", "read_events"]
@@ -146,34 +146,25 @@ def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> 
     return found
 
 
-_DECODE: Final = json.JSONDecoder(parse_float=Decimal).decode
-"""JSON text to Python, numbers with a fraction or an exponent as exact Decimals."""
-
-
-def _lines(name: str) -> Any:
-    opener = gzip.open if name.endswith(".gz") else open
-    return opener(name, "rt", encoding="utf-8")
-
-
 @_without_gc
 def _read_file(name: str) -> list[Any]:
-    # One file, one partition: JSON Lines, gzip by suffix, numbers exact.
+    # One file, one partition: JSON Lines, gzip by content, numbers exact (the shared reader).
     events = []
-    number, line = 0, ""
+    line = b""
+    lines: JsonLines | None = None
     try:
-        with _lines(name) as lines:
-            for line in lines:
-                number += 1
-                if line.strip():
-                    events.append(_DECODE(line))
+        with open_bytes(name) as stream:
+            lines = JsonLines(stream)
+            for _, line in lines:
+                events.append(loads(line))
     except json.JSONDecodeError as error:  # a line that is not JSON
-        where = f"events ({name}, line {number})"
-        raise InvalidInput.at(where, f"is not JSON: {error.msg}", line[:60]) from None
-    except (ValueError, RecursionError) as error:  # UnicodeDecodeError, digit limits, nesting
-        where = f"events ({name}, line {number + 1})"
-        raise InvalidInput.at(where, f"cannot be read: {_reason(error)}", None) from None
-    except (OSError, EOFError) as error:  # a damaged or truncated gzip file
-        where = f"events ({name}, line {number + 1})"
+        where = f"events ({name}, line {lines.number if lines is not None else 1})"
+        text = line[:60].decode("utf-8", "replace")
+        raise InvalidInput.at(where, f"is not JSON: {error.msg}", text) from None
+    except (ValueError, OSError, EOFError, zlib.error) as error:
+        # Not UTF-8, past a limit (digits, depth, length), or a damaged or truncated gzip file.
+        at = lines.number if lines is not None else 1
+        where = f"events ({name}, line {at})"
         raise InvalidInput.at(where, f"cannot be read: {_reason(error)}", None) from None
     return events
 
@@ -221,7 +212,7 @@ def _frame_events(frame: pd.DataFrame) -> list[dict[str, Any]]:
             # Text that is not JSON is left as it is: event reading reports it as malformed.
             with contextlib.suppress(ValueError, RecursionError):
                 text = properties.decode() if isinstance(properties, bytes) else properties
-                event["properties"] = _DECODE(text)
+                event["properties"] = loads(text)
         events.append({key: value for key, value in event.items() if value is not None})
     return events
 
@@ -448,7 +439,7 @@ def _heavy(counts: Mapping[Any, int], partitions: int) -> dict[str, int]:
     }
 
 
-_SUBSCRIPTION_FIELD: Final = re.compile(r'"external_subscription_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_SUBSCRIPTION_FIELD: Final = re.compile(rb'"external_subscription_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 @_without_gc
@@ -458,19 +449,21 @@ def _count_file(name: str) -> Counter[str]:
     counts: Counter[str] = Counter()
     search = _SUBSCRIPTION_FIELD.search
     try:
-        with _lines(name) as lines:
-            for line in lines:
+        with open_bytes(name) as stream:
+            for _, line in JsonLines(stream):
                 found = search(line)
                 if found is None:
                     continue
-                text = found.group(1)
-                if "\\" in text:
+                raw = found.group(1)
+                if b"\\" in raw:
                     try:
-                        text = _DECODE(f'"{text}"')
+                        text = loads(b'"' + raw + b'"')
                     except ValueError:
                         continue  # not an id the events can carry: the rating will say so
+                else:
+                    text = raw.decode("utf-8")
                 counts[text] += 1
-    except (ValueError, OSError, EOFError):
+    except (ValueError, OSError, EOFError, zlib.error):
         return _read_counts(name)  # let the reading report what is wrong with the file
     return counts
 

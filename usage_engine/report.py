@@ -38,22 +38,73 @@ __all__ = [
     "period_lines",
     "text_table",
     "usage_table",
+    "visible",
 ]
 
 Progress = Callable[[int, int], None]
 """Called with (steps done, steps in all) while a long computation runs."""
 
 
+_SHOWN: Final = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"}
+# Controls a terminal acts on: C0, DEL and C1 (ESC and CSI start escape sequences), and the
+# Unicode line separators and bidirectional overrides that reorder what is shown.
+_INVISIBLE: Final = (
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+)
+_VISIBLE: Final = {
+    code: _SHOWN.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in _INVISIBLE
+}
+
+
+def visible(text: str) -> str:
+    r"""``text`` safe to print on a terminal: control characters shown as escapes, not obeyed.
+
+    >>> visible("acme\x1b]0;PWNED\x07\x1b[2J"), visible("a\tb\u202ec\x9b")
+    ('acme\\x1b]0;PWNED\\x07\\x1b[2J', 'a\\tb\\u202ec\\x9b')
+    """
+    return text.translate(_VISIBLE)
+
+
+def _grouped(scaled: int, places: int, *, trim: bool = False) -> str:
+    # ``scaled`` is the figure times 10**places, already rounded: only integers are formatted,
+    # so no decimal context (and its 28 digits) is involved.
+    whole, fraction = divmod(abs(scaled), 10**places)
+    digits = f"{fraction:0{places}d}" if places else ""
+    if trim:
+        digits = digits.rstrip("0")
+    sign = "-" if scaled < 0 else ""
+    return f"{sign}{whole:,}" + (f".{digits}" if digits else "")
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero (ROUND_HALF_UP), exactly."""
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return -quotient if numerator < 0 else quotient
+
+
 def format_money(cents: int, currency: str) -> str:
-    """Minor units as an amount of ``currency``, grouped by thousands.
+    """Minor units as an amount of ``currency``, grouped by thousands, every digit kept.
 
     >>> format_money(163766, "EUR"), format_money(-5, "USD"), format_money(1500, "JPY")
     ('1,637.66', '-0.05', '1,500')
     >>> format_money(7, "MRO"), format_money(1234567, "KWD")
     ('1.4', '1,234.567')
+    >>> format_money(12345678901234567890123456789012, "EUR")
+    '123,456,789,012,345,678,901,234,567,890.12'
     """
-    value = Decimal(cents) / subunit_to_unit(currency)
-    return f"{value:,.{exponent(currency)}f}"
+    places = exponent(currency)
+    # Exact for every currency: MRO's subunit 5 with one decimal included (half up).
+    return _grouped(_half_up(cents * 10**places, subunit_to_unit(currency)), places)
 
 
 def format_quantity(value: Decimal, places: int = 4) -> str:
@@ -63,11 +114,11 @@ def format_quantity(value: Decimal, places: int = 4) -> str:
     ('1,111.1865', '3')
     >>> format_quantity(Decimal("63476")), format_quantity(Decimal("-0.00001"))
     ('63,476', '0')
+    >>> format_quantity(Decimal("1" + "0" * 24 + ".00005"))
+    '1,000,000,000,000,000,000,000,000.0001'
     """
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
-    if not rounded:
-        return "0"
-    return f"{rounded:,f}"
+    numerator, denominator = value.as_integer_ratio()
+    return _grouped(_half_up(numerator * 10**places, denominator), places, trim=True)
 
 
 def _whole(cents: Decimal) -> int:
@@ -183,6 +234,11 @@ def text_table(
     ------  -----
     total      12
     """
+    header, rows, footer = (
+        [visible(cell) for cell in header],
+        [[visible(cell) for cell in row] for row in rows],
+        [[visible(cell) for cell in row] for row in footer],
+    )
     every = [header, *rows, *footer]
     widths = [max(len(row[index]) for row in every) for index in range(len(header))]
 
@@ -214,7 +270,7 @@ def period_heading(kind: str, period: Any) -> str:
     zone = ZoneInfo(period.timezone)
     start = period.charges_from_datetime.astimezone(zone)
     end = period.charges_to_datetime.astimezone(zone)
-    return (
+    return visible(
         f"{kind} of {period.external_subscription_id}, {start:%Y-%m-%d} .. {end:%Y-%m-%d} "
         f"({period.timezone})"
     )
@@ -272,7 +328,7 @@ def period_lines(period: Any, *, now: Any = None) -> list[str]:
         lines.append(
             f"  now           {lago_datetime(instant)} = {local:%Y-%m-%d %H:%M} local, {where}"
         )
-    return lines
+    return [visible(line) for line in lines]
 
 
 def usage_table(
@@ -358,7 +414,7 @@ def usage_table(
     out += ["", *text_table(header, rows, totals)]
     if usage.rejected_events.count:
         out.append(f"rejected events: {usage.rejected_events.count:,} (not counted)")
-    return "\n".join(out)
+    return "\n".join(visible(line) for line in out)
 
 
 def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -> str:
@@ -418,7 +474,7 @@ def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -
             f"{format_money(item.amount_cents, currency)} {currency} (not in the usage totals)"
         )
     out.append(f"digest   sha256:{past.digest}")
-    return "\n".join(out)
+    return "\n".join(visible(line) for line in out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,7 +615,8 @@ _AMOUNT_COLOUR: Final = "#1b9a6c"
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    # Control characters are not valid HTML text and would act on a terminal (-o -): shown.
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _nice_step(span: float) -> float:
