@@ -341,11 +341,15 @@ line 1 column 6) (got '[1, 2')
             raise InvalidInput.at("state", msg, text[:40]) from None
         return cls.from_data(data)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pickle rebuilds the state through from_data, with its checks.
+        return (UsageState.from_data, (self.to_data(),))
+
     def __getstate__(self) -> dict[str, Any]:
         return self.to_data()
 
     def __setstate__(self, data: Any) -> None:
-        # Pickles are read through the same checks as JSON.
+        # Pickles of format 1 come this way: read through the same checks as JSON.
         self._load(data, check=True)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> UsageState:
