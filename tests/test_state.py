@@ -17,6 +17,7 @@ from usage_engine.models import AggregationType
 from usage_engine.state import UsageState
 
 EVENTS = showcase_events()
+KEY = EVENTS[1]["transaction_id"]  # a compute event, of the second filter: two raters' receipts
 
 
 def _state(events):
@@ -245,18 +246,18 @@ def test_counts_of_events_that_were_never_recorded_are_refused():
             id="wrong type",
         ),
         pytest.param(
-            lambda data: data["receipts"]["tx_1"][0].__setitem__(2, "noon"),
-            "state.receipts['tx_1'][0][2]: must be an instant in whole microseconds (got 'noon')",
+            lambda data: data["receipts"][KEY][0].__setitem__(2, "noon"),
+            f"state.receipts[{KEY!r}][0][2]: must be an instant in whole microseconds (got 'noon')",
             id="wrong type in a receipt",
         ),
         pytest.param(
-            lambda data: data["receipts"]["tx_1"][0].__setitem__(0, 99),
-            "state.receipts['tx_1'][0][0]: must be the position of a rater, 0 to 15 (got 99)",
+            lambda data: data["receipts"][KEY][0].__setitem__(0, 99),
+            f"state.receipts[{KEY!r}][0][0]: must be the position of a rater, 0 to 15 (got 99)",
             id="receipt of no rater",
         ),
         pytest.param(
-            lambda data: data["receipts"]["tx_1"].pop(),
-            "state.receipts['tx_1']: must be one event's receipts: at 1751360400000000, the "
+            lambda data: data["receipts"][KEY].pop(),
+            f"state.receipts[{KEY!r}]: must be one event's receipts: at 1751360400000000, the "
             "raters [0, 8] in order (got [0])",
             id="receipt missing",
         ),
