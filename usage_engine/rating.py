@@ -111,11 +111,14 @@ def _metric_ref(lago_id: str, name: str, code: str, aggregation_type: str) -> Me
     return MetricRef.build(lago_id=lago_id, name=name, code=code, aggregation_type=aggregation_type)
 
 
-def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = False) -> Options:
+def charge_options(
+    charge: Charge, *, plain: bool = False, invoicing: bool = False, retractable: bool = False
+) -> Options:
     """What the charge needs from its aggregation.
 
     ``plain`` drops the pay-in-advance rules (the projection re-aggregates that way);
-    ``invoicing`` keeps negative prorated totals (closed periods, spec 4.8).
+    ``invoicing`` keeps negative prorated totals (closed periods, spec 4.8); ``retractable``
+    keeps what taking an event back out needs (a recording :class:`Rating`).
     """
     record = RECORDS[charge.charge_model]
     prorated = charge.prorated
@@ -126,6 +129,7 @@ def charge_options(charge: Charge, *, plain: bool = False, invoicing: bool = Fal
         keep_events=record.keeps_events(prorated),
         precise_amounts=record.precise_amounts,
         invoicing=invoicing,
+        retractable=retractable,
     )
 
 
@@ -273,8 +277,12 @@ class ChargeRater:
 
     def merge(self, other: ChargeRater) -> None:
         """Fold in another rater of the same charge and window."""
+        self.merge_states(other.states)
+
+    def merge_states(self, states: Mapping[Slot, AggregationState]) -> None:
+        """Fold in states of the same charge and window by slot (taken over, not copied)."""
         self.priced.clear()
-        for slot, state in other.states.items():
+        for slot, state in states.items():
             mine = self.states.get(slot)
             if mine is None:
                 self.states[slot] = state
@@ -282,6 +290,32 @@ class ChargeRater:
                 mine.merge(state)
         if self.single is not None:
             self.single = self.states[(None, _NO_GROUP)]
+
+    def add_at(
+        self, slots: Sequence[Slot] | None, ts: int, key: str, value: Any, amount: Decimal | None
+    ) -> None:
+        """Add one event to the slots :meth:`add` sent it to (None: the single slot)."""
+        for state in self._at(slots, create=True):
+            state.add(ts, key, value, amount)
+
+    def retract(
+        self, slots: Sequence[Slot] | None, ts: int, key: str, value: Any, amount: Decimal | None
+    ) -> None:
+        """Take back out an event :meth:`add` sent to ``slots`` (the options retractable)."""
+        for state in self._at(slots, create=False):
+            state.retract(ts, key, value, amount)
+
+    def _at(self, slots: Sequence[Slot] | None, *, create: bool) -> list[AggregationState]:
+        self.priced.clear()
+        if slots is None:
+            assert self.single is not None, "a charge with filters or groups names its slots"
+            return [self.single]
+        states = self.states
+        if create:
+            for slot in slots:
+                if slot not in states:
+                    states[slot] = self._new_state()
+        return [states[slot] for slot in slots]
 
     def rate(self, currency: str, whose: Whose = (None, None)) -> RatedCharge:
         """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
@@ -449,7 +483,8 @@ class Rating:
     Feeding deduplicates by ``transaction_id`` (the first occurrence wins, whatever its code,
     as Lago's PostgreSQL store does) and evaluates metric expressions (a failing one makes the
     event malformed: Lago rejects it at ingestion). With ``record``, each event's contributions
-    are kept so that a later duplicate can be taken back out (see :mod:`usage_engine.state`).
+    are kept so that a later duplicate can be taken back out (see :mod:`usage_engine.state`),
+    and the aggregation states are built retractable.
     """
 
     __slots__ = (
@@ -491,7 +526,9 @@ class Rating:
                 ChargeRater(
                     charge,
                     view.window,
-                    charge_options(charge, plain=view.plain, invoicing=view.invoicing),
+                    charge_options(
+                        charge, plain=view.plain, invoicing=view.invoicing, retractable=record
+                    ),
                     layouts[id(charge)],
                 )
                 for charge in plan.charges
@@ -613,6 +650,14 @@ class Rating:
             self.receipts[key] = []
         if metric is not None:  # else another metric
             self.rate_one(code, ts, key, properties, precise)
+
+    def restore(self, receipts: dict[str, list[Receipt]]) -> None:
+        """Take back the receipts of a recording rating read back from a checkpoint.
+
+        Its states come back through each rater's :meth:`ChargeRater.merge_states`.
+        """
+        self.receipts = receipts
+        self.seen = set(receipts)
 
     def results(self) -> list[tuple[RatedCharge, ...]]:
         """The rated charges of each view, in the plan's order."""

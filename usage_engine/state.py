@@ -4,19 +4,28 @@ Build it once, ``add`` new events as they come, ``merge`` states built apart (by
 from checkpoints), and read current or projected usage at any moment: only the charges whose
 events changed are priced again. Merging is exact: two states built from two parts of a stream
 merge to the state of the whole stream, duplicates included (the first part's copy of a
-``transaction_id`` wins, as in one pass). States pickle to a versioned, plain-data format.
+``transaction_id`` wins, as in one pass).
+
+A state saves to a versioned, JSON-compatible form (:meth:`UsageState.to_json`,
+:meth:`UsageState.to_data`), checked when read back: anything malformed, and any total that
+the recorded events do not give, is refused with InvalidInput. Pickling goes through the same
+form and the same checks (but ``pickle.loads`` of untrusted bytes runs code before any check:
+store JSON).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ._checkpoint import read_receipts, read_states, receipts_data, replay_check, states_data
 from ._coerce import as_period, as_plan, as_taxes
-from .aggregation import Options, Window
+from .aggregation import Window
+from .aggregation._data import bool_of, count_of, fields_of, items_of, refuse, text_of
 from .errors import InvalidInput
-from .models import BillingPeriod, Plan, Tax
+from .models import BillingPeriod, Plan
 from .models.usage import ChargeUsage, ProjectedUsage, RejectedEvents, Usage
 from .money import exact_decimals
 from .past import PastUsage, frozen_usage
@@ -28,37 +37,34 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import ChargeRater, RatedCharge, Rating, View, naming_charge
+from .rating import RatedCharge, Rating, View
 from .rollup import charge_usage
-from .selection import InvalidEvents, Rejections, read_events
+from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
 from .usage import _usage_of
 
 __all__ = ["FORMAT", "UsageState"]
 
-FORMAT: Final = 1
-"""The version of the pickled form; a state of another version refuses to load."""
+FORMAT: Final = 2
+"""The version of a state's saved form (:meth:`UsageState.to_data`, ``to_json``, pickle).
+
+Format 1, the pickle of earlier versions, held private attributes and is refused: build such a
+state again from its events. A state of any other format is refused too.
+"""
+_FIELDS: Final = (
+    "format",
+    "plan",
+    "period",
+    "taxes",
+    "invalid_events",
+    "past",
+    "rejected",
+    "receipts",
+    "states",
+)
 
 # The views a state keeps: the period itself, the plain re-aggregations the two projection
 # methods start from, and (for past usage) the period under the invoicing rules.
 _CURRENT, _EXACT_BASIS, _LAGO_BASIS, _INVOICING = 0, 1, 2, 3
-
-
-def _retractable(rater: ChargeRater) -> None:
-    # States of an incremental state must be able to take a duplicate back out on merge.
-    options = rater.options
-    rater.options = Options(
-        recurring=options.recurring,
-        prorated=options.prorated,
-        pay_in_advance=options.pay_in_advance,
-        keep_events=options.keep_events,
-        precise_amounts=options.precise_amounts,
-        invoicing=options.invoicing,
-        retractable=True,
-    )
-    rater.states.clear()
-    rater.single = None
-    if not rater.charge.filters and not rater.charge.properties.group_keys:
-        rater.single = rater.states[(None, ())] = rater._new_state()
 
 
 class UsageState:
@@ -117,9 +123,14 @@ class UsageState:
                 views.append(view)
                 match = len(views) - 1
             self._slot.append(match)
-        self._rating = Rating(self._plan, views, self._rejections, record=True)
-        for rater in self._rating.raters:
-            _retractable(rater)
+        self._views = views
+        self._rating = Rating(
+            self._plan,
+            views,
+            self._rejections,
+            record=True,
+            subscription=self._period.external_subscription_id,
+        )
         self._priced: dict[int, RatedCharge] = {}
         self._rollups: dict[int, tuple[RatedCharge, ChargeUsage]] = {}
 
@@ -189,11 +200,7 @@ class UsageState:
             # The other state's copies lose: take them back out.
             for key in repeated:
                 for position, slots, ts, value, amount in theirs.receipts.pop(key):
-                    rater = theirs.raters[position]
-                    targets = [rater.single] if slots is None else [rater.states[s] for s in slots]
-                    for state in targets:
-                        assert state is not None
-                        state.retract(ts, key, value, amount)
+                    theirs.raters[position].retract(slots, ts, key, value, amount)
                 theirs.seen.discard(key)
         touched = {receipt[0] for receipts in theirs.receipts.values() for receipt in receipts}
         for position, (rater, incoming) in enumerate(zip(mine.raters, theirs.raters, strict=True)):
@@ -203,7 +210,7 @@ class UsageState:
         mine.seen |= theirs.seen
         mine.receipts.update(theirs.receipts)
         self._rejections.count += other._rejections.count
-        room = 10 - len(self._rejections.reasons)
+        room = MAX_REASONS - len(self._rejections.reasons)
         self._rejections.reasons.extend(other._rejections.reasons[:room])
 
     def _rated(self, view: int) -> tuple[RatedCharge, ...]:
@@ -216,8 +223,7 @@ class UsageState:
         for position in range(first, first + count):
             priced = self._priced.get(position)
             if priced is None:
-                with naming_charge(position - first):
-                    priced = rating.raters[position].rate(currency)
+                priced = rating.rated(position - first, rating.raters[position], currency)
                 self._priced[position] = priced
             rated.append(priced)
         return tuple(rated)
@@ -276,54 +282,130 @@ class UsageState:
             self._plan, self._period, self._rated(_INVOICING), self._taxes, self.rejected_events
         )
 
-    def __getstate__(self) -> dict[str, Any]:
+    def to_data(self) -> dict[str, Any]:
+        """The state as versioned, JSON-compatible plain data, read back by :meth:`from_data`.
+
+        Integers stay integers and decimals are written as text, exactly; the data holds the
+        plan, period and taxes, and each event's receipts (where it went) with the aggregation
+        states they built. docs/scale.md describes the format.
+        """
         rating = self._rating
+        rejections = self._rejections
         return {
             "format": FORMAT,
             "plan": self._plan.model_dump(mode="json", by_alias=True),
             "period": self._period.model_dump(mode="json"),
             "taxes": [tax.model_dump(mode="json") for tax in self._taxes],
-            "invalid_events": self._rejections.mode,
+            "invalid_events": rejections.mode,
             "past": self._past,
-            "rejected": [self._rejections.count, list(self._rejections.reasons)],
-            "receipts": rating.receipts,
-            "states": [
-                {slot: _fields(state) for slot, state in rater.states.items()}
-                for rater in rating.raters
-            ],
+            "rejected": {"count": rejections.count, "reasons": list(rejections.reasons)},
+            "receipts": receipts_data(rating),
+            "states": states_data(rating),
         }
 
-    def __setstate__(self, data: dict[str, Any]) -> None:
-        if not isinstance(data, dict):
-            msg = "is not a pickled UsageState"
+    @classmethod
+    def from_data(cls, data: Any) -> UsageState:
+        """The state :meth:`to_data` gave, checked: InvalidInput names the path of anything
+        malformed, or of a total its recorded events do not give.
+
+        >>> UsageState.from_data({"format": 1})
+        Traceback (most recent call last):
+        ...
+        usage_engine.errors.InvalidInput: state: is format 1, a pickle of an earlier version of \
+usage_engine; this version reads format 2: build the state again from its events (got 1)
+        """
+        state = cls.__new__(cls)
+        state._load(data, check=True)
+        return state
+
+    def to_json(self) -> str:
+        """:meth:`to_data` as JSON text, keys sorted: the form to store a state in."""
+        return json.dumps(self.to_data(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> UsageState:
+        """The state :meth:`to_json` gave, checked as :meth:`from_data` checks it.
+
+        >>> UsageState.from_json("[1, 2")
+        Traceback (most recent call last):
+        ...
+        usage_engine.errors.InvalidInput: state: is not JSON (Expecting ',' delimiter at \
+line 1 column 6) (got '[1, 2')
+        """
+        if not isinstance(text, str | bytes):
+            msg = "must be the JSON text UsageState.to_json gives"
+            raise InvalidInput.at("state", msg, type(text).__name__)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            msg = f"is not JSON ({error.msg} at line {error.lineno} column {error.colno})"
+            raise InvalidInput.at("state", msg, text[:40]) from None
+        except (ValueError, RecursionError):
+            # Python's own limits: a number of more than 4300 digits, nesting past the stack.
+            msg = "is not a state's JSON: a number too long or arrays nested too deep"
+            raise InvalidInput.at("state", msg, text[:40]) from None
+        return cls.from_data(data)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pickle rebuilds the state through from_data, with its checks.
+        return (UsageState.from_data, (self.to_data(),))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.to_data()
+
+    def __setstate__(self, data: Any) -> None:
+        # Pickles of format 1 come this way: read through the same checks as JSON.
+        self._load(data, check=True)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> UsageState:
+        # A copy of a state known to be sound: the replay that checks a saved one is skipped.
+        clone = UsageState.__new__(UsageState)
+        clone._load(self.to_data(), check=False)
+        return clone
+
+    def _load(self, data: Any, *, check: bool) -> None:
+        if not isinstance(data, Mapping):
+            msg = "must be a UsageState's data (an object), as UsageState.to_data gives it"
             raise InvalidInput.at("state", msg, type(data).__name__)
-        if data.get("format") != FORMAT:
-            msg = f"is format {data.get('format')!r}; this version reads format {FORMAT}"
-            raise InvalidInput.at("state", msg, data.get("format"))
-        self._plan = as_plan(data["plan"])
-        self._period = as_period(data["period"])
-        self._taxes = tuple(Tax.model_validate(tax) for tax in data["taxes"])
-        self._rejections = Rejections(data["invalid_events"])
-        self._past = bool(data.get("past", False))
-        self._rejections.count, reasons = data["rejected"]
-        self._rejections.reasons = list(reasons)
+        version = data.get("format")
+        if version != FORMAT or type(version) is not int:
+            earlier = ", a pickle of an earlier version of usage_engine" if version == 1 else ""
+            msg = (
+                f"is format {version!r}{earlier}; this version reads format {FORMAT}: "
+                "build the state again from its events"
+            )
+            raise InvalidInput.at("state", msg, version)
+        fields = fields_of(data, "state", _FIELDS)
+        self._plan = as_plan(fields["plan"], "state.plan")
+        self._period = as_period(fields["period"], "state.period")
+        self._taxes = as_taxes(fields["taxes"], "state.taxes")
+        mode = fields["invalid_events"]
+        if mode not in ("raise", "collect"):
+            refuse("state.invalid_events", "must be 'raise' or 'collect'", mode)
+        self._rejections = Rejections(mode)
+        self._past = bool_of(fields["past"], "state.past")
+        self._rejections.count, self._rejections.reasons = _rejected(fields["rejected"], mode)
         self._build()
         rating = self._rating
-        rating.receipts = data["receipts"]
-        rating.seen = set(data["receipts"])
-        for rater, states in zip(rating.raters, data["states"], strict=True):
-            rater.states.clear()
-            for slot, fields in states.items():
-                state = rater._new_state()
-                for name, value in fields.items():
-                    setattr(state, name, value)
-                rater.states[slot] = state
-            if rater.single is not None:
-                rater.single = rater.states[(None, ())]
+        receipts = read_receipts(fields["receipts"], rating)
+        states = read_states(fields["states"], rating)
+        if check:
+            scratch = Rating(self._plan, self._views, Rejections("collect"), record=True)
+            replay_check(receipts, states, scratch)
+        rating.restore(receipts)
+        for rater, kept in zip(rating.raters, states, strict=True):
+            rater.merge_states(kept)
 
 
-def _fields(state: Any) -> dict[str, Any]:
-    # A state's own data: everything but the window and options it is rebuilt with.
-    return {
-        name: getattr(state, name) for name in state.__slots__ if name not in ("window", "options")
-    }
+def _rejected(data: Any, mode: str) -> tuple[int, list[str]]:
+    # The count of malformed events and the first reasons, as many as were kept.
+    fields = fields_of(data, "state.rejected", ("count", "reasons"))
+    count = count_of(fields["count"], "state.rejected.count")
+    items = items_of(fields["reasons"], "state.rejected.reasons")
+    reasons = [text_of(item, f"state.rejected.reasons[{i}]") for i, item in enumerate(items)]
+    if mode == "raise" and count:
+        refuse("state.rejected.count", "must be 0: malformed events raise in this state", count)
+    if len(reasons) != min(count, MAX_REASONS):
+        msg = f"must hold the first reasons of the {count} malformed events, at most {MAX_REASONS}"
+        refuse("state.rejected.reasons", msg, len(reasons))
+    return count, reasons

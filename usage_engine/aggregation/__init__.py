@@ -18,10 +18,12 @@ from .weighted_sum import WeightedSumState
 
 __all__ = [
     "AGGREGATORS",
+    "READERS",
     "Aggregation",
     "AggregationState",
     "Options",
     "StateFactory",
+    "StateReader",
     "TimedValue",
     "Window",
     "apply_rounding",
@@ -29,6 +31,7 @@ __all__ = [
     "as_text",
     "field_value",
     "new_state",
+    "state_from_data",
     "value_reader",
 ]
 
@@ -47,12 +50,47 @@ AGGREGATORS: Final[Mapping[AggregationType, StateFactory]] = MappingProxyType(
 )
 """The state type of each aggregation type (complete: a test checks every type has one)."""
 
+StateReader = Callable[[Window, Options, Any, str], AggregationState]
+"""Reads a state back from its plain data (each state class's ``from_data``)."""
+
+READERS: Final[Mapping[AggregationType, StateReader]] = MappingProxyType(
+    {
+        AggregationType.COUNT_AGG: CountState.from_data,
+        AggregationType.SUM_AGG: SumState.from_data,
+        AggregationType.MAX_AGG: MaxState.from_data,
+        AggregationType.UNIQUE_COUNT_AGG: UniqueCountState.from_data,
+        AggregationType.LATEST_AGG: LatestState.from_data,
+        AggregationType.WEIGHTED_SUM_AGG: WeightedSumState.from_data,
+    }
+)
+"""How to read back the plain data of each aggregation type's state (as complete as
+:data:`AGGREGATORS`: a test checks)."""
+
 _PRESENT: Final = True
 
 
 def new_state(metric: BillableMetric, window: Window, options: Options) -> AggregationState:
     """A fresh, empty state for ``metric`` over ``window``."""
     return AGGREGATORS[metric.aggregation_type](window, options)
+
+
+def state_from_data(
+    metric: BillableMetric, window: Window, options: Options, data: Any, path: str = "state"
+) -> AggregationState:
+    """The state of ``metric`` that its ``to_data`` gave, checked: InvalidInput if malformed.
+
+    >>> from usage_engine.models import BillableMetric
+    >>> from usage_engine.aggregation._testing import window
+    >>> metric = BillableMetric(code="calls", aggregation_type="count_agg")
+    >>> state_from_data(metric, window(), Options(), {"version": 1, "count": 3}).result().units
+    Decimal('3')
+    >>> state_from_data(metric, window(), Options(), {"version": 2, "count": 3})
+    Traceback (most recent call last):
+    ...
+    usage_engine.errors.InvalidInput: state.version: is version 2; this version of usage_engine \
+reads version 1 (got 2)
+    """
+    return READERS[metric.aggregation_type](window, options, data, path)
 
 
 def field_value(metric: BillableMetric, properties: Mapping[str, Any]) -> Any:

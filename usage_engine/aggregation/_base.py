@@ -207,6 +207,8 @@ class AggregationState(Protocol):
     ``add`` takes one event (its timestamp in µs, its ``transaction_id`` and its value as the
     aggregation reads it); ``merge`` folds in another state of the same metric and window; the
     result does not depend on how the events were split between states, nor on their order.
+    ``to_data`` gives the state as versioned plain data; the class's ``from_data(window,
+    options, data, path)`` reads it back, checked (see ``aggregation.state_from_data``).
     """
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
@@ -220,3 +222,6 @@ class AggregationState(Protocol):
 
     def result(self) -> Aggregation:
         """The aggregation of every event added or merged so far."""
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as JSON-compatible plain data, read back by its class's ``from_data``."""

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._base import Aggregation, Options, Window
+from ._data import STATE_VERSION, check_version, count_of, fields_of
 
 __all__ = ["CountState"]
 
@@ -45,3 +46,25 @@ class CountState:
         Decimal('0')
         """
         return Aggregation.plain(Decimal(self.count), self.count)
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as plain data, for :meth:`from_data` (the window and options not included)."""
+        return {"version": STATE_VERSION, "count": self.count}
+
+    @classmethod
+    def from_data(
+        cls, window: Window, options: Options, data: Any, path: str = "state"
+    ) -> CountState:
+        """The state :meth:`to_data` wrote, checked: InvalidInput names what is malformed.
+
+        >>> from usage_engine.aggregation._testing import window
+        >>> CountState.from_data(window(), Options(), {"version": 1, "count": -5})
+        Traceback (most recent call last):
+        ...
+        usage_engine.errors.InvalidInput: state.count: must be a whole number, not negative (got -5)
+        """
+        fields = fields_of(data, path, ("version", "count"))
+        check_version(fields, path)
+        state = cls(window, options)
+        state.count = count_of(fields["count"], f"{path}.count")
+        return state

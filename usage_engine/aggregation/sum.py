@@ -7,6 +7,19 @@ from typing import Any
 
 from ..money import EXACT, add, ceil_places, divide, multiply
 from ._base import Aggregation, Options, TimedValue, Window
+from ._data import (
+    STATE_VERSION,
+    agree,
+    check_version,
+    count_of,
+    fields_of,
+    items_of,
+    number_data,
+    number_of,
+    refuse,
+    timed_data,
+    timed_of,
+)
 
 __all__ = ["SumState"]
 
@@ -220,6 +233,96 @@ class SumState:
                 )
                 entries.append((value, share))
         return tuple(entries)
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as plain data, for :meth:`from_data` (the window and options not included)."""
+        return {
+            "version": STATE_VERSION,
+            "in_total": number_data(self.in_total),
+            "in_count": self.in_count,
+            "pre_total": number_data(self.pre_total),
+            "pre_count": self.pre_count,
+            "prorated_numerator": number_data(self.prorated_numerator),
+            "precise": number_data(self.precise),
+            "events": [timed_data(event) for event in sorted(self.events, key=_order)],
+        }
+
+    @classmethod
+    def from_data(
+        cls, window: Window, options: Options, data: Any, path: str = "state"
+    ) -> SumState:
+        """The state :meth:`to_data` wrote, checked: InvalidInput names what is malformed.
+
+        Totals the kept events determine must match them; without events, no total without a
+        count:
+
+        >>> from usage_engine.aggregation._testing import window
+        >>> data = SumState(window(), Options()).to_data()
+        >>> SumState.from_data(window(), Options(), {**data, "in_total": 10**9})
+        Traceback (most recent call last):
+        ...
+        usage_engine.errors.InvalidInput: state.in_total: does not match the state's count of \
+events: expected 0 (got 1000000000)
+        """
+        fields = fields_of(data, path, _FIELDS)
+        check_version(fields, path)
+        state = cls(window, options)
+        state.in_total = number_of(fields["in_total"], f"{path}.in_total")
+        state.in_count = count_of(fields["in_count"], f"{path}.in_count")
+        state.pre_total = number_of(fields["pre_total"], f"{path}.pre_total")
+        state.pre_count = count_of(fields["pre_count"], f"{path}.pre_count")
+        numerator = number_of(fields["prorated_numerator"], f"{path}.prorated_numerator")
+        state.prorated_numerator = numerator
+        state.precise = Decimal(number_of(fields["precise"], f"{path}.precise"))
+        events = items_of(fields["events"], f"{path}.events")
+        state.events = [
+            timed_of(item, f"{path}.events[{index}]", window, earlier=options.recurring)
+            for index, item in enumerate(events)
+        ]
+        state._check(path)
+        return state
+
+    def _check(self, path: str) -> None:
+        # What the state keeps must tell one story: recompute what the rest determines.
+        options = self.options
+        if options.keep_events or options.pay_in_advance:
+            rebuilt = SumState(self.window, Options(recurring=True, prorated=options.prorated))
+            for event in self.events:
+                rebuilt.add(event.ts, event.key, event.value)
+            source = "the state's events"
+        else:
+            if self.events:
+                msg = "must be empty: this charge keeps no events"
+                refuse(f"{path}.events", msg, len(self.events))
+            # Without events, only this: no total without events, no carried-over balance
+            # unless recurring, no prorated numerator unless prorated.
+            rebuilt = SumState(self.window, options)
+            rebuilt.in_count = self.in_count
+            rebuilt.pre_count = self.pre_count if options.recurring else 0
+            if self.in_count:
+                rebuilt.in_total = self.in_total
+                if options.prorated:
+                    rebuilt.prorated_numerator = self.prorated_numerator
+            if rebuilt.pre_count:
+                rebuilt.pre_total = self.pre_total
+            source = "the state's count of events"
+        for name in ("in_count", "pre_count", "in_total", "pre_total", "prorated_numerator"):
+            agree(getattr(self, name), getattr(rebuilt, name), f"{path}.{name}", source)
+        if self.precise and not (options.precise_amounts and self.in_count + self.pre_count):
+            msg = "must be 0: no event of this state has a precise amount"
+            refuse(f"{path}.precise", msg, self.precise)
+
+
+_FIELDS = (
+    "version",
+    "in_total",
+    "in_count",
+    "pre_total",
+    "pre_count",
+    "prorated_numerator",
+    "precise",
+    "events",
+)
 
 
 def _order(event: TimedValue) -> tuple[int, str]:

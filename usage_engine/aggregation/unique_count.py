@@ -14,8 +14,20 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .._time import local_date
+from ..errors import InvalidInput
 from ..money import EXACT, ceil_places, divide
 from ._base import Aggregation, Options, Window
+from ._data import (
+    STATE_VERSION,
+    agree,
+    bool_of,
+    check_version,
+    fields_of,
+    items_of,
+    refuse,
+    text_of,
+    timestamp_of,
+)
 
 __all__ = ["Change", "UniqueCountState"]
 
@@ -225,6 +237,85 @@ class UniqueCountState:
                 rows.append((change.ts, text, Decimal(1), share))
         rows.sort(key=lambda row: (row[0], row[1]))
         return tuple((full, share) for _ts, _text, full, share in rows)
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as plain data, for :meth:`from_data` (the window and options not included).
+
+        Each value maps to its last change, and to all its changes when the state keeps them;
+        a change is ``[µs, transaction_id, is_add]``.
+        """
+        last, history = self.last, self.history
+        return {
+            "version": STATE_VERSION,
+            "last": {text: list(last[text]) for text in sorted(last)},
+            "history": {
+                text: [list(change) for change in sorted(history[text])] for text in sorted(history)
+            },
+        }
+
+    @classmethod
+    def from_data(
+        cls, window: Window, options: Options, data: Any, path: str = "state"
+    ) -> UniqueCountState:
+        """The state :meth:`to_data` wrote, checked: InvalidInput names what is malformed.
+
+        A value's last change is the latest of its history, when the state keeps one:
+
+        >>> from usage_engine.aggregation._testing import window, inside
+        >>> data = {"version": 1, "last": {"seat": [inside(1), "a", True]},
+        ...     "history": {"seat": [[inside(1), "a", True], [inside(2), "b", False]]}}
+        >>> try:
+        ...     UniqueCountState.from_data(window(), Options(retractable=True), data)
+        ... except InvalidInput as error:
+        ...     print(error.path, error.value.key)
+        state.last['seat'] a
+        """
+        fields = fields_of(data, path, ("version", "last", "history"))
+        check_version(fields, path)
+        state = cls(window, options)
+        last = _mapping(fields["last"], f"{path}.last")
+        for text, item in last.items():
+            state._set_last(text, _change(item, f"{path}.last[{text!r}]", state))
+        history = _mapping(fields["history"], f"{path}.history")
+        if not state._keeps_history:
+            if history:
+                msg = "must be empty: this state keeps only each value's last change"
+                refuse(f"{path}.history", msg, len(history))
+            return state
+        for text, item in history.items():
+            where = f"{path}.history[{text!r}]"
+            changes = [
+                _change(change, f"{where}[{index}]", state)
+                for index, change in enumerate(items_of(item, where))
+            ]
+            if not changes:
+                raise InvalidInput.at(where, "must not be empty: a value has one change at least")
+            state.history[text] = changes
+        for text in state.last.keys() | state.history.keys():
+            changes = state.history.get(text, [])
+            expected = max(changes) if changes else None
+            agree(state.last.get(text), expected, f"{path}.last[{text!r}]", "the state's history")
+        return state
+
+
+def _mapping(data: Any, path: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput.at(path, "must be an object by value", data)
+    for key in data:
+        text_of(key, path)
+    return data
+
+
+def _change(data: Any, path: str, state: UniqueCountState) -> Change:
+    ts, key, is_add = items_of(data, path, 3)
+    change = Change(
+        timestamp_of(ts, f"{path}[0]"), text_of(key, f"{path}[1]"), bool_of(is_add, f"{path}[2]")
+    )
+    window = state.window
+    if change.ts > window.to_us or (change.ts < window.from_us and not state.options.recurring):
+        msg = "lies outside the window of the state, where no change is kept"
+        refuse(f"{path}[0]", msg, ts)
+    return change
 
 
 def _drop_same_day_readds(effective: list[Change], tz: ZoneInfo) -> list[Change]:

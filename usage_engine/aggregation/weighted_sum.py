@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from ..money import EXACT, add, ceil_places, divide, multiply
 from ._base import Aggregation, Options, Window
+from ._data import STATE_VERSION, agree, check_version, count_of, fields_of, number_data, number_of
 
 __all__ = ["PRECISION", "WeightedSumState"]
 
@@ -90,3 +91,43 @@ class WeightedSumState:
         units = ceil_places(divide(area, window.duration_micros), PRECISION)
         level = EXACT.add(Decimal(self.initial), self.delta)
         return Aggregation(units, self.count, units, level)
+
+    def to_data(self) -> dict[str, Any]:
+        """The state as plain data, for :meth:`from_data` (the window and options not included)."""
+        return {
+            "version": STATE_VERSION,
+            "initial": number_data(self.initial),
+            "delta": number_data(self.delta),
+            "delta_time": number_data(self.delta_time),
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_data(
+        cls, window: Window, options: Options, data: Any, path: str = "state"
+    ) -> WeightedSumState:
+        """The state :meth:`to_data` wrote, checked: InvalidInput names what is malformed.
+
+        Only a recurring metric carries a level over from before the window:
+
+        >>> from usage_engine.aggregation._testing import window
+        >>> data = {"version": 1, "initial": 5, "delta": 0, "delta_time": 0, "count": 0}
+        >>> WeightedSumState.from_data(window(), Options(), data)
+        Traceback (most recent call last):
+        ...
+        usage_engine.errors.InvalidInput: state.initial: does not match the metric, not \
+recurring: expected 0 (got 5)
+        """
+        fields = fields_of(data, path, ("version", "initial", "delta", "delta_time", "count"))
+        check_version(fields, path)
+        state = cls(window, options)
+        state.initial = number_of(fields["initial"], f"{path}.initial")
+        state.delta = number_of(fields["delta"], f"{path}.delta")
+        state.delta_time = number_of(fields["delta_time"], f"{path}.delta_time")
+        state.count = count_of(fields["count"], f"{path}.count")
+        if not options.recurring:
+            agree(state.initial, 0, f"{path}.initial", "the metric, not recurring")
+        if not state.count:
+            for name in ("delta", "delta_time"):
+                agree(getattr(state, name), 0, f"{path}.{name}", "the state's count of events")
+        return state
