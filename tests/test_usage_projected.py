@@ -3,9 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.factories import charge, event, metric, month_period, plan, utc
-from usage_engine import InvalidInput
+from usage_engine import InvalidInput, current_and_projected_usage, current_usage
+from usage_engine import strategies as ue
 from usage_engine.projection import projected_usage, projection_ratio
 
 JULY = month_period(2025, 7)
@@ -301,3 +304,28 @@ def test_bill_charges_monthly_projects_the_month():
     assert projection_ratio(period, NOW) == Decimal(repr(3 / 31))
     usage = projected_usage(yearly, [event("m", utc(2025, 7, 2))], period, now=NOW)
     assert (usage.amount_cents, usage.projected_amount_cents) == (100, 1033)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=ue.usage_cases(max_events=20), method=st.sampled_from(["lago", "exact"]))
+def test_current_and_projected_together_equal_each_alone(case, method):
+    """One reading gives both results, each equal to its own function's."""
+    both = current_and_projected_usage(
+        case.plan, case.events, case.period, now=case.now, taxes=case.taxes, method=method
+    )
+    alone = current_usage(case.plan, case.events, case.period, taxes=case.taxes)
+    projected = projected_usage(
+        case.plan, case.events, case.period, now=case.now, taxes=case.taxes, method=method
+    )
+    assert both.current == alone
+    assert both.projected == projected
+    assert both.current.to_lago() == alone.to_lago()
+    assert both.projected.to_lago() == projected.to_lago()
+
+
+def test_current_and_projected_together_read_the_events_once():
+    """A generator of events serves both results: they are read in one pass."""
+    the_plan = plan(charge("standard", {"amount": "10"}))
+    events = (event("m", utc(2025, 7, 2), transaction_id=f"t{n}") for n in range(3))
+    both = current_and_projected_usage(the_plan, events, JULY, now=NOW)
+    assert (both.current.amount_cents, both.projected.projected_amount_cents) == (3000, 31000)

@@ -36,7 +36,12 @@ from .models.usage import (
 )
 from .past import PastUsage, TrueUp, Verification, past_usage, past_usages, verify
 from .periods import billing_period, ceil_days, next_period, periods_before, previous_period
-from .projection import projected_usage, projection_ratio
+from .projection import (
+    CurrentAndProjected,
+    current_and_projected_usage,
+    projected_usage,
+    projection_ratio,
+)
 from .state import UsageState
 from .usage import current_usage
 
@@ -53,6 +58,7 @@ __all__ = [
     "ChargeFilter",
     "ChargeModel",
     "ChargeUsage",
+    "CurrentAndProjected",
     "EmptyFilterWarning",
     "Event",
     "FilterUsage",
@@ -79,6 +85,7 @@ __all__ = [
     "aggregate",
     "billing_period",
     "ceil_days",
+    "current_and_projected_usage",
     "current_usage",
     "next_period",
     "past_usage",

@@ -14,14 +14,14 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_period, as_plan, as_taxes
 from .aggregation import Aggregation, TimedValue, Window
 from .errors import InvalidInput, did_you_mean
 from .models import AggregationType, BillingPeriod, Plan, Tax
 from .models.charge import ChargeProperties
-from .models.usage import ProjectedUsage, RejectedEvents
+from .models.usage import ProjectedUsage, RejectedEvents, Usage
 from .money import divide, exact_decimals, round_places, to_cents
 from .periods import ceil_days
 from .pricing import RECORDS, ChargeModelRecord, PricingInput, price
@@ -30,8 +30,10 @@ from .selection import InvalidEvents
 from .usage import _usage_of, read_now
 
 __all__ = [
+    "CurrentAndProjected",
     "Method",
     "build_projection",
+    "current_and_projected_usage",
     "projected_usage",
     "projection_basis",
     "projection_ratio",
@@ -236,6 +238,84 @@ def projected_usage(
     >>> usage.amount_cents, usage.projected_amount_cents
     (3000, 31000)
     """
+    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events)
+    return rated.projection()
+
+
+@exact_decimals
+def current_and_projected_usage(
+    plan: Any,
+    events: Iterable[Any],
+    period: Any,
+    *,
+    now: Any,
+    taxes: Iterable[Any] = (),
+    method: Method = "lago",
+    invalid_events: InvalidEvents = "raise",
+) -> CurrentAndProjected:
+    """:func:`~usage_engine.current_usage` and :func:`projected_usage` from one reading.
+
+    The events are read and rated once for both; each result equals the one its own function
+    gives (``now`` only places the projection: current usage counts every event of the period).
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "10"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2025-07-01T00:00:00Z", "to_datetime": "2025-07-31T23:59:59Z"}
+    >>> events = [{"transaction_id": str(n), "external_subscription_id": "sub", "code": "calls",
+    ...     "timestamp": "2025-07-02T10:00:00Z"} for n in range(3)]
+    >>> both = current_and_projected_usage(plan, events, period, now="2025-07-03T10:00:00Z")
+    >>> both.current.amount_cents, both.projected.projected_amount_cents
+    (3000, 31000)
+    """
+    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events)
+    current = _usage_of(rated.plan, rated.period, rated.current, rated.taxes, rated.rejected)
+    return CurrentAndProjected(current, rated.projection())
+
+
+class CurrentAndProjected(NamedTuple):
+    """Current usage and its projection, from one reading of the events."""
+
+    current: Usage
+    projected: ProjectedUsage
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Rated:
+    # A period's charges rated for projection: the period's own view and the basis the
+    # projection re-aggregates (the same object when one view serves both).
+    plan: Plan
+    period: BillingPeriod
+    taxes: tuple[Tax, ...]
+    current: tuple[RatedCharge, ...]
+    rebuilt: tuple[RatedCharge, ...]
+    rejected: RejectedEvents
+    ratio: Decimal
+    method: Method
+
+    def projection(self) -> ProjectedUsage:
+        return build_projection(
+            self.plan,
+            self.period,
+            self.taxes,
+            self.current,
+            self.rebuilt,
+            self.rejected,
+            self.ratio,
+            self.method,
+        )
+
+
+def _rate_for_projection(
+    plan: Any,
+    events: Iterable[Any],
+    period: Any,
+    now: Any,
+    taxes: Iterable[Any],
+    method: Any,
+    invalid_events: InvalidEvents,
+) -> _Rated:
     the_plan = as_plan(plan)
     the_period = as_period(period)
     customer_taxes = as_taxes(taxes)
@@ -251,9 +331,8 @@ def projected_usage(
         views,
         invalid_events=invalid_events,
     )
-    current, rebuilt = results[0], results[-1]
-    return build_projection(
-        the_plan, the_period, customer_taxes, current, rebuilt, rejected, ratio, chosen
+    return _Rated(
+        the_plan, the_period, customer_taxes, results[0], results[-1], rejected, ratio, chosen
     )
 
 
