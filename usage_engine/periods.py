@@ -416,7 +416,8 @@ def periods_before(
 
     >>> sub = {"external_id": "sub_1", "subscription_at": "2024-01-15T08:00:00Z",
     ...        "plan": {"code": "p", "interval": "monthly", "amount_currency": "EUR"}}
-    >>> [p.to_lago()["from_datetime"] for p in periods_before(sub, "2024-03-05T00:00:00Z", 5)]
+    >>> found = periods_before(sub, "2024-03-05T00:00:00Z", 5)
+    >>> [p.to_lago()["charges_from_datetime"] for p in found]
     ['2024-02-01T00:00:00Z', '2024-01-15T08:00:00Z']
     """
     schedule = _schedule(subscription, plan)
