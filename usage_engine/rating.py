@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any, Final
 
 from ._ids import stable_id
@@ -139,6 +140,10 @@ Slot = tuple[int | None, tuple[str | None, ...]]
 _NO_GROUP: tuple[str | None, ...] = ()
 
 
+def _nothing(properties: Mapping[str, Any]) -> tuple[()]:
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class ChargeLayout:
     """What a charge's raters share whatever the subscription: buckets and filter routing."""
@@ -150,6 +155,8 @@ class ChargeLayout:
     plain: bool
     route_keys: tuple[str, ...]
     """Every property key that filters or groups read: equal values, equal slots."""
+    blanks: dict[tuple[int | None, str, Options], tuple[BucketFee, Aggregation]]
+    """The fee of each empty bucket, by (filter index, currency, options), once computed."""
 
     @classmethod
     def of(cls, charge: Charge) -> ChargeLayout:
@@ -166,6 +173,7 @@ class ChargeLayout:
             router=FilterRouter(buckets),
             plain=not charge.filters and not charge.properties.group_keys,
             route_keys=tuple(keys),
+            blanks={},
         )
 
 
@@ -177,18 +185,21 @@ class ChargeRater:
     """Aggregates one charge's events per bucket and group, then prices each fee."""
 
     __slots__ = (
+        "blanks",
         "buckets",
         "by_index",
         "charge",
+        "end_us",
         "group_keys",
         "metric",
         "options",
         "priced",
         "route_keys",
+        "route_values",
         "router",
         "single",
-        "slots_of",
         "states",
+        "targets_of",
         "window",
     )
 
@@ -210,9 +221,13 @@ class ChargeRater:
         self.group_keys = layout.group_keys
         self.router = layout.router
         self.route_keys = layout.route_keys
-        # The slots of each tuple of routing values already seen: routing runs once per
-        # distinct tuple, not once per event.
-        self.slots_of: dict[tuple[Any, ...], tuple[Slot, ...]] = {}
+        self.blanks = layout.blanks
+        self.end_us = window.to_us
+        # The routing values as one hashable key (the bare value for a single key).
+        self.route_values = itemgetter(*layout.route_keys) if layout.route_keys else _nothing
+        # The slots (and states) of each tuple of routing values already seen: routing runs
+        # once per distinct tuple, not once per event.
+        self.targets_of: dict[Any, tuple[tuple[Slot, AggregationState], ...]] = {}
         self.states: dict[Slot, AggregationState] = {}
         # Each slot's priced fee, until an event changes the slot (incremental use).
         self.priced: dict[Slot, tuple[BucketFee, Aggregation]] = {}
@@ -243,28 +258,56 @@ class ChargeRater:
             if priced:
                 priced.clear()
             return None
-        get = properties.get
-        found = tuple([get(name) for name in self.route_keys])
-        try:
-            slots = self.slots_of.get(found)
-            cacheable = True
-        except TypeError:  # an unhashable value (a list, a mapping): routed every time
-            slots = None
-            cacheable = False
-        if slots is None:
-            slots = self._route(properties)
-            # Only text values are cached: 1 and True are equal keys but different texts.
-            if cacheable and all(type(item) is str or item is None for item in found):
-                self.slots_of[found] = slots
-        states = self.states
-        for slot in slots:
-            state = states.get(slot)
-            if state is None:
-                state = states[slot] = self._new_state()
+        targets = self.targets(properties)
+        for slot, state in targets:
             state.add(ts, key, value, amount)
             if priced:
                 priced.pop(slot, None)
-        return list(slots)
+        return [slot for slot, _ in targets]
+
+    def add_routed(self, ts: int, key: str, properties: Mapping[str, Any], value: Any) -> None:
+        """:meth:`add` for the hot loop: no precise amount, nothing returned."""
+        if ts > self.end_us:
+            return  # a later period: no slot is opened for it (spec 2.2)
+        targets = self.targets(properties)
+        for _, state in targets:
+            state.add(ts, key, value, None)
+        priced = self.priced
+        if priced:
+            for slot, _ in targets:
+                priced.pop(slot, None)
+
+    def targets(self, properties: Mapping[str, Any]) -> tuple[tuple[Slot, AggregationState], ...]:
+        """The slots an event with ``properties`` goes to, with their states."""
+        try:
+            found = self.route_values(properties)
+        except KeyError:  # a routing key missing: read as None, as routing reads it
+            found = tuple(map(properties.get, self.route_keys))
+            if len(found) == 1:
+                found = found[0]
+        try:
+            targets = self.targets_of.get(found)
+        except TypeError:  # an unhashable value (a list, a mapping): routed every time
+            return self._targets(properties)
+        if targets is None:
+            targets = self._targets(properties)
+            # Only text values are cached: 1 and True are equal keys but different texts.
+            values = found if type(found) is tuple else (found,)
+            if all(type(item) is str or item is None for item in values):
+                self.targets_of[found] = targets
+        return targets
+
+    def _targets(self, properties: Mapping[str, Any]) -> tuple[tuple[Slot, AggregationState], ...]:
+        # Each slot the event goes to, with its state (created here if new). A slot's state
+        # is never replaced afterwards (merges fold into it), so the pairs can be cached.
+        states = self.states
+        targets = []
+        for slot in self._route(properties):
+            state = states.get(slot)
+            if state is None:
+                state = states[slot] = self._new_state()
+            targets.append((slot, state))
+        return tuple(targets)
 
     def _route(self, properties: Mapping[str, Any]) -> tuple[Slot, ...]:
         # The filter buckets, then each one's pricing group (spec 5).
@@ -320,20 +363,20 @@ class ChargeRater:
     def rate(self, currency: str, whose: Whose = (None, None)) -> RatedCharge:
         """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
         fees: list[tuple[BucketFee, Aggregation]] = []
+        by_index: dict[int | None, list[tuple[tuple[str | None, ...], AggregationState]]] = {}
+        for (index, group), state in self.states.items():
+            by_index.setdefault(index, []).append((group, state))
         for bucket in self.buckets:
-            found = sorted(
-                (
-                    (group, state)
-                    for (index, group), state in self.states.items()
-                    if index == bucket.index
-                ),
-                key=lambda item: tuple((value is not None, value or "") for value in item[0]),
-            )
-            priced = [self._priced_fee(bucket, group, state, currency) for group, state in found]
-            kept = [item for item in priced if not _empty(item[0])]
+            found = by_index.get(bucket.index, ())
+            if len(found) > 1:
+                found = sorted(found, key=_group_order)
+            kept = []
+            for group, state in found:
+                item = self._priced_fee(bucket, group, state, currency)
+                if not _empty(item[0]):
+                    kept.append(item)
             if not kept:
-                blank = self._new_state().result()
-                kept = [self._fee(bucket, (None,) * len(bucket.group_keys), blank, currency)]
+                kept = [self._blank_fee(bucket, currency)]
             fees.extend(kept)
         return RatedCharge(
             self.charge,
@@ -342,6 +385,17 @@ class ChargeRater:
             tuple(aggregation for _, aggregation in fees),
             whose,
         )
+
+    def _blank_fee(self, bucket: Bucket, currency: str) -> tuple[BucketFee, Aggregation]:
+        # An empty bucket's fee depends on the charge, the bucket, the currency and the
+        # options only: computed once per call for every subscription of the plan.
+        known = (bucket.index, currency, self.options)
+        blank = self.blanks.get(known)
+        if blank is None:
+            empty = self._new_state().result()
+            group = (None,) * len(bucket.group_keys)
+            blank = self.blanks[known] = self._fee(bucket, group, empty, currency)
+        return blank
 
     def _priced_fee(
         self,
@@ -428,6 +482,11 @@ def _whose(whose: Whose) -> str:
     if key is not None:
         named.append(f"largest value in event transaction_id {shown(key)}")
     return f" ({', '.join(named)})" if named else ""
+
+
+def _group_order(item: tuple[tuple[str | None, ...], Any]) -> tuple[tuple[bool, str], ...]:
+    # Groups in value order, a missing value (None) first.
+    return tuple((value is not None, value or "") for value in item[0])
 
 
 def _empty(fee: BucketFee) -> bool:
@@ -568,7 +627,7 @@ class Rating:
                 numeric = kind not in (AggregationType.COUNT_AGG, AggregationType.UNIQUE_COUNT_AGG)
                 if single is None:
                     if numeric:
-                        return (ROUTED, rater.add, field)
+                        return (ROUTED, rater.add_routed, field)
                 elif kind is AggregationType.COUNT_AGG:
                     return (COUNTED, single.add, None)
                 elif kind is AggregationType.UNIQUE_COUNT_AGG:
@@ -610,7 +669,7 @@ class Rating:
             return  # no usable field: Lago ignores the event (spec 2.1)
         self.note(code, key, number)
         if route[0] == ROUTED:
-            route[1](ts, key, properties, number, None)
+            route[1](ts, key, properties, number)
         else:
             route[1](ts, key, number, None)
 
@@ -700,6 +759,7 @@ def consume(
     """
     find = ratings.get
     iso = iso_micros
+    large = LARGE_VALUE
     for position, raw in numbered(events, 0, positions):
         if type(raw) is dict:
             subscription = raw.get("external_subscription_id")
@@ -707,9 +767,13 @@ def consume(
                 rating = find(subscription)
                 if rating is None:
                     continue  # another subscription's event
-                key = raw.get("transaction_id")
-                code = raw.get("code")
-                stamp = raw.get("timestamp")
+                try:
+                    key = raw["transaction_id"]
+                    code = raw["code"]
+                    stamp = raw["timestamp"]
+                except KeyError:
+                    _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+                    continue
                 properties = raw.get("properties")
                 if type(stamp) is int:
                     ts = stamp * 1_000_000 if EARLIEST_SECONDS <= stamp < LATEST_SECONDS else None
@@ -734,18 +798,19 @@ def consume(
                     seen.add(key)  # one hash lookup for the test and the insertion
                     if len(seen) == known or route is None:
                         continue  # a duplicate (the first won, spec 2.3), or another metric
+                    # Literal kinds (COUNTED 0, NUMERIC 1, ROUTED 2, DISTINCT 3): no global lookup.
                     kind, call, field = route
-                    if kind == COUNTED:
+                    if kind == 0:
                         call(ts, key, True, None)
-                    elif kind <= ROUTED:
+                    elif kind <= 2:
                         value = properties.get(field)
-                        if type(value) is not int or not -LARGE_VALUE < value < LARGE_VALUE:
+                        if type(value) is not int or not -large < value < large:
                             rating.rate_value(route, code, ts, key, value, properties)
-                        elif kind == NUMERIC:
+                        elif kind == 1:
                             call(ts, key, value, None)
                         else:
-                            call(ts, key, properties, value, None)
-                    elif kind == DISTINCT:
+                            call(ts, key, properties, value)
+                    elif kind == 3:
                         value = properties.get(field)
                         text = value if type(value) is str else as_text(value)
                         if text is not None:  # no usable field: ignored (spec 2.1, Q3)

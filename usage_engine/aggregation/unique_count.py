@@ -8,6 +8,7 @@ advance, where every change matters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ from ._data import (
 
 __all__ = ["Change", "UniqueCountState"]
 
+
 ZERO = Decimal(0)
 _ONE_DAY = timedelta(days=1)
 
@@ -43,13 +45,25 @@ class Change(NamedTuple):
     is_add: bool
 
 
+NewChange = Callable[[type[Change], tuple[int, str, bool]], Change]
+# Builds a Change without NamedTuple's Python-level __new__ (its fields are given in order).
+_new_change: NewChange = tuple.__new__
+
+
 class UniqueCountState:
     """Per distinct value: its last change, or all its changes when their order matters."""
 
-    __slots__ = ("history", "last", "options", "present", "window")
+    __slots__ = ("first_us", "history", "keeps", "last", "last_us", "options", "present", "window")
 
     def __init__(self, window: Window, options: Options) -> None:
         self.window = window
+        # Read once per event: the bounds (a recurring count reaches back to any earlier
+        # change) and whether every change is kept.
+        self.first_us = None if options.recurring else window.from_us
+        self.last_us = window.to_us
+        self.keeps = (
+            options.prorated or options.pay_in_advance or options.keep_events or options.retractable
+        )
         self.options = options
         self.last: dict[str, Change] = {}
         self.history: dict[str, list[Change]] = {}
@@ -68,19 +82,16 @@ class UniqueCountState:
 
     @property
     def _keeps_history(self) -> bool:
-        options = self.options
-        return (
-            options.prorated or options.pay_in_advance or options.keep_events or options.retractable
-        )
+        return self.keeps
 
     def add(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Fold in one change: ``value`` is ``(text, is_add)``."""
-        window = self.window
-        if ts > window.to_us or (ts < window.from_us and not self.options.recurring):
+        first = self.first_us
+        if ts > self.last_us or (first is not None and ts < first):
             return
         text, is_add = value
-        change = Change(ts, key, is_add)
-        if self._keeps_history:
+        change = _new_change(Change, (ts, key, is_add))
+        if self.keeps:
             self.history.setdefault(text, []).append(change)
         last = self.last
         known = last.get(text)
