@@ -305,3 +305,15 @@ def test_every_model_gives_a_result_or_invalid_input_at_extreme_magnitudes(case,
             assert isinstance(result.to_lago(), dict)
             continue
         assert all(problem.path for problem in refused.errors)
+
+
+def test_a_charge_total_over_groups_is_exact():
+    """Units rolled up over pricing groups add without the 28 or 60 digits of a context."""
+    grouped = plan_of(charge("standard", {"amount": "0", "pricing_group_keys": ["g"]}))
+    big = "1" + "0" * 70
+    events = [
+        {**event("a", big), "properties": {"v": big, "g": "x"}},
+        {**event("b", "0.5"), "properties": {"v": "0.5", "g": "y"}},
+    ]
+    usage = current_usage(grouped, events, PERIOD)
+    assert units_of(usage) == big + ".5"

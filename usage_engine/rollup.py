@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from .models.usage import BucketFee, ChargeUsage, FilterUsage, GroupedUsage
+from .money import EXACT
 from .rating import RatedCharge
 
 __all__ = ["charge_usage", "sort_charges"]
@@ -15,11 +17,16 @@ ZERO = Decimal(0)
 
 
 def _totals(fees: Sequence[BucketFee]) -> tuple[Decimal, Decimal, int, int]:
+    # Exact sums: units of any magnitude add up without losing a digit.
+    if len(fees) == 1:
+        (fee,) = fees
+        return fee.units, fee.total_aggregated_units, fee.events_count, fee.amount_cents
+    add = EXACT.add
     units = total = ZERO
     events = cents = 0
     for fee in fees:
-        units += fee.units
-        total += fee.total_aggregated_units
+        units = add(units, fee.units)
+        total = add(total, fee.total_aggregated_units)
         events += fee.events_count
         cents += fee.amount_cents
     return units, total, events, cents
@@ -30,7 +37,9 @@ def _projected(fees: Sequence[BucketFee]) -> dict[str, Any]:
     if not fees or fees[0].projected_amount_cents is None:
         return {}
     return {
-        "projected_units": sum((fee.projected_units or Decimal(0) for fee in fees), Decimal(0)),
+        "projected_units": functools.reduce(
+            EXACT.add, (fee.projected_units or ZERO for fee in fees), ZERO
+        ),
         "projected_amount_cents": sum(fee.projected_amount_cents or 0 for fee in fees),
     }
 
