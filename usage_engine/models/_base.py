@@ -226,12 +226,13 @@ def parse_instant(value: Any) -> datetime:
             msg = "is out of the supported range of datetimes"
             raise ValueError(msg) from None
     elif isinstance(value, str):
-        text = value.strip()
+        # One rule for every instant, events included: the text is read as it is, ASCII only,
+        # with no surrounding whitespace (Python would take "１２", a no-break space or " 12").
+        text = value
         if _UNIX_SECONDS.fullmatch(text) and value.isascii():
             return parse_instant(Decimal(text))
         try:
-            # ISO 8601 and unix seconds are ASCII: Python would take "１２" or a no-break space.
-            if not value.isascii():
+            if not value.isascii() or text != text.strip():
                 raise ValueError
             instant = datetime.fromisoformat(text)
         except ValueError:
