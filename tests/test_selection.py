@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import Unprintable, event, metric, month_period, nested, utc
 from usage_engine import InvalidInput
-from usage_engine.aggregation.aggregate import aggregate
+from usage_engine.aggregate import aggregate
 from usage_engine.models import Event
 
 MAY = month_period(2023, 5)

@@ -1,7 +1,7 @@
 """usage_engine: Lago's usage computations (current, projected, past) as pure functions."""
 
+from .aggregate import aggregate
 from .aggregation import Aggregation, Options
-from .aggregation.aggregate import aggregate
 from .batch import SubscriptionUsages, rate_subscriptions
 from .errors import (
     EmptyFilterWarning,

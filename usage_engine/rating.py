@@ -571,7 +571,10 @@ class Rating:
         record: bool = False,
         layouts: Layouts | None = None,
         subscription: str | None = None,
+        options: Options | None = None,
     ) -> None:
+        # ``options``, when given, are every rater's instead of its charge's own (aggregating
+        # one metric with chosen rules, see usage_engine.aggregate).
         self.plan = plan
         self.subscription = subscription
         self.metrics = plan_metrics(plan)
@@ -585,7 +588,8 @@ class Rating:
                 ChargeRater(
                     charge,
                     view.window,
-                    charge_options(
+                    options
+                    or charge_options(
                         charge, plain=view.plain, invoicing=view.invoicing, retractable=record
                     ),
                     layouts[id(charge)],

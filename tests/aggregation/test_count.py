@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tests.factories import event, metric, month_period, utc
-from usage_engine.aggregation.aggregate import aggregate
+from usage_engine.aggregate import aggregate
 
 COUNT = metric("count_agg")
 MARCH = month_period(2024, 3)

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import event, metric, month_period, utc
+from usage_engine.aggregate import aggregate
 from usage_engine.aggregation import Options
-from usage_engine.aggregation.aggregate import aggregate
 
 MAY = month_period(2023, 5)
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import event, metric, month_period, span_period, utc
+from usage_engine.aggregate import aggregate
 from usage_engine.aggregation import Options
-from usage_engine.aggregation.aggregate import aggregate
 
 UNIQUE = metric("unique_count_agg", field_name="item")
 RECURRING = metric("unique_count_agg", field_name="item", recurring=True)

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from tests.factories import event, metric, month_period, utc
-from usage_engine.aggregation.aggregate import aggregate
+from usage_engine.aggregate import aggregate
 from usage_engine.money import round_places
 
 WEIGHTED = metric("weighted_sum_agg")

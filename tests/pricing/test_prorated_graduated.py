@@ -8,8 +8,8 @@ from hypothesis import given
 from tests.factories import event, metric, month_period, utc
 from tests.pricing import strategies
 from tests.pricing.builders import graduated, units_input
+from usage_engine.aggregate import aggregate
 from usage_engine.aggregation import Aggregation, Options
-from usage_engine.aggregation.aggregate import aggregate
 from usage_engine.models import AggregationType
 from usage_engine.money import round_places, to_cents
 from usage_engine.pricing import PricingInput

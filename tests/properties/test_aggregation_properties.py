@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from tests.factories import SUBSCRIPTION, month_period
 from usage_engine._time import micros
+from usage_engine.aggregate import aggregate
 from usage_engine.aggregation import AGGREGATORS, Options, Window
-from usage_engine.aggregation.aggregate import aggregate
 from usage_engine.models import AggregationType
 
 PERIOD = month_period(2024, 2, tz="Europe/Berlin")

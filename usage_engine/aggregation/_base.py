@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
+from .._days import ceil_days
 from .._time import local_date, micros, zone
 from ..models import BillingPeriod
 from ..money import within_numeric_range
-from ..periods import ceil_days
 
 __all__ = [
     "Aggregation",
