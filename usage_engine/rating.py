@@ -53,7 +53,6 @@ __all__ = [
     "naming_charge",
     "plan_metrics",
     "rate",
-    "rate_many",
     "rate_views",
 ]
 
@@ -894,27 +893,3 @@ def rate(
         invalid_events=invalid_events,
     )
     return results[0], rejected
-
-
-def rate_many(
-    jobs: Mapping[str, tuple[Plan, Sequence[View]]],
-    events: Iterable[Any],
-    *,
-    invalid_events: InvalidEvents = "raise",
-) -> tuple[dict[str, list[tuple[RatedCharge, ...]]], RejectedEvents]:
-    """Rate many subscriptions in one pass over a stream holding all their events.
-
-    ``jobs`` maps each ``external_subscription_id`` to its plan and views. Memory grows with
-    the states and the transaction ids of the subscriptions, not with the stream.
-    """
-    rejections = Rejections(invalid_events)
-    layouts: Layouts = {}
-    ratings = {
-        subscription: Rating(plan, views, rejections, layouts=layouts)
-        for subscription, (plan, views) in jobs.items()
-    }
-    consume(events, ratings, rejections)
-    return (
-        {subscription: rating.results() for subscription, rating in ratings.items()},
-        rejections.report(),
-    )
