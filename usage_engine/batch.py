@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._coerce import as_plan, as_subscription, as_taxes
+from ._gc import collector_paused
 from .aggregation import Window
 from .errors import InvalidInput, Problem
-from .models import BillingPeriod, Plan, Subscription
+from .models import BillingPeriod, Plan, Subscription, Tax
 from .models.usage import Usage
 from .money import exact_decimals
 from .periods import billing_period
@@ -137,6 +138,17 @@ def rate_subscriptions(
         for (sub, plan), period in zip(checked, periods, strict=True)
     }
     consume(events, ratings, stream_rejections)
+    with collector_paused():  # pricing thousands of subscriptions makes no cycles either
+        return _priced(checked, periods, ratings, customer_taxes, invalid_events)
+
+
+def _priced(
+    checked: list[tuple[Subscription, Plan]],
+    periods: list[BillingPeriod],
+    ratings: dict[str, Rating],
+    customer_taxes: tuple[Tax, ...],
+    invalid_events: InvalidEvents,
+) -> SubscriptionUsages:
     usages = SubscriptionUsages()
     for (sub, plan), period in zip(checked, periods, strict=True):
         rating = ratings[sub.external_id]

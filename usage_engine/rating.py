@@ -14,6 +14,7 @@ from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, Final
 
+from ._gc import collector_paused
 from ._ids import stable_id
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, iso_micros
 from .aggregation import (
@@ -760,6 +761,17 @@ def consume(
     event naming no subscription goes to ``rejections``, and also to every rating's own unless
     ``broadcast_orphans`` is False.
     """
+    with collector_paused():
+        _consume(events, ratings, rejections, positions, broadcast_orphans)
+
+
+def _consume(
+    events: Iterable[Any],
+    ratings: Mapping[str, Rating],
+    rejections: Rejections,
+    positions: Iterable[Any] | None,
+    broadcast_orphans: bool,
+) -> None:
     find = ratings.get
     iso = iso_micros
     large = LARGE_VALUE
