@@ -83,7 +83,7 @@ class Scenario:
     variants: list[Variant]
     expected: Result
     times: dict[str, list[float]] = field(default_factory=dict)
-    # Key ratios of the summary: (label, numerator variant, denominator variant).
+    # Key ratios of the summary: (label naming the scenario, numerator variant, denominator).
     ratios: list[tuple[str, str, str]] = field(default_factory=list)
     # The results of the untimed check, by variant (those compared with ``expected`` only).
     checked: dict[str, Result] = field(default_factory=dict)
@@ -257,7 +257,7 @@ def scenario_memory(
                     lambda _: duckdb_ref.rate_table(duck, charges, subs)),
             Variant("Polars, DataFrame", "polars", lambda _: rater.rate(frame, subs)),
         ],
-        ratios=[("engine ÷ floor (one pass)", engine_name, floor_name)],
+        ratios=[("(a) engine ÷ floor (one pass)", engine_name, floor_name)],
     )  # fmt: skip
     return scenario
 
@@ -339,7 +339,7 @@ def scenario_single(n: int, charges: list[Charge], seed: int) -> Scenario:
         events=n,
         expected=expected,
         variants=variants,
-        ratios=[("together ÷ current alone", name, "engine current_usage alone")],
+        ratios=[("(d) together ÷ current alone", name, "engine current_usage alone")],
     )
 
 
@@ -606,7 +606,7 @@ def summary(scenarios: list[Scenario]) -> list[str]:
 def key_ratios(scenarios: list[Scenario]) -> list[tuple[str, float]]:
     """The scenarios' key ratios: medians of per-round ratios of two variants' times."""
     return [
-        (f"({scenario.key}) {label}", _ratio(scenario.times[top], scenario.times[bottom]))
+        (label, _ratio(scenario.times[top], scenario.times[bottom]))
         for scenario in scenarios
         for label, top, bottom in scenario.ratios
     ]
