@@ -1,10 +1,11 @@
-"""The engine against plain Python, DuckDB and Polars on the reference workload.
+"""The engine against a one-pass floor, plain Python, DuckDB and Polars on the reference workload.
 
     python -m benchmarks.run --n 1000000 --subs 1000 --rounds 5
 
 Generates the workload (or loads it from ``benchmarks/data/``), checks that the engine and
 every peer give the same amount_cents, units and events_count for every (subscription,
-charge), and fails loudly if they do not. Then times each scenario in interleaved rounds (every
+charge), that the floor's totals are theirs and that every projection is ``projected_usage``'s,
+and fails loudly if not. Then times each scenario in interleaved rounds (every
 variant once per round, the order rotated from round to round) and writes a markdown report to
 ``benchmarks/results/<date>.md``. See ``benchmarks/README.md`` for the scenarios.
 """
