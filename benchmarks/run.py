@@ -1,10 +1,11 @@
-"""The engine against plain Python, DuckDB and Polars on the reference workload.
+"""The engine against a one-pass floor, plain Python, DuckDB and Polars on the reference workload.
 
     python -m benchmarks.run --n 1000000 --subs 1000 --rounds 5
 
 Generates the workload (or loads it from ``benchmarks/data/``), checks that the engine and
 every peer give the same amount_cents, units and events_count for every (subscription,
-charge), and fails loudly if they do not. Then times each scenario in interleaved rounds (every
+charge), that the floor's totals are theirs and that every projection is ``projected_usage``'s,
+and fails loudly if not. Then times each scenario in interleaved rounds (every
 variant once per round, the order rotated from round to round) and writes a markdown report to
 ``benchmarks/results/<date>.md``. See ``benchmarks/README.md`` for the scenarios.
 """
@@ -28,17 +29,21 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from . import floor
 from .engine import engine_result, subscription_models
 from .peers import naive
-from .peers.pricing import Charge, Result, charge_totals, compile_plan, diff
+from .peers.pricing import AggRow, Charge, Result, charge_totals, compile_plan, diff
 from .workload import (
     NOW,
+    PERIOD_FROM,
+    PERIOD_TO,
     data_path,
     generate,
     load_plan,
     new_events,
     read_jsonl,
     subscriptions,
+    with_iso_timestamps,
     write_jsonl,
 )
 
@@ -58,10 +63,14 @@ class Variant:
     """One way of computing a scenario's result; only ``run`` is timed."""
 
     name: str
-    tool: str  # engine | naive | duckdb | polars
+    tool: str  # engine | floor | naive | duckdb | polars
     run: Callable[[Any], Any]
     setup: Callable[[], Any] = _ignore
     result: Callable[[Any], Result] = _same
+    # A check of its own, for a variant whose output is not a Result: the differences from
+    # what it must give (none when it agrees). Without it, ``result(output)`` must equal the
+    # scenario's ``expected``.
+    agree: Callable[[Any], list[str]] | None = None
 
 
 @dataclass
@@ -75,6 +84,10 @@ class Scenario:
     variants: list[Variant]
     expected: Result
     times: dict[str, list[float]] = field(default_factory=dict)
+    # Key ratios of the summary: (label naming the scenario, numerator variant, denominator).
+    ratios: list[tuple[str, str, str]] = field(default_factory=list)
+    # The results of the untimed check, by variant (those compared with ``expected`` only).
+    checked: dict[str, Result] = field(default_factory=dict)
 
 
 class Disagreement(SystemExit):
@@ -86,15 +99,23 @@ def _say(text: str) -> None:
 
 
 def _check(scenario: Scenario, variant: Variant, output: Any) -> None:
-    got = variant.result(output)
-    if got != scenario.expected:
-        lines = diff(scenario.expected, got, limit=10)
-        message = [
-            f"DISAGREEMENT in scenario {scenario.key} ({scenario.title}): "
-            f"{variant.name} differs from the expected result (plain Python peer)",
-            *(f"  {line}" for line in lines or ["(same differences hidden: keys differ)"]),
-        ]
-        raise Disagreement("\n".join(message))
+    if variant.agree is not None:
+        lines = variant.agree(output)
+        if not lines:
+            return
+        against = "what it must give"
+    else:
+        got = variant.result(output)
+        if got == scenario.expected:
+            return
+        lines = diff(scenario.expected, got, limit=10) or ["(same differences hidden: keys differ)"]
+        against = "the expected result (plain Python peer)"
+    message = [
+        f"DISAGREEMENT in scenario {scenario.key} ({scenario.title}): "
+        f"{variant.name} differs from {against}",
+        *(f"  {line}" for line in lines),
+    ]
+    raise Disagreement("\n".join(message))
 
 
 def _once(variant: Variant) -> tuple[float, Any]:
@@ -112,6 +133,8 @@ def check(scenario: Scenario) -> None:
     for variant in scenario.variants:
         elapsed, output = _once(variant)
         _check(scenario, variant, output)
+        if variant.agree is None:
+            scenario.checked[variant.name] = variant.result(output)
         _say(f"  check {scenario.key} {variant.name}: agrees ({elapsed:.2f}s)")
 
 
@@ -185,26 +208,140 @@ def _engine(models: Sequence[Any], events: Iterable[Any]) -> Any:
     return rate_subscriptions(models, events, now=NOW)
 
 
-def scenario_memory(w: Workload, expected: Result, duck: Any, frame: Any, rater: Any) -> Scenario:
-    """(a) pre-parsed dicts in memory; the peers' table and DataFrame are built beforehand."""
+def scenario_memory(
+    w: Workload, expected: Result, rows: list[AggRow], duck: Any, frame: Any, rater: Any
+) -> Scenario:
+    """(a) pre-parsed dicts in memory; the peers' table and DataFrame are built beforehand.
+
+    The floor variant is the least one pass over the dicts does (:mod:`benchmarks.floor`); its
+    totals must match the engine's figures, as checked just before it, and the plain-Python
+    peer's ``rows``.
+    """
     from .peers import duckdb_ref
 
     events, charges, subs = w.events, w.charges, w.sub_ids
-    return Scenario(
+    summed = floor.sum_fields(charges)
+    engine_name, floor_name = "engine rate_subscriptions", "floor (one pass)"
+    must: list[floor.Totals] = []
+
+    def floor_agrees(got: floor.Totals) -> list[str]:
+        if not must:
+            engine = scenario.checked.get(engine_name)
+            if engine is None:
+                return [f"{engine_name} must be checked before {floor_name}"]
+            try:
+                must.append(floor.expected_totals(charges, rows, engine))
+            except ValueError as error:
+                return [str(error)]
+        return floor.differences(must[0], got)
+
+    scenario = Scenario(
         key="a",
         title=f"{w.n:,} event dicts in memory, {w.subs:,} subscriptions",
-        note="Parsing is not timed; nor is building the DuckDB table or the Polars DataFrame.",
+        note=(
+            "Parsing is not timed; nor is building the DuckDB table or the Polars DataFrame. "
+            "The floor is one pass over the dicts with the least work: deduplicate, keep the "
+            "period, count or sum exactly per (subscription, metric code); no validation, "
+            "filters, groups or pricing. Its totals were checked against the engine's units "
+            "and events_count (charges without filters or groups) and the plain-Python peer's."
+        ),
         events=w.n,
         expected=expected,
         variants=[
-            Variant("engine rate_subscriptions", "engine", lambda _: _engine(w.models, events),
+            Variant(engine_name, "engine", lambda _: _engine(w.models, events),
                     result=engine_result),
+            Variant(floor_name, "floor",
+                    lambda _: floor.one_pass(events, summed, PERIOD_FROM, PERIOD_TO),
+                    agree=floor_agrees),
             Variant("plain Python", "naive", lambda _: naive.rate(charges, events, subs)),
             Variant("DuckDB, in-memory table", "duckdb",
                     lambda _: duckdb_ref.rate_table(duck, charges, subs)),
             Variant("Polars, DataFrame", "polars", lambda _: rater.rate(frame, subs)),
         ],
+        ratios=[("(a) engine ÷ floor (one pass)", engine_name, floor_name)],
     )  # fmt: skip
+    return scenario
+
+
+def scenario_iso(w: Workload, expected: Result, iso_events: list[dict[str, Any]]) -> Scenario:
+    """(a-iso) the events of (a) with ISO 8601 timestamps; the engine over (a)'s events is
+    timed in the same rounds, for the ratio of the two."""
+    events, charges, subs = w.events, w.charges, w.sub_ids
+    iso_name, seconds_name = "engine, ISO 8601 timestamps", "engine, unix seconds (as (a))"
+    return Scenario(
+        key="a-iso",
+        title=f"{w.n:,} event dicts in memory with ISO 8601 timestamps "
+        f"(`YYYY-MM-DDTHH:MM:SSZ`), {w.subs:,} subscriptions",
+        note=(
+            "The events of (a), each a new dict whose timestamp is ISO 8601 text in UTC "
+            "instead of unix seconds (converting them is not timed). The engine over (a)'s "
+            "events runs in the same rounds, so that the cost of reading the text is a ratio "
+            "taken in one run. Plain Python reads the text with `datetime.fromisoformat`; "
+            "DuckDB and Polars are left out (their table and DataFrame take unix seconds)."
+        ),
+        events=w.n,
+        expected=expected,
+        variants=[
+            Variant(iso_name, "engine", lambda _: _engine(w.models, iso_events),
+                    result=engine_result),
+            Variant(seconds_name, "engine", lambda _: _engine(w.models, events),
+                    result=engine_result),
+            Variant("plain Python, ISO 8601 timestamps", "naive",
+                    lambda _: naive.rate(charges, iso_events, subs)),
+        ],
+        ratios=[("(a-iso) ÷ (a), engine", iso_name, seconds_name)],
+    )  # fmt: skip
+
+
+def scenario_single(n: int, charges: list[Charge], seed: int) -> Scenario:
+    """(d) one subscription with ``n`` events: current usage alone, and with its projection."""
+    from .single import current_alone, single_workload, together, together_function
+
+    one = single_workload(n, seed=seed)
+    expected = naive.rate(charges, one.events, [one.sub_id])
+    _, projected = together(one, fallback=True)  # the reference projection, untimed
+
+    def current_result(usage: Any) -> Result:
+        return engine_result({one.sub_id: usage})
+
+    def both_agree(output: tuple[Any, Any]) -> list[str]:
+        current, got = output
+        lines = diff(expected, current_result(current), limit=10)
+        if got != projected:
+            lines.append("the projected usage differs from projected_usage's")
+        return lines
+
+    if together_function() is not None:
+        name = "engine current_and_projected_usage"
+        variants = [
+            Variant(name, "engine", lambda _: together(one), agree=both_agree),
+            Variant("engine current_usage alone", "engine", lambda _: current_alone(one),
+                    result=current_result),
+            Variant("engine current_usage then projected_usage", "engine",
+                    lambda _: together(one, fallback=True), agree=both_agree),
+        ]  # fmt: skip
+    else:
+        name = "engine current_usage then projected_usage (no current_and_projected_usage)"
+        variants = [
+            Variant(name, "engine", lambda _: together(one), agree=both_agree),
+            Variant("engine current_usage alone", "engine", lambda _: current_alone(one),
+                    result=current_result),
+        ]  # fmt: skip
+    return Scenario(
+        key="d",
+        title=f"one subscription, {n:,} events: current usage, alone and with its projection",
+        note=(
+            "`current_and_projected_usage` gives the current usage and its projection from one "
+            "call; an engine without it is timed calling `current_usage` then "
+            "`projected_usage`, as the first row's name says. The plan is validated "
+            "beforehand; the events are dicts. The current usage was checked against the "
+            "plain-Python peer, the projection against `projected_usage`'s."
+        ),
+        events=n,
+        expected=expected,
+        variants=variants,
+        ratios=[("(d) together ÷ current alone", name, "engine current_usage alone")],
+    )
 
 
 def scenario_file(w: Workload, expected: Result, duck: Any, rater: Any) -> Scenario:
@@ -448,15 +585,15 @@ def scenario_table(scenario: Scenario) -> list[str]:
 def summary(scenarios: list[Scenario]) -> list[str]:
     """Engine time ÷ peer time per scenario: how many times slower the engine is."""
     lines = [
-        "| scenario | engine median s | engine ÷ plain Python | engine ÷ DuckDB "
-        "| engine ÷ Polars |",
-        "|---|---:|---:|---:|---:|",
+        "| scenario | engine median s | engine ÷ floor | engine ÷ plain Python "
+        "| engine ÷ DuckDB | engine ÷ Polars |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for scenario in scenarios:
         engine = scenario.variants[0]
         base = scenario.times[engine.name]
         cells = []
-        for tool in ("naive", "duckdb", "polars"):
+        for tool in ("floor", "naive", "duckdb", "polars"):
             peer = next((v for v in scenario.variants if v.tool == tool), None)
             cells.append("–" if peer is None else f"{_ratio(base, scenario.times[peer.name]):.2f}")
         lines.append(
@@ -465,6 +602,15 @@ def summary(scenarios: list[Scenario]) -> list[str]:
             + " |"
         )
     return [*lines, ""]
+
+
+def key_ratios(scenarios: list[Scenario]) -> list[tuple[str, float]]:
+    """The scenarios' key ratios: medians of per-round ratios of two variants' times."""
+    return [
+        (label, _ratio(scenario.times[top], scenario.times[bottom]))
+        for scenario in scenarios
+        for label, top, bottom in scenario.ratios
+    ]
 
 
 def report(
@@ -480,8 +626,9 @@ def report(
         "",
         *machine(threads, source),
         f"- {rounds} interleaved rounds (order rotated); every output was checked against the "
-        "plain Python peer (amount_cents, units and events_count per subscription and charge); "
-        f"peak RSS {peak:,.0f} MB",
+        "plain Python peer (amount_cents, units and events_count per subscription and charge; "
+        "the floor's totals against the engine's and the peer's; a projection against "
+        f"`projected_usage`'s); peak RSS {peak:,.0f} MB",
         "- the harness's own data (parsed events, table, DataFrame) is frozen out of the "
         "garbage collector (`gc.freeze()`): each variant pays the GC for its own objects only",
         "",
@@ -489,6 +636,11 @@ def report(
         "",
         *summary(scenarios),
     ]
+    ratios = key_ratios(scenarios)
+    if ratios:
+        lines += ["Key ratios (each of two variants timed in the same rounds):", ""]
+        lines += [f"- {label}: {value:.2f}" for label, value in ratios]
+        lines.append("")
     for scenario in scenarios:
         lines += scenario_table(scenario)
     return "\n".join(lines)
@@ -501,6 +653,7 @@ def report_json(scenarios: list[Scenario], argv: list[str], threads: str, source
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(threads, source),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "ratios": dict(key_ratios(scenarios)),
         "scenarios": [],
     }
     for scenario in scenarios:
@@ -510,6 +663,7 @@ def report_json(scenarios: list[Scenario], argv: list[str], threads: str, source
                 "key": scenario.key,
                 "title": scenario.title,
                 "events": scenario.events,
+                "reference": scenario.variants[0].name,
                 "variants": [
                     {
                         "name": variant.name,
@@ -525,6 +679,62 @@ def report_json(scenarios: list[Scenario], argv: list[str], threads: str, source
     return json.dumps(document, indent=1)
 
 
+SCENARIOS = ("a", "a-iso", "b", "c", "d")
+
+
+def scenario_keys(text: str) -> set[str]:
+    """The scenarios named in ``text``: keys run together or separated by commas or spaces.
+
+    >>> sorted(scenario_keys("abc")), sorted(scenario_keys("a,a-iso d"))
+    (['a', 'b', 'c'], ['a', 'a-iso', 'd'])
+    """
+    keys: set[str] = set()
+    rest = text.replace(",", " ").replace(" ", "")
+    while rest:
+        key = next((key for key in sorted(SCENARIOS, key=len, reverse=True)
+                    if rest.startswith(key)), None)  # fmt: skip
+        if key is None:
+            msg = f"unknown scenario at {rest!r}: choose among {', '.join(SCENARIOS)}"
+            raise argparse.ArgumentTypeError(msg)
+        keys.add(key)
+        rest = rest[len(key) :]
+    if not keys:
+        msg = "name at least one scenario"
+        raise argparse.ArgumentTypeError(msg)
+    return keys
+
+
+def workload_scenarios(
+    keys: set[str], n: int, subs: int, seed: int, peer_threads: int
+) -> list[Scenario]:
+    """Scenarios (a), (a-iso), (b) and (c) among ``keys``, over the workload of these sizes."""
+    from .peers import duckdb_ref, polars_ref
+
+    w = load_workload(n, subs, seed)
+    aggregator = naive.NaiveAggregator(w.charges)
+    aggregator.add(w.events)
+    rows = list(aggregator.rows())
+    del aggregator
+    expected = charge_totals(w.charges, rows, w.sub_ids)
+    scenarios = []
+    if keys & {"a", "b", "c"}:
+        _say("building the DuckDB table and the Polars DataFrame (untimed) ...")
+        duck = duckdb_ref.connect(peer_threads)
+        duckdb_ref.load_table(duck, w.path, w.charges)
+        frame = polars_ref.frame_from_dicts(w.events, w.charges)
+        rater = polars_ref.PolarsRater(w.charges)
+    if "a" in keys:
+        scenarios.append(scenario_memory(w, expected, rows, duck, frame, rater))
+    if "a-iso" in keys:
+        _say("spelling the timestamps in ISO 8601 (untimed) ...")
+        scenarios.append(scenario_iso(w, expected, with_iso_timestamps(w.events)))
+    if "b" in keys:
+        scenarios.append(scenario_file(w, expected, duck, rater))
+    if "c" in keys:
+        scenarios.append(scenario_incremental(w, duck, frame, rater))
+    return scenarios
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     argv = sys.argv[1:] if argv is None else argv
@@ -533,7 +743,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subs", type=int, default=1_000, help="subscriptions (default 1,000)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scenarios", default="abc", help="any of a, b, c (default abc)")
+    parser.add_argument(
+        "--scenarios",
+        type=scenario_keys,
+        default=",".join(SCENARIOS),
+        help=f"any of {', '.join(SCENARIOS)}, e.g. 'abc' or 'a,a-iso,d' (default all)",
+    )
+    parser.add_argument(
+        "--single-n", type=int, default=100_000, help="events of scenario (d) (default 100,000)"
+    )
     parser.add_argument("--peer-threads", type=int, default=0, help="0: every core")
     parser.add_argument("--out", type=Path, help="default: benchmarks/results/<date>.md")
     parser.add_argument("--no-write", action="store_true", help="print the report only")
@@ -542,24 +760,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.peer_threads:
         os.environ["POLARS_MAX_THREADS"] = str(args.peer_threads)  # before polars is imported
 
-    from .peers import duckdb_ref, polars_ref
-
     source = _source()
-    w = load_workload(args.n, args.subs, args.seed)
-    _say("building the DuckDB table and the Polars DataFrame (untimed) ...")
-    duck = duckdb_ref.connect(args.peer_threads)
-    duckdb_ref.load_table(duck, w.path, w.charges)
-    frame = polars_ref.frame_from_dicts(w.events, w.charges)
-    rater = polars_ref.PolarsRater(w.charges)
-    expected = naive.rate(w.charges, w.events, w.sub_ids)
-
+    keys = args.scenarios
     scenarios = []
-    if "a" in args.scenarios:
-        scenarios.append(scenario_memory(w, expected, duck, frame, rater))
-    if "b" in args.scenarios:
-        scenarios.append(scenario_file(w, expected, duck, rater))
-    if "c" in args.scenarios:
-        scenarios.append(scenario_incremental(w, duck, frame, rater))
+    if keys & {"a", "a-iso", "b", "c"}:
+        scenarios += workload_scenarios(keys, args.n, args.subs, args.seed, args.peer_threads)
+    if "d" in keys:
+        scenarios.append(scenario_single(args.single_n, compile_plan(load_plan()), args.seed))
     # The parsed events, the table and the DataFrame live through the whole run: keep the
     # collector from walking them on behalf of whichever variant happens to trigger it.
     gc.collect()

@@ -50,6 +50,7 @@ __all__ = [
     "new_events",
     "read_jsonl",
     "subscriptions",
+    "with_iso_timestamps",
     "write_jsonl",
 ]
 
@@ -196,6 +197,25 @@ def _copy(event: dict[str, Any]) -> dict[str, Any]:
 def iter_events(n: int, subs: int, *, seed: int = 42, **shape: float) -> Iterator[dict[str, Any]]:
     """The events of :func:`generate`, one at a time."""
     yield from generate(n, subs, seed=seed, **shape)
+
+
+def with_iso_timestamps(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same events with their unix seconds spelt ISO 8601 in UTC, ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Each event is a new dict (in the same key order) sharing its ``properties`` with the original.
+
+    >>> with_iso_timestamps([{"code": "c", "timestamp": PERIOD_TO - 1, "properties": {}}])
+    [{'code': 'c', 'timestamp': '2026-10-31T23:59:59Z', 'properties': {}}]
+    """
+    spelt: dict[int, str] = {}
+    converted = []
+    for event in events:
+        stamp = event["timestamp"]
+        text = spelt.get(stamp)
+        if text is None:
+            text = spelt[stamp] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        converted.append({**event, "timestamp": text})
+    return converted
 
 
 def new_events(n: int, subs: int, *, seed: int = 42) -> list[dict[str, Any]]:

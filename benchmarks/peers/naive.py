@@ -22,6 +22,10 @@ __all__ = ["NaiveAggregator", "rate"]
 def _epoch(stamp: Any) -> float:
     if isinstance(stamp, int | float):
         return stamp
+    if "T" in stamp:
+        # ISO 8601 first: numeric text has no "T", and a failed float() costs more than the
+        # parse itself (Python 3.11 reads the "Z" suffix).
+        return datetime.fromisoformat(stamp).timestamp()
     try:
         return float(stamp)
     except ValueError:
