@@ -556,7 +556,9 @@ def rate(
     or those given. ``npartitions`` defaults to the input's.
 
     The rating runs when the result is computed (``rate(...).digest()``, ``.compute()``); only
-    the counting pass of ``split_heavy="auto"`` runs at once.
+    the counting pass of ``split_heavy="auto"`` runs at once. A subscription too large to price
+    then raises :class:`InvalidInput` naming it, its charge and its event; with
+    ``invalid_events="collect"`` it is in :attr:`Rated.failed` instead, the others priced.
     """
     if layout not in _LAYOUTS:
         msg = "must be 'by_subscription' or 'any'." + did_you_mean(layout, _LAYOUTS)
