@@ -23,12 +23,19 @@ import pandas as pd
 
 from tests.factories import charge, event, metric, plan, utc
 from tests.test_partition import (
+    AT,
     CURRENT_AT,
     PAST_AT,
     POOL,
+    SPOILER,
     SUBSCRIPTIONS,
     TAXES,
+    TOO_LARGE_B,
+    VICTIM_AND_ATTACKER,
+    e,
     streams,
+    sub,
+    two_subscriptions,
 )
 from usage_engine import InvalidInput, current_usage
 from usage_engine import dask as ued
@@ -455,3 +462,71 @@ def test_long_and_deep_lines_are_invalid_input_on_both_parsers(
         with pytest.raises(InvalidInput, match="is longer than 1 MiB") as caught:
             ued.read_events(tmp_path).compute()
         assert caught.value.path == f"events ({name}, line 2)"
+
+
+# --- one subscription too large to price fails alone in collect mode ----------------------
+
+ATTACKED = [*VICTIM_AND_ATTACKER, e("c", 1, "attacker"), e("d", 2, "attacker")]
+LAYOUTS = [
+    pytest.param("by_subscription", None, id="by_subscription"),
+    pytest.param("any", None, id="any"),
+    pytest.param("any", {"attacker": 2}, id="any-split"),
+]
+
+
+def attacked(layout: Any) -> db.Bag:
+    if layout == "by_subscription":
+        return by_subscription(ATTACKED, 2)
+    return db.from_sequence(ATTACKED, npartitions=2)
+
+
+@pytest.mark.parametrize(("layout", "split"), LAYOUTS)
+def test_a_subscription_too_large_to_price_fails_alone_on_dask(layout: Any, split: Any) -> None:
+    rated = ued.rate(
+        attacked(layout),
+        [sub("victim"), sub("attacker")],
+        at=AT,
+        layout=layout,
+        split_heavy=split,
+        invalid_events="collect",
+    )
+    assert rated.split == (split or {})
+    usages = rated.compute()
+    assert {name: usage.amount_cents for name, usage in usages.items()} == {"victim": 500}
+    assert list(usages.failed) == ["attacker"]
+    assert str(usages.failed["attacker"]).startswith(TOO_LARGE_B)
+    failed = rated.failed.compute()
+    assert list(failed) == ["attacker"]
+    assert str(failed["attacker"]).startswith(TOO_LARGE_B)
+    one = rate_job(ATTACKED, two_subscriptions())
+    expected = period_digest(
+        {name: usage_digest(usage) for name, usage in one.items()}, failed=one.failed
+    )
+    assert rated.digest() == expected
+
+
+@pytest.mark.parametrize(("layout", "split"), LAYOUTS)
+def test_a_subscription_too_large_to_price_raises_on_dask_in_raise_mode(
+    layout: Any, split: Any
+) -> None:
+    rated = ued.rate(
+        attacked(layout), [sub("victim"), sub("attacker")], at=AT, layout=layout, split_heavy=split
+    )
+    for compute in (rated.compute, rated.digest):
+        with pytest.raises(InvalidInput) as raised:
+            compute()
+        assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def test_a_failed_subscription_spread_over_partitions_is_refused_by_subscription() -> None:
+    bag = db.from_delayed(
+        [dask.delayed([e("b", SPOILER, "attacker")]), dask.delayed([e("c", 1, "attacker")])]
+    )
+    rated = ued.rate(
+        bag, [sub("attacker")], at=AT, layout="by_subscription", invalid_events="collect"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        rated.compute()
+    assert (caught.value.path, caught.value.value) == ("layout", "attacker")
+    with pytest.raises(InvalidInput, match="more than once"):
+        rated.digest()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.factories import charge, event, metric, plan, utc
@@ -19,6 +20,7 @@ from usage_engine import (
     current_usage,
     past_usage,
     projected_usage,
+    rate_subscriptions,
 )
 from usage_engine.aggregation import Window
 from usage_engine.models import Event
@@ -26,6 +28,8 @@ from usage_engine.partition import (
     Job,
     bucket_key,
     finish_partials,
+    finish_split,
+    merge_partials,
     new_state,
     period_digest,
     piece_of,
@@ -317,3 +321,246 @@ def test_a_subscription_terminated_before_at_is_named_under_at() -> None:
     with pytest.raises(InvalidInput) as caught:
         plan_job([ended], at=CURRENT_AT)
     assert caught.value.path == "at (subscriptions[0] 'sub_a')"
+
+
+# --- one subscription too large to price fails alone in collect mode ----------------------
+
+M = {"code": "m", "aggregation_type": "sum_agg", "field_name": "v"}
+SUM_PLAN = {
+    "code": "p",
+    "interval": "monthly",
+    "amount_currency": "EUR",
+    "charges": [{"charge_model": "standard", "properties": {"amount": "1"}, "billable_metric": M}],
+}
+AT = "2025-03-10T00:00:00Z"
+SPOILER = "1" + "0" * 70
+TOO_LARGE_B = (
+    "plan.charges[0]: its amount is too large to compute exactly (more than 60 digits) "
+    "(subscription 'attacker', largest value in event transaction_id 'b')"
+)
+
+
+def sub(external_id: str) -> dict[str, Any]:
+    return {"external_id": external_id, "subscription_at": "2025-01-01T00:00:00Z", "plan": SUM_PLAN}
+
+
+def e(key: str, value: Any, subscription: str) -> dict[str, Any]:
+    return {
+        "transaction_id": key,
+        "external_subscription_id": subscription,
+        "code": "m",
+        "timestamp": "2025-03-05T10:00:00Z",
+        "properties": {"v": value},
+    }
+
+
+VICTIM_AND_ATTACKER = [e("a", 5, "victim"), e("b", SPOILER, "attacker")]
+
+
+def two_subscriptions(mode: Any = "collect", kind: Any = "current") -> Job:
+    return plan_job([sub("victim"), sub("attacker")], at=AT, kind=kind, invalid_events=mode)
+
+
+def cents(pairs: Any) -> dict[str, int]:
+    return {name: usage.amount_cents for name, usage in dict(pairs).items()}
+
+
+@pytest.mark.parametrize("kind", ["current", "projected"])
+def test_rate_job_collects_a_subscription_too_large_to_price(kind: Any) -> None:
+    usages = rate_job(VICTIM_AND_ATTACKER, two_subscriptions(kind=kind))
+    assert cents(usages) == {"victim": 500}
+    assert list(usages.failed) == ["attacker"]
+    assert str(usages.failed["attacker"]).startswith(TOO_LARGE_B)
+    with pytest.raises(InvalidInput) as raised:
+        rate_job(VICTIM_AND_ATTACKER, two_subscriptions("raise", kind))
+    assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def test_rate_job_agrees_with_rate_subscriptions_on_who_failed() -> None:
+    job = two_subscriptions()
+    alone = rate_subscriptions(
+        [sub("victim"), sub("attacker")], VICTIM_AND_ATTACKER, now=AT, invalid_events="collect"
+    )
+    found = rate_job(VICTIM_AND_ATTACKER, job)
+    assert {k: usage_digest(u) for k, u in found.items()} == {
+        k: usage_digest(u) for k, u in alone.items()
+    }
+    assert {k: str(v) for k, v in found.failed.items()} == {
+        k: str(v) for k, v in alone.failed.items()
+    }
+
+
+def test_a_whole_subscription_too_large_to_price_fails_alone_in_its_partition() -> None:
+    pairs = [((0, index), item) for index, item in enumerate(VICTIM_AND_ATTACKER)]
+    result = rate_partition(pairs, two_subscriptions())
+    assert cents(result.whole) == {"victim": 500}
+    [(name, error)] = result.failed
+    assert name == "attacker"
+    assert str(error).startswith(TOO_LARGE_B)
+    assert error.path == "plan.charges[0]"
+    with pytest.raises(InvalidInput) as raised:
+        rate_partition(pairs, two_subscriptions("raise"))
+    assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def split_across_two_partitions(job: Job) -> list[Any]:
+    """The attacker's events cut into two pieces rated in two partitions, the huge one in the
+    second piece; the victim whole in the first. Every partition's result, in order."""
+    attacker = [e("b", SPOILER, "attacker"), e("c", 1, "attacker"), e("d", 2, "attacker")]
+    pieces = {piece_of("attacker", item["transaction_id"], 2) for item in attacker}
+    assert pieces == {0, 1}  # both pieces hold events
+    parts: list[list[tuple[Any, Any]]] = [[((0, 0), e("a", 5, "victim"))], []]
+    for row, item in enumerate(attacker, start=1):
+        parts[piece_of("attacker", item["transaction_id"], 2)].append(((0, row), item))
+    return [rate_partition(part, job, split={"attacker"}) for part in parts]
+
+
+def test_a_split_subscription_too_large_to_price_fails_alone_when_its_pieces_merge() -> None:
+    job = two_subscriptions()
+    results = split_across_two_partitions(job)
+    assert [cents(result.whole) for result in results] == [{"victim": 500}, {}]
+    assert [result.failed for result in results] == [[], []]  # pieces are not priced
+    partials = [pair for result in results for pair in reversed(result.partials)]
+    assert len(partials) == 2
+    merged = finish_split(partials, job, split={"attacker"})
+    assert merged.whole == []
+    [(name, error)] = merged.failed
+    assert name == "attacker"
+    assert str(error).startswith(TOO_LARGE_B)
+    # Alone, the subscription's own function raises whatever the mode, naming the event.
+    with pytest.raises(InvalidInput) as raised:
+        finish_partials("attacker", [state for _, state in partials], job)
+    assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def test_a_split_subscription_too_large_to_price_raises_in_raise_mode() -> None:
+    job = two_subscriptions("raise")
+    results = split_across_two_partitions(job)
+    partials = [pair for result in results for pair in result.partials]
+    with pytest.raises(InvalidInput) as raised:
+        finish_split(partials, job, split={"attacker"})
+    assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+@pytest.mark.parametrize(
+    "reload",
+    [
+        lambda state: pickle.loads(pickle.dumps(state)),
+        lambda state: UsageState.from_json(state.to_json()),
+        lambda state: merge_partials([state]),
+    ],
+    ids=["pickle", "json", "merge"],
+)
+def test_a_state_read_back_still_names_the_event_too_large_to_price(reload: Any) -> None:
+    job = two_subscriptions("raise")
+    state = new_state("attacker", job)
+    state.add([e("c", 1, "attacker"), e("b", SPOILER, "attacker"), e("d", "9" * 31, "attacker")])
+    with pytest.raises(InvalidInput) as raised:
+        reload(state).current_usage()
+    assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def test_merged_pieces_name_the_largest_event_of_either_piece() -> None:
+    job = two_subscriptions("raise")
+    small, large = new_state("attacker", job), new_state("attacker", job)
+    small.add([e("x", "9" * 65, "attacker")])
+    large.add([e("b", SPOILER, "attacker")])
+    for states in ([small, large], [large, small]):
+        with pytest.raises(InvalidInput) as raised:
+            finish_partials("attacker", states, job)
+        assert str(raised.value).startswith(TOO_LARGE_B)
+
+
+def test_a_failed_subscription_is_in_the_period_digest_never_a_zero_bill() -> None:
+    usages = rate_job(VICTIM_AND_ATTACKER, two_subscriptions())
+    digests = {name: usage_digest(usage) for name, usage in usages.items()}
+    with_failed = period_digest(digests, failed=usages.failed)
+    zero = rate_job([VICTIM_AND_ATTACKER[0]], two_subscriptions())
+    zero_bill = {name: usage_digest(usage) for name, usage in zero.items()}
+    assert zero["attacker"].amount_cents == 0
+    assert len({with_failed, period_digest(digests), period_digest(zero_bill)}) == 3
+    assert with_failed == period_digest(list(digests.items()), failed=["attacker"])
+    with pytest.raises(InvalidInput) as raised:
+        period_digest(zero_bill, failed=["attacker"])
+    assert (raised.value.path, raised.value.value) == ("digests", "attacker")
+
+
+@pytest.mark.parametrize(
+    ("failed", "path", "value"),
+    [("attacker", "failed", "attacker"), ([1], "failed[0]", 1), (5, "failed", 5)],
+)
+def test_failed_ids_that_are_not_ids_are_invalid_input(failed: Any, path: str, value: Any) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        period_digest({}, failed=failed)
+    assert (raised.value.path, raised.value.value) == (path, value)
+
+
+@pytest.mark.parametrize(
+    ("partials", "path", "value"),
+    [
+        ([("attacker",)], "partials[0]", "tuple"),
+        ([("nobody", None)], "partials[0][0]", "nobody"),
+        ([("attacker", {})], "partials[0][1]", "dict"),
+    ],
+)
+def test_finish_split_refuses_partials_that_are_not_pairs_of_the_job(
+    partials: Any, path: str, value: Any
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        finish_split(partials, two_subscriptions())
+    assert (raised.value.path, raised.value.value) == (path, value)
+
+
+ATTACKER_VALUES = st.sampled_from([5, SPOILER, "-" + SPOILER, "9" * 59, "2.5"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(ATTACKER_VALUES, max_size=6),
+    victims=st.lists(st.integers(0, 9), max_size=4),
+    partitions=st.integers(1, 4),
+    pieces=st.integers(1, 3),
+    seed=st.integers(0, 2**32),
+)
+def test_any_cut_fails_the_same_subscriptions_and_prices_the_others_alike(
+    values: list[Any], victims: list[int], partitions: int, pieces: int, seed: int
+) -> None:
+    """In collect mode, whether a subscription fails does not depend on how the events were
+    cut: the sums are exact, so every cut fails the same ones, and prices the others alike."""
+    rnd = random.Random(seed)
+    stream = [e(f"v{i}", value, "victim") for i, value in enumerate(victims)]
+    stream += [e(f"x{i}", value, "attacker") for i, value in enumerate(values)]
+    rnd.shuffle(stream)
+    job = two_subscriptions()
+    expected = rate_job(stream, job)
+    heavy = {"attacker": pieces} if pieces > 1 else {}
+    parts: list[list[tuple[Any, Any]]] = [[] for _ in range(partitions)]
+    for row, item in enumerate(stream):
+        name = item["external_subscription_id"]
+        piece = piece_of(name, item["transaction_id"], heavy.get(name, 1))
+        parts[bucket_key(name, partitions, piece=piece)].append(((0, row), item))
+    digests: dict[str, str] = {}
+    failed: dict[str, InvalidInput] = {}
+    partials = []
+    for index, part in enumerate(parts):
+        owned = [name for name in job.periods if name not in heavy]
+        owned = [name for name in owned if bucket_key(name, partitions) == index]
+        result = rate_partition(part, job, split=heavy, owned=owned)
+        digests.update((name, usage_digest(usage)) for name, usage in result.whole)
+        failed.update(result.failed)
+        partials += result.partials
+    rnd.shuffle(partials)
+    merged = finish_split(partials, job, split=heavy)
+    digests.update((name, usage_digest(usage)) for name, usage in merged.whole)
+    failed.update(merged.failed)
+    assert digests == {name: usage_digest(usage) for name, usage in expected.items()}
+    assert {k: str(v) for k, v in failed.items()} == {k: str(v) for k, v in expected.failed.items()}
+    assert period_digest(digests, failed=failed) == period_digest(
+        {name: usage_digest(usage) for name, usage in expected.items()}, failed=expected.failed
+    )
+    total = sum((Decimal(str(value)) for value in values), Decimal(0))
+    if total > 10**65:  # a negative total prices nothing (units below zero bill zero)
+        assert "attacker" in failed
+    if abs(total) < 10**50:
+        assert "attacker" not in failed
+        assert digests["attacker"] == usage_digest(expected["attacker"])

@@ -9,7 +9,9 @@ this module only wires it into a Dask graph:
 - :func:`rate` rates a bag of events (or a dask DataFrame, or files) for many subscriptions and
   gives a :class:`Rated`: a bag of ``(subscription, usage)``, its Lago JSON, and a
   :meth:`Rated.digest` equal to the one process digest
-  (:func:`usage_engine.partition.period_digest` of :func:`usage_engine.partition.rate_job`).
+  (:func:`usage_engine.partition.period_digest` of :func:`usage_engine.partition.rate_job`),
+  and, with ``invalid_events="collect"``, the subscriptions too large to price
+  (:attr:`Rated.failed`), every other one still priced.
 
 Layouts: ``"by_subscription"`` when each input partition already holds every event of its
 subscriptions (files written by subscription bucket: no shuffle); ``"any"`` otherwise (one
@@ -49,6 +51,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError(msg) from error
 
 from ._time import event_micros
+from .batch import SubscriptionUsages
 from .errors import InvalidInput, did_you_mean
 from .models.usage import RejectedEvents, Usage
 from .partition import (
@@ -56,7 +59,7 @@ from .partition import (
     Kind,
     PartitionResult,
     bucket_key,
-    finish_partials,
+    finish_split,
     period_digest,
     piece_of,
     plan_job,
@@ -351,26 +354,37 @@ def _orphans(result: PartitionResult) -> RejectedEvents:
     return result.rejected
 
 
+def _failures(result: PartitionResult) -> list[tuple[str, InvalidInput]]:
+    return result.failed
+
+
 def _subscriptions_seen(result: PartitionResult) -> list[str]:
-    return [sub for sub, _ in result.whole] + [sub for sub, _ in result.partials]
+    # A failed subscription was seen too: it must not be rated again from no events.
+    found = (result.whole, result.partials, result.failed)
+    return [sub for pairs in found for sub, _ in pairs]
 
 
-def _rest(job: Job, split: frozenset[str], *seen: list[str]) -> list[tuple[str, Usage]]:
+def _rest(job: Job, split: frozenset[str], *seen: list[str]) -> PartitionResult:
     # Subscriptions no partition finished: the split ones (merged from their pieces elsewhere)
     # are not here; those with no event at all get their usage from no events.
     done = {sub for subs in seen for sub in subs}
     missing = [sub for sub in job.periods if sub not in done and sub not in split]
-    return rate_partition([], job, owned=missing).whole
+    return rate_partition([], job, owned=missing)
 
 
-def _merged(
-    job: Job, split: frozenset[str], *partials: list[tuple[str, Any]]
-) -> list[tuple[str, Usage]]:
-    pieces: dict[str, list[Any]] = {sub: [] for sub in sorted(split)}
-    for found in partials:
-        for sub, state in found:
-            pieces[sub].append(state)
-    return [(sub, finish_partials(sub, states, job)) for sub, states in pieces.items()]
+def _merged(job: Job, split: frozenset[str], *partials: list[tuple[str, Any]]) -> PartitionResult:
+    return finish_split([pair for found in partials for pair in found], job, split=sorted(split))
+
+
+def _failed(*found: list[tuple[str, InvalidInput]]) -> dict[str, InvalidInput]:
+    failed: dict[str, InvalidInput] = {}
+    for pairs in found:
+        for sub, error in pairs:
+            if sub in failed:
+                msg = "appears in more than one input partition: use layout='any'"
+                raise InvalidInput.at("layout", msg, sub)
+            failed[sub] = error
+    return failed
 
 
 def _rejected(*found: RejectedEvents) -> RejectedEvents:
@@ -391,12 +405,15 @@ def _lago(pair: tuple[str, Usage]) -> tuple[str, dict[str, Any]]:
 class Rated:
     """The usage of every subscription of a :func:`rate` call, not computed yet.
 
-    ``usages`` is a bag of ``(external_subscription_id, usage)``, one per subscription;
-    ``rejected`` the malformed events that name no subscription (``invalid_events="collect"``).
+    ``usages`` is a bag of ``(external_subscription_id, usage)``, one per subscription priced;
+    ``rejected`` the malformed events that name no subscription, and ``failed`` the
+    subscriptions too large to price, ``{external_subscription_id: InvalidInput}`` (both only
+    filled with ``invalid_events="collect"``: otherwise computing raises).
     """
 
     usages: db.Bag
     rejected: Delayed
+    failed: Delayed
     job: Job
     split: Mapping[str, int]
     """The subscriptions cut into pieces, and into how many."""
@@ -410,20 +427,26 @@ class Rated:
 
     def digest(self) -> str:
         """The period digest, computed on the cluster: only one digest per subscription comes
-        back. Equal to ``period_digest`` of the same usages rated in one process."""
-        pairs = self.usages.map_partitions(_digest_pairs).compute(
-            optimize_graph=not self.whole_graph
+        back. Equal to ``period_digest`` of the same usages rated in one process, the failed
+        subscriptions counted as failed (``period_digest(..., failed=...)``)."""
+        pairs, failed = compute(
+            self.usages.map_partitions(_digest_pairs),
+            self.failed,
+            optimize_graph=not self.whole_graph,
         )
-        return period_digest(pairs)
+        return period_digest(pairs, failed=failed)
 
-    def compute(self) -> dict[str, Usage]:
-        """Every usage, brought back: ``{external_subscription_id: usage}``."""
-        found: dict[str, Usage] = {}
-        for sub, usage in self.usages.compute(optimize_graph=not self.whole_graph):
-            if sub in found:
+    def compute(self) -> SubscriptionUsages:
+        """Every usage, brought back: ``{external_subscription_id: usage}``, with the
+        subscriptions too large to price in its ``failed`` (computed in the same pass)."""
+        pairs, failed = compute(self.usages, self.failed, optimize_graph=not self.whole_graph)
+        found = SubscriptionUsages()
+        for sub, usage in pairs:
+            if sub in found or sub in failed:
                 msg = "appears in more than one input partition: use layout='any'"
                 raise InvalidInput.at("layout", msg, sub)
             found[sub] = usage
+        found.failed.update(failed)
         return found
 
 
@@ -533,7 +556,9 @@ def rate(
     or those given. ``npartitions`` defaults to the input's.
 
     The rating runs when the result is computed (``rate(...).digest()``, ``.compute()``); only
-    the counting pass of ``split_heavy="auto"`` runs at once.
+    the counting pass of ``split_heavy="auto"`` runs at once. A subscription too large to price
+    then raises :class:`InvalidInput` naming it, its charge and its event; with
+    ``invalid_events="collect"`` it is in :attr:`Rated.failed` instead, the others priced.
     """
     if layout not in _LAYOUTS:
         msg = "must be 'by_subscription' or 'any'." + did_you_mean(layout, _LAYOUTS)
@@ -579,15 +604,17 @@ def rate(
             shuffled = keyed.shuffle("bucket", npartitions=buckets, shuffle_method=shuffle_method)
             frames = shuffled.to_delayed()
         results = [delayed(_rate_shuffled)(frame, the_job, split) for frame in frames]
-    whole = [delayed(_whole)(result) for result in results]
     seen = [delayed(_subscriptions_seen)(result) for result in results]
     rest = delayed(_rest)(the_job, split, *seen)
     merged = delayed(_merged)(the_job, split, *[delayed(_partials)(result) for result in results])
-    usages = db.from_delayed([*whole, merged, rest])
+    finished = [*results, merged, rest]
+    usages = db.from_delayed([delayed(_whole)(result) for result in finished])
     rejected = delayed(_rejected)(*[delayed(_orphans)(result) for result in results])
+    failed = delayed(_failed)(*[delayed(_failures)(result) for result in finished])
     return Rated(
         usages=usages,
         rejected=rejected,
+        failed=failed,
         job=job,
         split=pieces,
         whole_graph=shuffle_method == "p2p",

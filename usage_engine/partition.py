@@ -13,6 +13,11 @@ results put together. Three rules keep the results identical to one process:
   transaction id into pieces rated apart (``split``); each piece gives a mergeable
   :class:`~usage_engine.UsageState`, and :func:`merge_partials` then :func:`finish` price it.
 
+With ``invalid_events="collect"``, a subscription too large to price (an amount past 60 digits)
+fails alone: it is left out of the usages and reported, with the :class:`InvalidInput` naming it,
+its charge and its event, in the ``failed`` of :class:`PartitionResult`, of :func:`finish_split`
+and of :func:`rate_job`'s result; :func:`period_digest` covers it through ``failed=``.
+
 :func:`plan_job` checks the subscriptions once and fixes what to compute; :func:`rate_partition`
 rates one partition for it; :func:`usage_digest` and :func:`period_digest` fingerprint the
 results, so that a run in pieces can be proved equal to a run in one process.
@@ -32,7 +37,7 @@ from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_taxes
 from .aggregation import Window
-from .batch import _period, _subscriptions
+from .batch import SubscriptionUsages, _period, _subscriptions
 from .errors import InvalidInput, did_you_mean
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import RejectedEvents, Usage
@@ -61,6 +66,7 @@ __all__ = [
     "bucket_key",
     "finish",
     "finish_partials",
+    "finish_split",
     "merge_partials",
     "new_state",
     "period_digest",
@@ -188,11 +194,18 @@ def plan_job(
 @dataclass
 class PartitionResult:
     """What a partition gives: finished usages, partial states of split subscriptions, and the
-    malformed events that name no subscription (collected with ``invalid_events="collect"``)."""
+    malformed events that name no subscription (collected with ``invalid_events="collect"``).
+
+    ``failed`` holds the subscriptions that could not be priced (an amount too large to compute
+    exactly), each with the :class:`InvalidInput` naming it, its charge and its event: only
+    with ``invalid_events="collect"``, which leaves them out of ``whole`` (otherwise the first
+    one raises).
+    """
 
     whole: list[tuple[str, Usage]]
     partials: list[tuple[str, UsageState]]
     rejected: RejectedEvents = field(default_factory=RejectedEvents)
+    failed: list[tuple[str, InvalidInput]] = field(default_factory=list)
 
 
 def _views(job: Job, plan: Plan, period: BillingPeriod) -> list[View]:
@@ -274,8 +287,10 @@ def rate_partition(
     A subscription not in ``split`` must have all its events in this partition: its usage is
     finished here. A subscription in ``split`` has a piece of its events here (every copy of a
     transaction id in the same piece): its partial state is returned for
-    :func:`finish_partials`. Events of other subscriptions are skipped. The subscriptions of
+    :func:`finish_split`. Events of other subscriptions are skipped. The subscriptions of
     ``owned`` get their usage from this partition even when it holds none of their events.
+    A whole subscription too large to price raises :class:`InvalidInput` naming it, its charge
+    and its event; with ``invalid_events="collect"`` it goes to ``failed`` instead.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"charge_model": "standard", "properties": {"amount": "1"},
@@ -321,10 +336,18 @@ def rate_partition(
         positions=(position for position, _ in pairs),
         broadcast_orphans=False,
     )
-    whole: list[tuple[str, Usage]] = [
-        (sub, _finish_rated(job, sub, rating.results(), rating.rejections.report()))
-        for sub, rating in ratings.items()
-    ]
+    whole: list[tuple[str, Usage]] = []
+    failed: list[tuple[str, InvalidInput]] = []
+    for name, rating in ratings.items():
+        try:
+            usage = _finish_rated(job, name, rating.results(), rating.rejections.report())
+        except InvalidInput as error:
+            if job.invalid_events == "raise":
+                raise
+            # Collected: this subscription cannot be priced; the others still are.
+            failed.append((name, error))
+            continue
+        whole.append((name, usage))
     pieces: dict[str | None, list[tuple[Any, Any]]] = {
         sub: [] for sub in sorted(split_here & present)
     }
@@ -339,14 +362,33 @@ def rate_partition(
         state = new_state(sub, job)
         state.add((event for _, event in mine), positions=(position for position, _ in mine))
         partials.append((sub, state))
-    return PartitionResult(whole, partials, stream.report())
+    return PartitionResult(whole, partials, stream.report(), failed)
 
 
-def rate_job(events: Iterable[Any], job: Job) -> dict[str, Usage]:
+def rate_job(events: Iterable[Any], job: Job) -> SubscriptionUsages:
     """Every subscription's usage from one stream, in one process: the reference a run in
-    partitions must equal. Positions are the events' indexes."""
+    partitions must equal. Positions are the events' indexes.
+
+    As for :func:`~usage_engine.rate_subscriptions`, a subscription too large to price raises,
+    or, with ``invalid_events="collect"``, is left out and reported in ``failed``:
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"},
+    ...      "billable_metric": {"code": "m", "aggregation_type": "sum_agg", "field_name": "v"}}]}
+    >>> job = plan_job([{"external_id": s, "subscription_at": "2025-01-01T00:00:00Z",
+    ...                  "plan": plan} for s in ("small", "huge")],
+    ...                at="2025-03-10T00:00:00Z", invalid_events="collect")
+    >>> usages = rate_job([{"transaction_id": s, "external_subscription_id": s, "code": "m",
+    ...                     "timestamp": "2025-03-05T10:00:00Z", "properties": {"v": v}}
+    ...                    for s, v in (("small", 2), ("huge", 10**70))], job)
+    >>> {sub: usage.amount_cents for sub, usage in usages.items()}, list(usages.failed)
+    ({'small': 200}, ['huge'])
+    """
     result = rate_partition(enumerate(iterate_events(events)), job, owned=job.periods)
-    return dict(result.whole)
+    usages = SubscriptionUsages()
+    usages.update(result.whole)
+    usages.failed.update(result.failed)
+    return usages
 
 
 @exact_decimals
@@ -382,9 +424,61 @@ def new_state(subscription: str, job: Job) -> UsageState:
 
 
 def finish_partials(subscription: str, states: Iterable[UsageState], job: Job) -> Usage:
-    """The usage of a split subscription from its partial states, in any order (maybe none)."""
+    """The usage of a split subscription from its partial states, in any order (maybe none).
+
+    An amount too large to price raises :class:`InvalidInput` naming the subscription, its
+    charge and its event, whatever the job's mode: :func:`finish_split` collects it instead.
+    """
     kept = list(states)
     return finish(merge_partials(kept) if kept else new_state(subscription, job), job)
+
+
+@exact_decimals
+def finish_split(
+    partials: Iterable[tuple[str, UsageState]], job: Job, *, split: Collection[str] = ()
+) -> PartitionResult:
+    """The usages of split subscriptions from the partial states of every partition.
+
+    ``partials`` are the ``(subscription, state)`` pairs of the partitions' results, in any
+    order; each subscription of ``split`` (of the job) gets its usage, even with no piece.
+    With ``invalid_events="collect"``, a subscription too large to price is in ``failed``
+    rather than in ``whole``; otherwise it raises. Nothing is left in ``partials``:
+
+    >>> job = plan_job([], at="2025-03-10T00:00:00Z")
+    >>> finish_split([], job)
+    PartitionResult(whole=[], partials=[], rejected=RejectedEvents(count=0, reasons=()), failed=[])
+    """
+    if not isinstance(job, Job):
+        raise InvalidInput.at("job", "must be a Job (see plan_job)", type(job).__name__)
+    if isinstance(split, str | bytes):
+        msg = "must be a collection of subscription ids, not a single string"
+        raise InvalidInput.at("split", msg, split)
+    pieces: dict[str, list[UsageState]] = {sub: [] for sub in split if sub in job.periods}
+    for index, pair in enumerate(partials):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            path, msg = f"partials[{index}]", "must be a (subscription, state) pair"
+            raise InvalidInput.at(path, msg, type(pair).__name__)
+        sub, state = pair
+        if not isinstance(sub, str) or sub not in job.periods:
+            path, msg = f"partials[{index}][0]", "is not one of the job's subscriptions"
+            raise InvalidInput.at(path, msg, sub)
+        if not isinstance(state, UsageState):
+            path, msg = f"partials[{index}][1]", "must be a UsageState"
+            raise InvalidInput.at(path, msg, type(state).__name__)
+        pieces.setdefault(sub, []).append(state)
+    result = PartitionResult([], [])
+    for sub, states in pieces.items():
+        merged = merge_partials(states) if states else new_state(sub, job)
+        try:
+            usage = finish(merged, job)
+        except InvalidInput as error:
+            if job.invalid_events == "raise":
+                raise
+            # Collected: this subscription cannot be priced; the others still are.
+            result.failed.append((sub, error))
+            continue
+        result.whole.append((sub, usage))
+    return result
 
 
 def finish(state: UsageState, job: Job) -> Usage:
@@ -399,7 +493,9 @@ def finish(state: UsageState, job: Job) -> Usage:
 def usage_digest(usage: Usage) -> str:
     """The SHA-256 of a usage's canonical JSON: its Lago shape (and true-ups), sorted keys.
 
-    A past usage's digest is its own :attr:`~usage_engine.PastUsage.digest`.
+    A past usage's digest is its own :attr:`~usage_engine.PastUsage.digest`. A subscription
+    that failed (too large to price, collected) has no usage and so no usage digest: the
+    period digest counts it through ``failed=``, never as a zero bill.
     """
     if isinstance(usage, PastUsage):
         return usage.digest
@@ -407,7 +503,9 @@ def usage_digest(usage: Usage) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def period_digest(digests: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
+def period_digest(
+    digests: Iterable[tuple[str, str]] | Mapping[str, str], *, failed: Iterable[str] = ()
+) -> str:
     """One digest for many subscriptions: SHA-256 of their sorted ``"sub"<TAB>digest`` lines.
 
     Each id is written as a JSON string, so that an id holding a tab or a line break cannot
@@ -415,8 +513,17 @@ def period_digest(digests: Iterable[tuple[str, str]] | Mapping[str, str]) -> str
 
     >>> period_digest([("b", "2"), ("a", "1")]) == period_digest({"a": "1", "b": "2"})
     True
+
+    ``failed`` names the subscriptions that could not be priced (collect mode: a ``failed``
+    mapping gives its ids). Each adds a ``"sub"<TAB>failed`` line, which no usage digest
+    spells: the digest then differs from that of the same period with the subscription
+    billed zero, or left out. A subscription cannot be both priced and failed:
+
+    >>> period_digest({"a": "1"}, failed=["b"]) == period_digest({"a": "1"})
+    False
     """
     pairs = list(digests.items() if isinstance(digests, Mapping) else digests)
+    pairs += [(sub, "failed") for sub in _failed_ids(failed)]
     seen: set[str] = set()
     for sub, _ in pairs:
         if sub in seen:
@@ -425,3 +532,18 @@ def period_digest(digests: Iterable[tuple[str, str]] | Mapping[str, str]) -> str
         seen.add(sub)
     lines = sorted(f"{json.dumps(sub)}\t{digest}\n" for sub, digest in pairs)
     return hashlib.sha256("".join(lines).encode("ascii")).hexdigest()
+
+
+def _failed_ids(failed: Iterable[str]) -> list[str]:
+    msg = "must be a collection of subscription ids"
+    if isinstance(failed, str | bytes):
+        raise InvalidInput.at("failed", f"{msg}, not a single string", failed)
+    try:
+        ids = list(failed)
+    except TypeError:
+        raise InvalidInput.at("failed", msg, failed) from None
+    for index, sub in enumerate(ids):
+        if not isinstance(sub, str):
+            path = f"failed[{index}]"
+            raise InvalidInput.at(path, "must be a subscription id", sub)
+    return ids

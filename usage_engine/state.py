@@ -37,7 +37,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import RatedCharge, Rating, View
+from .rating import RatedCharge, Rating, Receipt, View
 from .rollup import charge_usage
 from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
 from .usage import _usage_of
@@ -209,6 +209,7 @@ class UsageState:
             rater.merge(incoming)
         mine.seen |= theirs.seen
         mine.receipts.update(theirs.receipts)
+        _note_largest(mine, theirs.receipts)
         self._rejections.count += other._rejections.count
         room = MAX_REASONS - len(self._rejections.reasons)
         self._rejections.reasons.extend(other._rejections.reasons[:room])
@@ -393,8 +394,19 @@ line 1 column 6) (got '[1, 2')
             scratch = Rating(self._plan, self._views, Rejections("collect"), record=True)
             replay_check(receipts, states, scratch)
         rating.restore(receipts)
+        _note_largest(rating, receipts)
         for rater, kept in zip(rating.raters, states, strict=True):
             rater.merge_states(kept)
+
+
+def _note_largest(rating: Rating, receipts: Mapping[str, list[Receipt]]) -> None:
+    # The event behind each metric's largest value is not saved: it is read again off the
+    # receipts (in order, so that the first of equal values wins, as in one pass), so that an
+    # amount too large to price still names it after a copy, a pickle or a merge.
+    raters = rating.raters
+    for key, kept in receipts.items():
+        for receipt in kept:
+            rating.note(raters[receipt[0]].metric.code, key, receipt[3])
 
 
 def _rejected(data: Any, mode: str) -> tuple[int, list[str]]:
