@@ -42,7 +42,7 @@ from usage_engine.partition import (
 )
 from usage_engine.rating import Rating, View, consume
 from usage_engine.selection import Rejections
-from usage_engine.usage import _usage_of
+from usage_engine.usage import usage_of
 
 SUBS = ("sub_a", "sub_b", "sub_c", "sub_d")
 PLAN = showcase_plan()
@@ -190,7 +190,7 @@ def test_naive_dedup_per_input_file_then_merge_counts_resent_events_twice() -> N
         ratings.append(rating)
     for mine, theirs in zip(ratings[0].raters, ratings[1].raters, strict=True):
         mine.merge(theirs)
-    naive = _usage_of(the_plan, period, ratings[0].results()[0], (), Rejections().report())
+    naive = usage_of(the_plan, period, ratings[0].results()[0], (), Rejections().report())
     right = rate_job(files[0] + files[1], job)["sub_1"]
     assert (naive.amount_cents, right.amount_cents) == (400, 300)
     assert usage_digest(naive) != usage_digest(right)

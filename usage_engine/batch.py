@@ -21,9 +21,14 @@ from .money import exact_decimals
 from .periods import billing_period
 from .rating import Layouts, Rating, View, consume
 from .selection import InvalidEvents, Rejections
-from .usage import _usage_of, read_now
+from .usage import read_now, usage_of
 
-__all__ = ["SubscriptionUsages", "rate_subscriptions"]
+__all__ = [
+    "SubscriptionUsages",
+    "checked_subscriptions",
+    "rate_subscriptions",
+    "subscription_period",
+]
 
 
 class SubscriptionUsages(dict[str, Usage]):
@@ -41,7 +46,8 @@ class SubscriptionUsages(dict[str, Usage]):
         self.failed = {}
 
 
-def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
+def checked_subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
+    """Each subscription validated with its plan (each plan object once); ids must differ."""
     if isinstance(values, Mapping | str | bytes):
         path, msg = "subscriptions", "must be an iterable of subscriptions, not a single value"
         raise InvalidInput.at(path, msg, type(values).__name__)
@@ -74,7 +80,10 @@ def _subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
     return checked
 
 
-def _period(sub: Subscription, now: Any, index: int, name: str = "now") -> BillingPeriod:
+def subscription_period(
+    sub: Subscription, now: Any, index: int, name: str = "now"
+) -> BillingPeriod:
+    """The period of ``subscriptions[index]`` at ``now``; errors name the instant ``name``."""
     try:
         return billing_period(sub, now)
     except InvalidInput as error:
@@ -122,10 +131,10 @@ def rate_subscriptions(
     {'sub_a': 100, 'sub_b': 50}
     """
     stream_rejections = Rejections(invalid_events)
-    checked = _subscriptions(subscriptions)
+    checked = checked_subscriptions(subscriptions)
     instant = read_now(now)
     customer_taxes = as_taxes(taxes)
-    periods = [_period(sub, instant, index) for index, (sub, _) in enumerate(checked)]
+    periods = [subscription_period(sub, instant, index) for index, (sub, _) in enumerate(checked)]
     layouts: Layouts = {}
     ratings = {
         sub.external_id: Rating(
@@ -160,7 +169,7 @@ def _priced(
             # Collected: this subscription cannot be priced; the others still are.
             usages.failed[sub.external_id] = error
             continue
-        usages[sub.external_id] = _usage_of(
+        usages[sub.external_id] = usage_of(
             plan, period, rated, customer_taxes, rating.rejections.report()
         )
     return usages

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import glob
 import json
 import math
 import os
 import pickle
 import re
-import threading
 import uuid
 import zlib
 from collections import Counter
@@ -50,6 +48,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     msg = "usage_engine.dask needs the 'distributed' extra: pip install 'usage-engine[distributed]'"
     raise ImportError(msg) from error
 
+from ._gc import collector_paused
 from ._time import event_micros
 from .batch import SubscriptionUsages
 from .errors import InvalidInput, did_you_mean
@@ -92,32 +91,14 @@ Pair = tuple[Position, Any]
 
 # --- tasks ------------------------------------------------------------------------------------
 
-_gc_lock = threading.Lock()
-_gc_holders = [0, False]  # tasks running without the collector; whether it was on before
-
 
 def _without_gc(task: Callable[..., T]) -> Callable[..., T]:
-    """Run a task with the cyclic garbage collector paused.
-
-    A task builds millions of small objects (events, keys) and no cycles; the collector would
-    scan them all again and again, nearly doubling the time. Nested and concurrent tasks share
-    one pause; the collector resumes when the last ends, if it was running before.
-    """
+    """Run a task with the cyclic garbage collector paused (see :mod:`usage_engine._gc`)."""
 
     @functools.wraps(task)
     def paused(*args: Any, **kwargs: Any) -> T:
-        with _gc_lock:
-            if _gc_holders[0] == 0:
-                _gc_holders[1] = gc.isenabled()
-                gc.disable()
-            _gc_holders[0] += 1
-        try:
+        with collector_paused():
             return task(*args, **kwargs)
-        finally:
-            with _gc_lock:
-                _gc_holders[0] -= 1
-                if _gc_holders[0] == 0 and _gc_holders[1]:
-                    gc.enable()
 
     return paused
 
@@ -319,10 +300,6 @@ def _unkeyed(frame: pd.DataFrame) -> list[Pair]:
 
 
 # --- rating -----------------------------------------------------------------------------------
-
-
-def _rate_pairs(pairs: list[Pair], job: Job, split: frozenset[str]) -> PartitionResult:
-    return rate_partition(pairs, job, split=split)
 
 
 @_without_gc

@@ -33,11 +33,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from ._coerce import as_taxes
 from .aggregation import Window
-from .batch import SubscriptionUsages, _period, _subscriptions
+from .batch import SubscriptionUsages, checked_subscriptions, subscription_period
 from .errors import InvalidInput, did_you_mean
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import RejectedEvents, Usage
@@ -46,8 +46,8 @@ from .past import PastUsage, frozen_usage
 from .periods import periods_before
 from .projection import (
     Method,
-    _check_method,
     build_projection,
+    check_method,
     projection_basis,
     projection_ratio,
     same_rating,
@@ -55,14 +55,13 @@ from .projection import (
 from .rating import Layouts, RatedCharge, Rating, View, consume
 from .selection import InvalidEvents, Rejections, id_text, iterate_events
 from .state import UsageState
-from .usage import _usage_of, read_now
+from .usage import read_now, usage_of
 
 __all__ = [
     "KINDS",
     "Job",
     "Kind",
     "PartitionResult",
-    "PositionedEvent",
     "bucket_key",
     "finish",
     "finish_partials",
@@ -82,13 +81,6 @@ __all__ = [
 Kind = Literal["current", "projected", "past"]
 """What to compute for each subscription: current, projected or past usage."""
 KINDS: tuple[Kind, ...] = ("current", "projected", "past")
-
-
-class PositionedEvent(NamedTuple):
-    """An event and its position in the input as given (any value sortable with the others)."""
-
-    position: Any
-    event: Any
 
 
 def _crc(text: str) -> int:
@@ -164,8 +156,8 @@ def plan_job(
     if kind not in KINDS:
         msg = "must be 'current', 'projected' or 'past'." + did_you_mean(kind, KINDS)
         raise InvalidInput.at("kind", msg, kind)
-    chosen = _check_method(method)
-    checked = _subscriptions(subscriptions)
+    chosen = check_method(method)
+    checked = checked_subscriptions(subscriptions)
     instant = read_now(at, "at")
     when = instant if now is None else read_now(now)
     Rejections(invalid_events)  # checks the mode
@@ -179,7 +171,7 @@ def plan_job(
                 continue
             periods[sub.external_id] = (plan, found[0])
         else:
-            periods[sub.external_id] = (plan, _period(sub, instant, index, "at"))
+            periods[sub.external_id] = (plan, subscription_period(sub, instant, index, "at"))
     return Job(
         kind=kind,
         periods=periods,
@@ -227,7 +219,7 @@ def _finish_rated(
 ) -> Usage:
     plan, period = job.periods[subscription]
     if job.kind == "current":
-        return _usage_of(plan, period, results[0], job.taxes, rejected)
+        return usage_of(plan, period, results[0], job.taxes, rejected)
     if job.kind == "past":
         return frozen_usage(plan, period, results[0], job.taxes, rejected)
     ratio = projection_ratio(period, job.now)

@@ -29,7 +29,7 @@ from .money import EXACT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import RatedCharge, rate
 from .selection import InvalidEvents, iterate_events
-from .usage import _usage_of, read_now
+from .usage import read_now, usage_of
 
 __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
 
@@ -145,7 +145,7 @@ def frozen_usage(
 ) -> PastUsage:
     """The past usage of a period from its charges rated under the invoicing rules."""
     stored = [item for item in (_non_empty(charge) for charge in rated) if item is not None]
-    usage = _usage_of(plan, period, stored, taxes, rejected, tax_each_fee=True)
+    usage = usage_of(plan, period, stored, taxes, rejected, tax_each_fee=True)
     true_ups = [
         found
         for item in rated

@@ -27,12 +27,13 @@ from .periods import ceil_days
 from .pricing import RECORDS, ChargeModelRecord, PricingInput, price
 from .rating import RatedCharge, View, naming_charge, rate_views
 from .selection import InvalidEvents
-from .usage import _usage_of, read_now
+from .usage import read_now, usage_of
 
 __all__ = [
     "CurrentAndProjected",
     "Method",
     "build_projection",
+    "check_method",
     "current_and_projected_usage",
     "projected_usage",
     "projection_basis",
@@ -204,7 +205,8 @@ def _project(
     return dataclasses.replace(current, fees=tuple(fees))
 
 
-def _check_method(method: Any) -> Method:
+def check_method(method: Any) -> Method:
+    """``method`` when it is one of the projection methods; InvalidInput naming it otherwise."""
     if method not in _METHODS:
         msg = "must be 'lago' or 'exact'." + did_you_mean(method, _METHODS)
         raise InvalidInput.at("method", msg, method)
@@ -270,7 +272,7 @@ def current_and_projected_usage(
     (3000, 31000)
     """
     rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events)
-    current = _usage_of(rated.plan, rated.period, rated.current, rated.taxes, rated.rejected)
+    current = usage_of(rated.plan, rated.period, rated.current, rated.taxes, rated.rejected)
     return CurrentAndProjected(current, rated.projection())
 
 
@@ -319,7 +321,7 @@ def _rate_for_projection(
     the_plan = as_plan(plan)
     the_period = as_period(period)
     customer_taxes = as_taxes(taxes)
-    chosen = _check_method(method)
+    chosen = check_method(method)
     ratio = projection_ratio(the_period, now)
     period_view = View(Window.of(the_period))
     basis = projection_basis(the_period, chosen)
@@ -372,7 +374,7 @@ def build_projection(
     for index, (item, again) in enumerate(zip(current, rebuilt, strict=True)):
         with naming_charge(index, item.whose):
             projected.append(_project(item, again, ratio, method, currency))
-    usage = _usage_of(plan, period, projected, taxes, rejected)
+    usage = usage_of(plan, period, projected, taxes, rejected)
     return ProjectedUsage(
         **dict(usage),
         projected_amount_cents=sum(

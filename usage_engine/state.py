@@ -31,8 +31,8 @@ from .money import exact_decimals
 from .past import PastUsage, frozen_usage
 from .projection import (
     Method,
-    _check_method,
     build_projection,
+    check_method,
     projection_basis,
     projection_ratio,
     same_rating,
@@ -40,7 +40,7 @@ from .projection import (
 from .rating import RatedCharge, Rating, Receipt, View
 from .rollup import charge_usage
 from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
-from .usage import _usage_of
+from .usage import usage_of
 
 __all__ = ["FORMAT", "UsageState"]
 
@@ -232,7 +232,7 @@ class UsageState:
     @exact_decimals
     def current_usage(self) -> Usage:
         """The current usage of the period, as :func:`usage_engine.current_usage` gives it."""
-        return _usage_of(
+        return usage_of(
             self._plan,
             self._period,
             self._rated(_CURRENT),
@@ -257,7 +257,7 @@ class UsageState:
     @exact_decimals
     def projected_usage(self, *, now: Any, method: Method = "lago") -> ProjectedUsage:
         """The projected usage at ``now``, as :func:`usage_engine.projected_usage` gives it."""
-        chosen = _check_method(method)
+        chosen = check_method(method)
         basis = _LAGO_BASIS if chosen == "lago" else _EXACT_BASIS
         return build_projection(
             self._plan,

@@ -18,7 +18,7 @@ from .rollup import charge_usage, sort_charges
 from .selection import InvalidEvents
 from .taxes import applicable_taxes, taxes_amount_cents
 
-__all__ = ["current_usage", "read_now"]
+__all__ = ["current_usage", "read_now", "usage_of"]
 
 
 def read_now(now: Any, name: str = "now") -> datetime:
@@ -31,7 +31,7 @@ def read_now(now: Any, name: str = "now") -> datetime:
         raise InvalidInput.at(name, str(error), now) from None
 
 
-def _usage_of(
+def usage_of(
     plan: Plan,
     period: BillingPeriod,
     rated: Sequence[RatedCharge],
@@ -41,8 +41,12 @@ def _usage_of(
     tax_each_fee: bool = False,
     rolled: Callable[[RatedCharge], ChargeUsage] | None = None,
 ) -> Usage:
-    # Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums
-    # each fee's rounded tax (spec 9). ``rolled`` lets a caller reuse charges it rolled up.
+    """The usage response of ``period``: its rated charges rolled up, in Lago's order, taxed.
+
+    Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums each
+    fee's rounded tax (``tax_each_fee``, spec 9). ``rolled`` lets a caller reuse charges it
+    rolled up.
+    """
     currency = plan.amount_currency
     ordered = sort_charges(rated)
     if rolled is None:
@@ -112,4 +116,4 @@ def current_usage(
         Window.of(period),
         invalid_events=invalid_events,
     )
-    return _usage_of(plan, period, rated, customer_taxes, rejected)
+    return usage_of(plan, period, rated, customer_taxes, rejected)
