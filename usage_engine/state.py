@@ -37,7 +37,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import RatedCharge, Rating, View
+from .rating import RatedCharge, Rating, Slot, View
 from .rollup import charge_usage
 from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
 from .usage import _usage_of
@@ -198,10 +198,13 @@ class UsageState:
         repeated = mine.receipts.keys() & theirs.receipts.keys()
         if repeated:
             # The other state's copies lose: take them back out.
+            retracted = set()
             for key in repeated:
                 for position, slots, ts, value, amount in theirs.receipts.pop(key):
                     theirs.raters[position].retract(slots, ts, key, value, amount)
+                    retracted.add(position)
                 theirs.seen.discard(key)
+            _drop_unopened_slots(theirs, retracted)
         touched = {receipt[0] for receipts in theirs.receipts.values() for receipt in receipts}
         for position, (rater, incoming) in enumerate(zip(mine.raters, theirs.raters, strict=True)):
             if position in touched or repeated:
@@ -395,6 +398,23 @@ line 1 column 6) (got '[1, 2')
         rating.restore(receipts)
         for rater, kept in zip(rating.raters, states, strict=True):
             rater.merge_states(kept)
+
+
+def _drop_unopened_slots(rating: Rating, positions: Iterable[int]) -> None:
+    # A pricing group or filter bucket only events taken back out had opened is dropped: one
+    # pass never opens it, and an empty slot is still priced (a flat fee at 0 units).
+    assert rating.receipts is not None
+    live: dict[int, set[Slot]] = {}
+    for receipts in rating.receipts.values():
+        for position, slots, *_ in receipts:
+            if slots is not None:
+                live.setdefault(position, set()).update(slots)
+    for position in positions:
+        rater = rating.raters[position]
+        if rater.single is None:
+            kept = live.get(position, set())
+            rater.states = {slot: state for slot, state in rater.states.items() if slot in kept}
+            rater.priced.clear()
 
 
 def _rejected(data: Any, mode: str) -> tuple[int, list[str]]:

@@ -414,3 +414,63 @@ def test_each_spoiled_event_is_rejected_alike(name):
     with pytest.raises(InvalidInput) as raised:
         current_usage(plan, stream, period)
     assert str(raised.value) == reason
+
+
+# --- regressions the property found ----------------------------------------------------------
+
+
+def test_a_duplicate_taken_back_in_a_merge_leaves_no_empty_group():
+    """The later state's copy of a re-sent event is taken back out, and so is the pricing group
+    only it had opened: a volume charge's flat fee at 0 units is then shown once, ungrouped,
+    as in one pass (not a second time, or instead, under the lost copy's group)."""
+    plan = {
+        "code": "p",
+        "interval": "monthly",
+        "amount_currency": "EUR",
+        "charges": [
+            {
+                "charge_model": "volume",
+                "billable_metric": {"code": "m", "aggregation_type": "sum_agg", "field_name": "v"},
+                "properties": {
+                    "volume_ranges": [
+                        {
+                            "from_value": 0,
+                            "to_value": 1,
+                            "per_unit_amount": "0",
+                            "flat_amount": "1",
+                        },
+                        {
+                            "from_value": 2,
+                            "to_value": None,
+                            "per_unit_amount": "0",
+                            "flat_amount": "0",
+                        },
+                    ],
+                    "pricing_group_keys": ["project"],
+                },
+            }
+        ],
+    }
+    period = {
+        "external_subscription_id": OURS,
+        "from_datetime": "2024-03-01T00:00:00Z",
+        "to_datetime": "2024-03-31T23:59:59Z",
+    }
+    first = {
+        "transaction_id": "t1",
+        "external_subscription_id": OURS,
+        "code": "no_such_metric",
+        "timestamp": "2024-03-05T10:00:00Z",
+    }
+    resent = {**first, "code": "m", "properties": {"v": 0, "project": "p1"}}
+    one_pass = current_usage(plan, [first, resent], period)
+    left, right = UsageState(plan, period), UsageState(plan, period)
+    left.add([first])
+    right.add([resent])
+    left.merge(right)
+    merged = left.current_usage()
+    groups = [
+        (item.grouped_by, item.amount_cents) for item in merged.charges_usage[0].grouped_usage
+    ]
+    assert groups == [((("project", None),), 100)]
+    assert merged == one_pass
