@@ -37,7 +37,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import RatedCharge, Rating, Slot, View
+from .rating import RatedCharge, Rating, Receipt, Slot, View
 from .rollup import charge_usage
 from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
 from .usage import _usage_of
@@ -212,6 +212,7 @@ class UsageState:
             rater.merge(incoming)
         mine.seen |= theirs.seen
         mine.receipts.update(theirs.receipts)
+        _note_values(mine, theirs.receipts)
         self._rejections.count += other._rejections.count
         room = MAX_REASONS - len(self._rejections.reasons)
         self._rejections.reasons.extend(other._rejections.reasons[:room])
@@ -396,8 +397,18 @@ line 1 column 6) (got '[1, 2')
             scratch = Rating(self._plan, self._views, Rejections("collect"), record=True)
             replay_check(receipts, states, scratch)
         rating.restore(receipts)
+        _note_values(rating, receipts)
         for rater, kept in zip(rating.raters, states, strict=True):
             rater.merge_states(kept)
+
+
+def _note_values(rating: Rating, receipts: Mapping[str, list[Receipt]]) -> None:
+    # The largest values name the event behind an amount too large to price: note those of
+    # the receipts, in their order, as one pass over their events does (the first one wins).
+    raters = rating.raters
+    for key, found in receipts.items():
+        for position, _slots, _ts, value, _amount in found:
+            rating.note(raters[position].metric.code, key, value)
 
 
 def _drop_unopened_slots(rating: Rating, positions: Iterable[int]) -> None:

@@ -474,3 +474,48 @@ def test_a_duplicate_taken_back_in_a_merge_leaves_no_empty_group():
     ]
     assert groups == [((("project", None),), 100)]
     assert merged == one_pass
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2])
+def test_a_merged_or_reloaded_state_names_the_largest_value_as_one_pass(cut):
+    """An amount too large to price names the event of the metric's largest value, also when
+    that event reached a state merged in, or a state saved and read back."""
+    plan = {
+        "code": "p",
+        "interval": "monthly",
+        "amount_currency": "EUR",
+        "charges": [
+            {
+                "charge_model": "standard",
+                "billable_metric": {"code": "m", "aggregation_type": "sum_agg", "field_name": "v"},
+                "properties": {"amount": "1000000"},
+            }
+        ],
+    }
+    period = {
+        "external_subscription_id": OURS,
+        "from_datetime": "2024-03-01T00:00:00Z",
+        "to_datetime": "2024-03-31T23:59:59Z",
+    }
+    stream = [
+        {
+            "transaction_id": key,
+            "external_subscription_id": OURS,
+            "code": "m",
+            "timestamp": "2024-03-05T10:00:00Z",
+            "properties": {"v": value},
+        }
+        for key, value in [("small", 1), ("big", "9" * 60), ("big", 1)]
+    ]
+    with pytest.raises(InvalidInput) as raised:
+        current_usage(plan, stream, period)
+    message = str(raised.value)
+    assert "(subscription 'sub_1', largest value in event transaction_id 'big')" in message
+    left, right = UsageState(plan, period), UsageState(plan, period)
+    left.add(stream[:cut])
+    right.add(stream[cut:])
+    left.merge(right)
+    for state in (left, UsageState.from_json(left.to_json())):
+        with pytest.raises(InvalidInput) as again:
+            state.current_usage()
+        assert str(again.value) == message
