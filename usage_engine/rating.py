@@ -6,7 +6,7 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
@@ -334,6 +334,12 @@ class ChargeRater:
         if self.single is not None:
             self.single = self.states[(None, _NO_GROUP)]
 
+    def keep_slots(self, kept: Collection[Slot]) -> None:
+        """Drop the slots not in ``kept`` (opened only by events taken back out)."""
+        self.states = {slot: state for slot, state in self.states.items() if slot in kept}
+        self.targets_of.clear()  # the cached routes may hold dropped states
+        self.priced.clear()
+
     def add_at(
         self, slots: Sequence[Slot] | None, ts: int, key: str, value: Any, amount: Decimal | None
     ) -> None:
@@ -532,6 +538,7 @@ Route = tuple[int, Callable[..., Any], str | None]
 Receipt = tuple[int, list[Slot] | None, int, Any, Decimal | None]
 """Where one event went in one rater: (rater position, slots, µs, value, precise amount)."""
 LARGE_VALUE: Final = 10**30
+_LARGE_DIGITS: Final = 30  # a Decimal's adjusted exponent from LARGE_VALUE on
 """Values of this magnitude or more are noted per metric, so that an amount too large to price
 can name the event behind it; below it the loop does not look."""
 
@@ -678,14 +685,20 @@ class Rating:
             route[1](ts, key, number, None)
 
     def note(self, code: str, key: str, value: Any) -> None:
-        """Keep ``value``'s transaction_id if it is the metric's largest from LARGE_VALUE on."""
-        if type(value) is tuple or type(value) is bool:
-            return  # unique count and count values carry no magnitude
+        """Keep ``value``'s transaction_id if it is the metric's largest from LARGE_VALUE on.
+
+        Of equal values the smallest transaction_id is kept, whatever the order the events or
+        the merged states came in.
+        """
+        kind = type(value)
+        if kind is int:
+            if -LARGE_VALUE < value < LARGE_VALUE:
+                return
+        elif kind is not Decimal or value.adjusted() < _LARGE_DIGITS:
+            return  # small, or a unique count or count value, which carries no magnitude
         size = abs(value)
-        if size < LARGE_VALUE:
-            return
         known = self.largest.get(code)
-        if known is None or size > known[0]:
+        if known is None or size > known[0] or (size == known[0] and key < known[1]):
             self.largest[code] = (size, key)
 
     def feed(

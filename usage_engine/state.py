@@ -37,7 +37,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import RatedCharge, Rating, Receipt, View
+from .rating import RatedCharge, Rating, Receipt, Slot, View
 from .rollup import charge_usage
 from .selection import MAX_REASONS, InvalidEvents, Rejections, read_events
 from .usage import usage_of
@@ -198,10 +198,13 @@ class UsageState:
         repeated = mine.receipts.keys() & theirs.receipts.keys()
         if repeated:
             # The other state's copies lose: take them back out.
+            retracted = set()
             for key in repeated:
                 for position, slots, ts, value, amount in theirs.receipts.pop(key):
                     theirs.raters[position].retract(slots, ts, key, value, amount)
+                    retracted.add(position)
                 theirs.seen.discard(key)
+            _drop_unopened_slots(theirs, retracted)
         touched = {receipt[0] for receipts in theirs.receipts.values() for receipt in receipts}
         for position, (rater, incoming) in enumerate(zip(mine.raters, theirs.raters, strict=True)):
             if position in touched or repeated:
@@ -209,7 +212,7 @@ class UsageState:
             rater.merge(incoming)
         mine.seen |= theirs.seen
         mine.receipts.update(theirs.receipts)
-        _note_largest(mine, theirs.receipts)
+        _note_values(mine, theirs.receipts)
         self._rejections.count += other._rejections.count
         room = MAX_REASONS - len(self._rejections.reasons)
         self._rejections.reasons.extend(other._rejections.reasons[:room])
@@ -394,19 +397,33 @@ line 1 column 6) (got '[1, 2')
             scratch = Rating(self._plan, self._views, Rejections("collect"), record=True)
             replay_check(receipts, states, scratch)
         rating.restore(receipts)
-        _note_largest(rating, receipts)
+        _note_values(rating, receipts)
         for rater, kept in zip(rating.raters, states, strict=True):
             rater.merge_states(kept)
 
 
-def _note_largest(rating: Rating, receipts: Mapping[str, list[Receipt]]) -> None:
-    # The event behind each metric's largest value is not saved: it is read again off the
-    # receipts (in order, so that the first of equal values wins, as in one pass), so that an
-    # amount too large to price still names it after a copy, a pickle or a merge.
+def _note_values(rating: Rating, receipts: Mapping[str, list[Receipt]]) -> None:
+    # The largest values name the event behind an amount too large to price: note those of
+    # the receipts, in their order, as one pass over their events does (the first one wins).
     raters = rating.raters
-    for key, kept in receipts.items():
-        for receipt in kept:
-            rating.note(raters[receipt[0]].metric.code, key, receipt[3])
+    for key, found in receipts.items():
+        for position, _slots, _ts, value, _amount in found:
+            rating.note(raters[position].metric.code, key, value)
+
+
+def _drop_unopened_slots(rating: Rating, positions: Iterable[int]) -> None:
+    # A pricing group or filter bucket only events taken back out had opened is dropped: one
+    # pass never opens it, and an empty slot is still priced (a flat fee at 0 units).
+    assert rating.receipts is not None
+    live: dict[int, set[Slot]] = {}
+    for receipts in rating.receipts.values():
+        for position, slots, *_ in receipts:
+            if slots is not None:
+                live.setdefault(position, set()).update(slots)
+    for position in positions:
+        rater = rating.raters[position]
+        if rater.single is None:
+            rater.keep_slots(live.get(position, set()))
 
 
 def _rejected(data: Any, mode: str) -> tuple[int, list[str]]:
