@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import model_validator
 
-from ..models.metric import AggregationType
 from ..models.properties import (
     ChargeModel,
     ChargePropertiesBase,
@@ -19,6 +18,7 @@ from ..money import CONTEXT, EXACT
 from ._base import PricingInput
 from ._record import ChargeModelRecord
 from ._tiers import tier_walk
+from .percentage import PERCENTAGE_METRICS, PERCENTAGE_REFUSAL
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DrawFn
@@ -91,7 +91,7 @@ RECORD = ChargeModelRecord(
     properties=GraduatedPercentageProperties,
     pricer=price_graduated_percentage,
     draw_properties=_draw,
-    metric_types=frozenset(AggregationType) - {AggregationType.LATEST_AGG},
-    metric_message="latest_agg metrics cannot be priced with a percentage model",
+    metric_types=PERCENTAGE_METRICS,
+    metric_message=PERCENTAGE_REFUSAL,
 )
 """``graduated_percentage`` (spec 4.3); Lago scales its projection (spec 8.2)."""

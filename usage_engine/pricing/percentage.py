@@ -6,7 +6,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import model_validator
 
@@ -212,13 +212,17 @@ def _draw(draw: DrawFn) -> dict[str, Any]:
     return properties
 
 
+PERCENTAGE_METRICS: Final = frozenset(AggregationType) - {AggregationType.LATEST_AGG}
+"""What a percentage model prices: a share of an amount, which a latest value is not."""
+PERCENTAGE_REFUSAL: Final = "latest_agg metrics cannot be priced with a percentage model"
+
 RECORD = ChargeModelRecord(
     model=ChargeModel.PERCENTAGE,
     properties=PercentageProperties,
     pricer=price_percentage,
     draw_properties=_draw,
-    metric_types=frozenset(AggregationType) - {AggregationType.LATEST_AGG},
-    metric_message="latest_agg metrics cannot be priced with a percentage model",
+    metric_types=PERCENTAGE_METRICS,
+    metric_message=PERCENTAGE_REFUSAL,
     # Running totals and per-transaction bounds read each event's value.
     needs_events=True,
     lago_scaled_properties=lago_projected_properties,
