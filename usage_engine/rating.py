@@ -269,7 +269,10 @@ class ChargeRater:
         """:meth:`add` for the hot loop: no precise amount, nothing returned."""
         if ts > self.end_us:
             return  # a later period: no slot is opened for it (spec 2.2)
-        targets = self.targets(properties)
+        try:
+            targets = self.targets_of[self.route_values(properties)]
+        except (KeyError, TypeError):  # values not seen yet, a key missing, or unhashable
+            targets = self.targets(properties)
         for _, state in targets:
             state.add(ts, key, value, None)
         priced = self.priced

@@ -100,7 +100,11 @@ class UniqueCountState:
             if is_add:
                 self.present += 1
         elif change > known:
-            self._set_last(text, change)
+            # The later change wins; the count moves only when add/remove flips (_set_last's
+            # rule, inlined: this runs once per event).
+            last[text] = change
+            if is_add is not known[2]:
+                self.present += 1 if is_add else -1
 
     def retract(self, ts: int, key: str, value: Any, amount: Decimal | None = None) -> None:
         """Take one change back out (the state must keep its history)."""
