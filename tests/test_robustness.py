@@ -269,3 +269,22 @@ def test_numbers_in_text_are_ascii(text):
     with pytest.raises(InvalidInput) as caught:
         billing_period(subscription, "2024-02-01T00:00:00Z")
     assert (caught.value.path, caught.value.value) == ("subscription.subscription_at", text)
+
+
+def test_a_volume_range_refused_while_pricing_names_its_charge():
+    """Ranges starting at 1 hold no zero total; the refusal names plan.charges[i], not a
+    path relative to the charge (found by fuzzing past_usages)."""
+    volume = charge(
+        "volume",
+        {
+            "volume_ranges": [
+                {"from_value": 1, "to_value": 10, "per_unit_amount": "1", "flat_amount": "0"},
+                {"from_value": 11, "to_value": None, "per_unit_amount": "1", "flat_amount": "0"},
+            ]
+        },
+        billable_metric=SUM,
+    )
+    with pytest.raises(InvalidInput) as caught:
+        current_usage(plan(volume), [], MAY)
+    assert caught.value.path == "plan.charges[0].properties.volume_ranges"
+    assert caught.value.errors[0].message.startswith("no volume range holds 0 units")

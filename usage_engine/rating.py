@@ -474,13 +474,18 @@ def naming_charge(index: int, whose: Whose = (None, None)) -> Iterator[None]:
         raise InvalidInput.at(path, f"its amount {TOO_LARGE}{_whose(whose)}") from None
     except InvalidInput as error:
         raise InvalidInput(
-            [
-                Problem(path, f"its amount {problem.message}{_whose(whose)}", problem.value)
-                if problem.path == AMOUNT
-                else problem
-                for problem in error.errors
-            ]
+            [_charge_problem(path, problem, whose) for problem in error.errors]
         ) from None
+
+
+def _charge_problem(path: str, problem: Problem, whose: Whose) -> Problem:
+    # A pricer names what it refuses relative to its charge ("properties.volume_ranges"): the
+    # path is made whole here, as is an amount too large to compute.
+    if problem.path == AMOUNT:
+        return Problem(path, f"its amount {problem.message}{_whose(whose)}", problem.value)
+    if problem.path.startswith("properties"):
+        return Problem(f"{path}.{problem.path}", problem.message, problem.value)
+    return problem
 
 
 def _whose(whose: Whose) -> str:
