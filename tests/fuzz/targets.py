@@ -88,6 +88,23 @@ def _values(value: Any) -> Iterator[Any]:
             stack.extend(item)
 
 
+def _holds_iterator(value: Any) -> bool:
+    """Whether an input holds a one-shot iterator (a generator of charges, say) anywhere."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue  # inputs may loop on themselves
+        seen.add(id(item))
+        if isinstance(item, Iterator):
+            return True
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 def check_finite(result: Any) -> None:
     """No NaN or infinity anywhere in ``result``; no float on the money path."""
     for item in _values(result):
@@ -278,7 +295,12 @@ def _partition(kind: str) -> Callable[[dict[str, Any]], None]:
         found = rate_job(events, job)
         for usage in found.values():
             check_usage(usage)
-        if kind == "current" and isinstance(events, list) and isinstance(subscriptions, list):
+        if (
+            kind == "current"
+            and isinstance(events, list)
+            and isinstance(subscriptions, list)
+            and not _holds_iterator(subscriptions)  # read once by plan_job: nothing left
+        ):
             alone = rate_subscriptions(
                 subscriptions, events, now=inputs["now"], taxes=inputs["taxes"]
             )
