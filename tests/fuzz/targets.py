@@ -299,7 +299,7 @@ def _partition(kind: str) -> Callable[[dict[str, Any]], None]:
             kind == "current"
             and isinstance(events, list)
             and isinstance(subscriptions, list)
-            and not _holds_iterator(subscriptions)  # read once by plan_job: nothing left
+            and not _holds_iterator([subscriptions, inputs["taxes"]])  # read once by plan_job
         ):
             alone = rate_subscriptions(
                 subscriptions, events, now=inputs["now"], taxes=inputs["taxes"]
