@@ -190,7 +190,7 @@ def test_naive_dedup_per_input_file_then_merge_counts_resent_events_twice() -> N
         ratings.append(rating)
     for mine, theirs in zip(ratings[0].raters, ratings[1].raters, strict=True):
         mine.merge(theirs)
-    naive = usage_of(the_plan, period, ratings[0].results()[0], (), Rejections().report())
+    naive = usage_of(the_plan, period, ratings[0].results()[0], (), ratings[0].report())
     right = rate_job(files[0] + files[1], job)["sub_1"]
     assert (naive.amount_cents, right.amount_cents) == (400, 300)
     assert usage_digest(naive) != usage_digest(right)

@@ -176,7 +176,20 @@ def test_a_pickle_of_the_previous_format_is_refused_naming_its_version():
         pickle.loads(zlib.decompress(base64.b64decode(FORMAT_1_PICKLE)))
     assert str(caught.value) == (
         "state: is format 1, a pickle of an earlier version of usage_engine; this version reads "
-        "format 2: build the state again from its events (got 1)"
+        "format 3: build the state again from its events (got 1)"
+    )
+
+
+def test_a_state_saved_before_the_event_account_is_refused_naming_its_version():
+    """Format 2 kept no event account: refused with its version, not loaded with a wrong one."""
+    data = _state(EVENTS[:10]).to_data()
+    data["format"] = 2
+    del data["account"], data["strict"]
+    with pytest.raises(InvalidInput) as caught:
+        UsageState.from_data(data)
+    assert str(caught.value) == (
+        "state: is format 2, from an earlier version of usage_engine without an event account; "
+        "this version reads format 3: build the state again from its events (got 2)"
     )
 
 
@@ -324,7 +337,7 @@ def test_what_is_not_a_saved_state_is_refused(data):
         pytest.param("[1, 2", "state: is not JSON", id="broken JSON"),
         pytest.param("[" * 100_000, "state: is not", id="nested too deep"),
         pytest.param("1" * 5000, "state: is not a state's JSON: a number too long", id="long"),
-        pytest.param(b'{"format": 2}', "state.plan: is required", id="bytes"),
+        pytest.param(b'{"format": 3}', "state.plan: is required", id="bytes"),
     ],
 )
 def test_text_that_is_not_a_saved_state_is_refused(text, message):

@@ -13,9 +13,11 @@ from typing import Any
 
 from ._coerce import as_plan, as_subscription, as_taxes
 from ._gc import collector_paused
+from .account import Tally
 from .aggregation import Window
 from .errors import InvalidInput, Problem
 from .models import BillingPeriod, Plan, Subscription, Tax
+from .models.account import EventAccount
 from .models.usage import Usage
 from .money import exact_decimals
 from .periods import billing_period
@@ -37,13 +39,17 @@ class SubscriptionUsages(dict[str, Usage]):
     ``failed`` holds, by ``external_id``, the subscriptions that could not be priced (an amount
     too large to compute exactly) with the :class:`InvalidInput` saying why. It is only ever
     filled with ``invalid_events="collect"``: otherwise the first such subscription raises.
+    ``event_account`` accounts for every event of the stream: each subscription's own, those
+    of subscriptions not listed and malformed ones naming none.
     """
 
     failed: dict[str, InvalidInput]
+    event_account: EventAccount
 
     def __init__(self) -> None:
         super().__init__()
         self.failed = {}
+        self.event_account = EventAccount()
 
 
 def checked_subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
@@ -102,6 +108,7 @@ def rate_subscriptions(
     now: Any,
     taxes: Iterable[Any] = (),
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> SubscriptionUsages:
     """The current usage of every subscription, from one stream of their events.
 
@@ -130,7 +137,7 @@ def rate_subscriptions(
     >>> {sid: item.amount_cents for sid, item in usage.items()}
     {'sub_a': 100, 'sub_b': 50}
     """
-    stream_rejections = Rejections(invalid_events)
+    stream_rejections = Rejections(invalid_events, strict=strict)
     checked = checked_subscriptions(subscriptions)
     instant = read_now(now)
     customer_taxes = as_taxes(taxes)
@@ -140,7 +147,7 @@ def rate_subscriptions(
         sub.external_id: Rating(
             plan,
             [View(Window.of(period))],
-            Rejections(invalid_events),
+            Rejections(invalid_events, strict=strict),
             layouts=layouts,
             subscription=sub.external_id,
         )
@@ -148,7 +155,20 @@ def rate_subscriptions(
     }
     consume(events, ratings, stream_rejections)
     with collector_paused():  # pricing thousands of subscriptions makes no cycles either
-        return _priced(checked, periods, ratings, customer_taxes, invalid_events)
+        usages = _priced(checked, periods, ratings, customer_taxes, invalid_events)
+    usages.event_account = _stream_account(stream_rejections, ratings.values())
+    return usages
+
+
+def _stream_account(stream: Rejections, ratings: Iterable[Rating]) -> EventAccount:
+    # Each rating tallied its subscription's events; the stream, the others.
+    tally = Tally()
+    tally.merge(stream.tally)
+    read = stream.tally.total
+    for rating in ratings:
+        tally.merge(rating.tally)
+        read += rating.account().read
+    return tally.account(read)
 
 
 def _priced(
@@ -169,7 +189,5 @@ def _priced(
             # Collected: this subscription cannot be priced; the others still are.
             usages.failed[sub.external_id] = error
             continue
-        usages[sub.external_id] = usage_of(
-            plan, period, rated, customer_taxes, rating.rejections.report()
-        )
+        usages[sub.external_id] = usage_of(plan, period, rated, customer_taxes, rating.report())
     return usages

@@ -214,8 +214,18 @@ def did_you_mean(value: object, choices: Iterable[str], *, max_edits: int | None
     >>> did_you_mean(42, ["standard"])
     ''
     """
+    found = closest(value, choices, max_edits=max_edits)
+    return f" Did you mean {found!r}?" if found is not None else ""
+
+
+def closest(value: object, choices: Iterable[str], *, max_edits: int | None = None) -> str | None:
+    """The choice ``value`` was probably meant to be (see :func:`did_you_mean`), or None.
+
+    >>> closest("api_cals", ["api_calls", "storage"]), closest("zzz", ["api_calls"])
+    ('api_calls', None)
+    """
     if not isinstance(value, str):
-        return ""
+        return None
     wanted = value.lower()
     spelt = {choice.lower(): choice for choice in choices}
     if max_edits is not None:
@@ -226,7 +236,7 @@ def did_you_mean(value: object, choices: Iterable[str], *, max_edits: int | None
             if abs(len(key) - len(wanted)) <= max_edits and _edits(wanted, key) <= max_edits
         }
     matches = difflib.get_close_matches(wanted, list(spelt), n=1, cutoff=0.6)
-    return f" Did you mean {spelt[matches[0]]!r}?" if matches else ""
+    return spelt[matches[0]] if matches else None
 
 
 def _edits(left: str, right: str) -> int:

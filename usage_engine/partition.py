@@ -52,7 +52,7 @@ from .projection import (
     projection_ratio,
     same_rating,
 )
-from .rating import Layouts, RatedCharge, Rating, View, consume
+from .rating import EventReport, Layouts, RatedCharge, Rating, View, consume
 from .selection import InvalidEvents, Rejections, id_text, iterate_events
 from .state import UsageState
 from .usage import read_now, usage_of
@@ -215,16 +215,16 @@ def _finish_rated(
     job: Job,
     subscription: str,
     results: list[tuple[RatedCharge, ...]],
-    rejected: RejectedEvents,
+    report: EventReport,
 ) -> Usage:
     plan, period = job.periods[subscription]
     if job.kind == "current":
-        return usage_of(plan, period, results[0], job.taxes, rejected)
+        return usage_of(plan, period, results[0], job.taxes, report)
     if job.kind == "past":
-        return frozen_usage(plan, period, results[0], job.taxes, rejected)
+        return frozen_usage(plan, period, results[0], job.taxes, report)
     ratio = projection_ratio(period, job.now)
     return build_projection(
-        plan, period, job.taxes, results[0], results[-1], rejected, ratio, job.method
+        plan, period, job.taxes, results[0], results[-1], report, ratio, job.method
     )
 
 
@@ -332,7 +332,7 @@ def rate_partition(
     failed: list[tuple[str, InvalidInput]] = []
     for name, rating in ratings.items():
         try:
-            usage = _finish_rated(job, name, rating.results(), rating.rejections.report())
+            usage = _finish_rated(job, name, rating.results(), rating.report())
         except InvalidInput as error:
             if job.invalid_events == "raise":
                 raise

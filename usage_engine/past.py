@@ -24,10 +24,10 @@ from .aggregation import Window
 from .errors import InvalidInput, shown
 from .models import BillingPeriod, Plan, Tax
 from .models.period import lago_datetime
-from .models.usage import RejectedEvents, Usage, format_units
+from .models.usage import Usage, format_units
 from .money import EXACT, divide, exact_decimals, round_places
 from .periods import periods_before
-from .rating import RatedCharge, rate
+from .rating import EventReport, RatedCharge, rate
 from .selection import InvalidEvents, iterate_events
 from .usage import read_now, usage_of
 
@@ -141,11 +141,11 @@ def frozen_usage(
     period: BillingPeriod,
     rated: tuple[RatedCharge, ...],
     taxes: tuple[Tax, ...],
-    rejected: RejectedEvents,
+    report: EventReport,
 ) -> PastUsage:
     """The past usage of a period from its charges rated under the invoicing rules."""
     stored = [item for item in (_non_empty(charge) for charge in rated) if item is not None]
-    usage = usage_of(plan, period, stored, taxes, rejected, tax_each_fee=True)
+    usage = usage_of(plan, period, stored, taxes, report, tax_each_fee=True)
     true_ups = [
         found
         for item in rated
@@ -154,7 +154,7 @@ def frozen_usage(
     fields = dict(usage) | {"issuing_date": _invoice_date(period)}
     result = PastUsage(**fields, true_ups=tuple(true_ups))
     digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
-    return result.model_copy(update={"digest": digest})
+    return result.model_copy(update={"digest": digest}).with_account(report.account)
 
 
 @exact_decimals
@@ -166,6 +166,7 @@ def past_usage(
     taxes: Iterable[Any] = (),
     now: Any = None,
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> PastUsage:
     """The frozen usage of a closed ``period`` (spec 9).
 
@@ -187,15 +188,16 @@ def past_usage(
     if now is not None and the_period.charges_to_datetime > read_now(now):
         msg = f"has not ended by now ({lago_datetime(read_now(now))}): it is not past usage yet"
         raise InvalidInput.at("period.to_datetime", msg, lago_datetime(the_period.to_datetime))
-    rated, rejected = rate(
+    rated, report = rate(
         the_plan,
         events,
         the_period.external_subscription_id,
         Window.of(the_period),
         invoicing=True,
         invalid_events=invalid_events,
+        strict=strict,
     )
-    return frozen_usage(the_plan, the_period, rated, customer_taxes, rejected)
+    return frozen_usage(the_plan, the_period, rated, customer_taxes, report)
 
 
 @exact_decimals
@@ -208,6 +210,7 @@ def past_usages(
     plan: Any = None,
     taxes: Iterable[Any] = (),
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> tuple[PastUsage, ...]:
     """The past usage of the ``count`` periods that ended before ``at``, newest first.
 
@@ -235,7 +238,9 @@ def past_usages(
     assert the_plan is not None  # periods_before resolved it
     kept = list(iterate_events(events))
     return tuple(
-        past_usage(the_plan, kept, period, taxes=taxes, invalid_events=invalid_events)
+        past_usage(
+            the_plan, kept, period, taxes=taxes, invalid_events=invalid_events, strict=strict
+        )
         for period in periods
     )
 

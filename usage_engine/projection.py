@@ -21,11 +21,11 @@ from .aggregation import Aggregation, TimedValue, Window
 from .errors import InvalidInput, did_you_mean
 from .models import AggregationType, BillingPeriod, Plan, Tax
 from .models.charge import ChargeProperties
-from .models.usage import ProjectedUsage, RejectedEvents, Usage
+from .models.usage import ProjectedUsage, Usage, attach_account
 from .money import divide, exact_decimals, round_places, to_cents
 from .periods import ceil_days
 from .pricing import RECORDS, ChargeModelRecord, PricingInput, price
-from .rating import RatedCharge, View, naming_charge, rate_views
+from .rating import EventReport, RatedCharge, View, naming_charge, rate_views
 from .selection import InvalidEvents
 from .usage import read_now, usage_of
 
@@ -223,6 +223,7 @@ def projected_usage(
     taxes: Iterable[Any] = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> ProjectedUsage:
     """Current usage of ``period`` and its projection to the period end at ``now`` (spec 8).
 
@@ -240,7 +241,7 @@ def projected_usage(
     >>> usage.amount_cents, usage.projected_amount_cents
     (3000, 31000)
     """
-    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events)
+    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events, strict)
     return rated.projection()
 
 
@@ -254,6 +255,7 @@ def current_and_projected_usage(
     taxes: Iterable[Any] = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> CurrentAndProjected:
     """:func:`~usage_engine.current_usage` and :func:`projected_usage` from one reading.
 
@@ -271,8 +273,8 @@ def current_and_projected_usage(
     >>> both.current.amount_cents, both.projected.projected_amount_cents
     (3000, 31000)
     """
-    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events)
-    current = usage_of(rated.plan, rated.period, rated.current, rated.taxes, rated.rejected)
+    rated = _rate_for_projection(plan, events, period, now, taxes, method, invalid_events, strict)
+    current = usage_of(rated.plan, rated.period, rated.current, rated.taxes, rated.report)
     return CurrentAndProjected(current, rated.projection())
 
 
@@ -292,7 +294,7 @@ class _Rated:
     taxes: tuple[Tax, ...]
     current: tuple[RatedCharge, ...]
     rebuilt: tuple[RatedCharge, ...]
-    rejected: RejectedEvents
+    report: EventReport
     ratio: Decimal
     method: Method
 
@@ -303,7 +305,7 @@ class _Rated:
             self.taxes,
             self.current,
             self.rebuilt,
-            self.rejected,
+            self.report,
             self.ratio,
             self.method,
         )
@@ -317,6 +319,7 @@ def _rate_for_projection(
     taxes: Iterable[Any],
     method: Any,
     invalid_events: InvalidEvents,
+    strict: bool,
 ) -> _Rated:
     the_plan = as_plan(plan)
     the_period = as_period(period)
@@ -326,15 +329,16 @@ def _rate_for_projection(
     period_view = View(Window.of(the_period))
     basis = projection_basis(the_period, chosen)
     views = [period_view] if same_rating(the_plan, period_view, basis) else [period_view, basis]
-    results, rejected = rate_views(
+    results, report = rate_views(
         the_plan,
         events,
         the_period.external_subscription_id,
         views,
         invalid_events=invalid_events,
+        strict=strict,
     )
     return _Rated(
-        the_plan, the_period, customer_taxes, results[0], results[-1], rejected, ratio, chosen
+        the_plan, the_period, customer_taxes, results[0], results[-1], report, ratio, chosen
     )
 
 
@@ -364,7 +368,7 @@ def build_projection(
     taxes: tuple[Tax, ...],
     current: Sequence[RatedCharge],
     rebuilt: Sequence[RatedCharge],
-    rejected: RejectedEvents,
+    report: EventReport,
     ratio: Decimal,
     method: Method,
 ) -> ProjectedUsage:
@@ -374,8 +378,8 @@ def build_projection(
     for index, (item, again) in enumerate(zip(current, rebuilt, strict=True)):
         with naming_charge(index, item.whose):
             projected.append(_project(item, again, ratio, method, currency))
-    usage = usage_of(plan, period, projected, taxes, rejected)
-    return ProjectedUsage(
+    usage = usage_of(plan, period, projected, taxes, report)
+    projection = ProjectedUsage(
         **dict(usage),
         projected_amount_cents=sum(
             item.projected_amount_cents or 0 for item in usage.charges_usage
@@ -383,3 +387,5 @@ def build_projection(
         ratio=ratio,
         method=method,
     )
+    attach_account(projection, report.account)
+    return projection

@@ -12,11 +12,22 @@ from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from functools import lru_cache, partial
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ._gc import collector_paused
 from ._ids import stable_id
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, iso_micros
+from .account import (
+    BEFORE_SUBSCRIPTION,
+    DUPLICATE,
+    MALFORMED,
+    NO_VALUE,
+    NOT_A_NUMBER,
+    OTHER_SUBSCRIPTION,
+    OUTSIDE_PERIOD,
+    UNKNOWN_CODE,
+    Tally,
+)
 from .aggregation import (
     Aggregation,
     AggregationState,
@@ -29,8 +40,9 @@ from .aggregation import (
     value_reader,
 )
 from .buckets import Bucket, FilterRouter, buckets_of, group_of
-from .errors import InvalidInput, Problem, shown
+from .errors import InvalidInput, Problem, closest, shown
 from .models import AggregationType, BillableMetric, Charge, Plan
+from .models.account import EventAccount
 from .models.usage import BucketFee, ChargeRef, MetricRef, RejectedEvents
 from .money import AMOUNT, TOO_LARGE, to_cents
 from .pricing import RECORDS, PricingInput, price
@@ -45,6 +57,7 @@ from .selection import (
 
 __all__ = [
     "ChargeRater",
+    "EventReport",
     "RatedCharge",
     "Rating",
     "Receipt",
@@ -530,6 +543,8 @@ def plan_metrics(plan: Plan) -> dict[str, BillableMetric]:
 
 
 _UNSET: Any = object()
+_BEFORE_DEDUPLICATION: Final = (DUPLICATE, MALFORMED, OTHER_SUBSCRIPTION)
+"""Reasons an event is set aside for before its transaction_id is kept as seen."""
 COUNTED: Final = 0
 """Route kind: a count with one plain state; the loop calls ``add(ts, key, True, None)``."""
 NUMERIC: Final = 1
@@ -541,8 +556,11 @@ DISTINCT: Final = 3
 """Route kind: a unique count with one plain state; the loop reads the value's text."""
 GENERAL: Final = 4
 """Route kind: anything else (several charges, precise amounts, recorded receipts)."""
-Route = tuple[int, Callable[..., Any], str | None]
-"""How the hot loop rates one code: its kind, the function to call, the field it reads."""
+Route = tuple[int, Callable[..., Any], str | None, int, int]
+"""How the hot loop rates one code: its kind, the function to call, the field it reads, and
+the first and last µs an event of the code counts in (outside them it is set aside)."""
+_ALWAYS: Final = -(2**63)
+"""The lower bound of a recurring metric's events: every earlier event carries over."""
 Receipt = tuple[int, list[Slot] | None, int, Any, Decimal | None]
 """Where one event went in one rater: (rater position, slots, µs, value, precise amount)."""
 LARGE_VALUE: Final = 10**30
@@ -562,9 +580,11 @@ class Rating:
     """
 
     __slots__ = (
+        "aside",
+        "bounds",
         "by_code",
+        "own",
         "largest",
-        "last",
         "metrics",
         "per_view",
         "plan",
@@ -574,7 +594,9 @@ class Rating:
         "rejections",
         "routes",
         "seen",
+        "started",
         "subscription",
+        "tally",
     )
 
     def __init__(
@@ -619,6 +641,20 @@ class Rating:
             self.by_code[rater.metric.code].append((position, rater))
         self.readers = {code: value_reader(metric) for code, metric in self.metrics.items()}
         self.receipts: dict[str, list[Receipt]] | None = {} if record else None
+        # What a recording rating set aside after deduplication, per transaction_id: a later
+        # merge may find an earlier copy, which makes this one a duplicate instead.
+        self.aside: dict[str, tuple[str, str | None]] = {}
+        self.started = min(view.window.started_us for view in views)
+        # Per code, the µs bounds of its events in any view (outside them an event is of no
+        # use) and in the first view, the period's own (outside them it is not rated there).
+        self.bounds = {
+            code: self._bounds(code, [rater for _, rater in self.by_code[code]])
+            for code in self.metrics
+        }
+        self.own = {
+            code: self._bounds(code, [r for r in self.per_view[0] if r.metric.code == code])
+            for code in self.metrics
+        }
         # The hot loop's dispatch, per code of a metric without an expression (those take
         # :meth:`feed`, which evaluates it first).
         self.routes: dict[str, Route] = {
@@ -628,42 +664,136 @@ class Rating:
         }
         # Per metric code: the largest value of LARGE_VALUE or more, and its transaction_id.
         self.largest: dict[str, tuple[int | Decimal, str]] = {}
-        self.last = max(view.window.to_us for view in views)
         self.rejections = rejections
+        self.tally = rejections.tally
         self.seen: set[str] = set()
+
+    def _bounds(self, code: str, raters: list[ChargeRater]) -> tuple[int, int]:
+        # The first and last µs an event of ``code`` counts in, for ``raters``: a recurring
+        # metric's earlier events carry over (a weighted sum's from the subscription's start).
+        last = max(rater.window.to_us for rater in raters)
+        if not any(rater.options.recurring for rater in raters):
+            return min(rater.window.from_us for rater in raters), last
+        if self.metrics[code].aggregation_type is AggregationType.WEIGHTED_SUM_AGG:
+            return min(rater.window.started_us for rater in raters), last
+        return _ALWAYS, last
+
+    def set_aside(
+        self,
+        reason: str,
+        key: str,
+        position: Any,
+        detail: str | None = None,
+        why: str | None = None,
+    ) -> None:
+        """Tally an event of the subscription that is not rated, after deduplication."""
+        self.tally.add(reason, key, position, detail, why)
+        if self.receipts is not None:
+            self.aside[key] = (reason, detail)
+
+    def outside(self, key: str, ts: int, position: Any) -> None:
+        """Set aside an event stamped outside the period (before the subscription, if so)."""
+        if ts < self.started:
+            self.set_aside(BEFORE_SUBSCRIPTION, key, position)
+        else:
+            self.set_aside(OUTSIDE_PERIOD, key, position)
+
+    def unknown(self, code: str, key: str, position: Any) -> None:
+        """Set aside an event whose code is none of the plan's metrics."""
+        why = f"code {code!r} matches no metric of the plan"
+        guess = closest(code, self.metrics)
+        if guess is not None:
+            why += f" (did you mean {guess!r}?)"
+        self.set_aside(UNKNOWN_CODE, key, position, code, why)
+
+    def unusable(self, code: str, key: str, value: Any, position: Any) -> None:
+        """Set aside an event whose metric field is missing or not a number (Lago ignores it)."""
+        field = self.metrics[code].field_name or code
+        if value is None:
+            why = f"properties.{field} is missing"
+            self.set_aside(NO_VALUE, key, position, field, why)
+        else:
+            why = f"properties.{field} is not a number (got {shown(value)})"
+            self.set_aside(NOT_A_NUMBER, key, position, field, why)
+
+    def account(self) -> EventAccount:
+        """The event account of everything this rating was fed."""
+        counts = self.tally.counts
+        read = len(self.seen) + sum(counts.get(reason, 0) for reason in _BEFORE_DEDUPLICATION)
+        return self.tally.account(read)
+
+    def report(self) -> EventReport:
+        """The malformed events collected and the event account, for the results."""
+        return EventReport(self.rejections.report(), self.account())
 
     def _route(self, code: str) -> Route:
         # The cheapest way to rate an event of ``code`` that is known to count: one plain
         # state and nothing else to do is called straight from the loop.
         targets = self.by_code[code]
         metric = self.metrics[code]
-        if len(targets) == 1 and self.receipts is None:
+        if len(targets) == 1 and self.receipts is None and self.own[code] == self.bounds[code]:
             rater = targets[0][1]
             single = rater.single
             kind = metric.aggregation_type
             field = metric.field_name
             if not rater.options.precise_amounts and (field or kind is AggregationType.COUNT_AGG):
                 numeric = kind not in (AggregationType.COUNT_AGG, AggregationType.UNIQUE_COUNT_AGG)
+                low, high = self.bounds[code]
                 if single is None:
                     if numeric:
-                        return (ROUTED, rater.add_routed, field)
+                        return (ROUTED, rater.add_routed, field, low, high)
                 elif kind is AggregationType.COUNT_AGG:
-                    return (COUNTED, single.add, None)
+                    return (COUNTED, single.add, None, low, high)
                 elif kind is AggregationType.UNIQUE_COUNT_AGG:
-                    return (DISTINCT, single.add, field)
+                    return (DISTINCT, single.add, field, low, high)
                 else:
-                    return (NUMERIC, single.add, field)
-        return (GENERAL, partial(self.rate_one, code), None)
+                    return (NUMERIC, single.add, field, low, high)
+        if self.own[code] == self.bounds[code]:
+            return (GENERAL, partial(self.rate_counted, code), None, *self.bounds[code])
+        return (GENERAL, partial(self.rate_one, code), None, *self.bounds[code])
 
     def rate_one(
-        self, code: str, ts: int, key: str, properties: Mapping[str, Any], precise: Any
+        self,
+        code: str,
+        ts: int,
+        key: str,
+        properties: Mapping[str, Any],
+        precise: Any,
+        position: Any = None,
     ) -> None:
         """Rate one new event of ``code`` (deduplicated, expression evaluated) everywhere."""
-        if ts > self.last:
-            return  # a later period (spec 2.2)
+        low, high = self.bounds[code]
+        if not low <= ts <= high:
+            self.outside(key, ts, position)
+            return
+        low, high = self.own[code]
+        if low <= ts <= high:
+            self.rate_counted(code, ts, key, properties, precise, position)
+        else:
+            # Only another view counts it (a projection's basis): not rated in the period.
+            self.outside(key, ts, position)
+            self.rate_counted(code, ts, key, properties, precise, position, accounted=False)
+
+    def rate_counted(
+        self,
+        code: str,
+        ts: int,
+        key: str,
+        properties: Mapping[str, Any],
+        precise: Any,
+        position: Any = None,
+        *,
+        accounted: bool = True,
+    ) -> None:
+        """:meth:`rate_one` of an event known to lie within the code's bounds
+        (``accounted=False``: one the event account has already set aside)."""
         value = self.readers[code](properties)
         if value is None:
-            return  # no usable field: Lago ignores the event (spec 2.1)
+            # No usable field: Lago ignores the event (spec 2.1); the account says so.
+            field = self.metrics[code].field_name
+            if accounted:
+                self.unusable(code, key, properties.get(field) if field else None, position)
+            return
         if type(value) is not int or not -LARGE_VALUE < value < LARGE_VALUE:
             self.note(code, key, value)
         receipts = self.receipts
@@ -680,12 +810,20 @@ class Rating:
                 receipts[key].append((rater_position, slots, ts, value, amount))
 
     def rate_value(
-        self, route: Route, code: str, ts: int, key: str, value: Any, properties: Any
+        self,
+        route: Route,
+        code: str,
+        ts: int,
+        key: str,
+        value: Any,
+        properties: Any,
+        position: Any = None,
     ) -> None:
         """Rate a numeric field's raw value that the loop did not take as a plain integer."""
         number = value if type(value) is int else as_number(value)
         if number is None:
-            return  # no usable field: Lago ignores the event (spec 2.1)
+            self.unusable(code, key, value, position)  # Lago ignores the event (spec 2.1)
+            return
         self.note(code, key, number)
         if route[0] == ROUTED:
             route[1](ts, key, properties, number)
@@ -728,12 +866,15 @@ class Rating:
             properties = evaluated
         seen = self.seen
         if key in seen:
+            self.tally.add(DUPLICATE, key, position)
             return
         seen.add(key)
         if self.receipts is not None:
             self.receipts[key] = []
-        if metric is not None:  # else another metric
-            self.rate_one(code, ts, key, properties, precise)
+        if metric is None:
+            self.unknown(code, key, position)
+        else:
+            self.rate_one(code, ts, key, properties, precise, position)
 
     def restore(self, receipts: dict[str, list[Receipt]]) -> None:
         """Take back the receipts of a recording rating read back from a checkpoint.
@@ -757,6 +898,13 @@ class Rating:
         whose = (self.subscription, None if largest is None else largest[1])
         with naming_charge(index, whose):
             return rater.rate(currency, whose)
+
+
+class EventReport(NamedTuple):
+    """What a result says of its events: the malformed ones and the whole account."""
+
+    rejected: RejectedEvents
+    account: EventAccount
 
 
 def _precise(value: Any) -> Decimal:
@@ -794,6 +942,7 @@ def _consume(
     broadcast_orphans: bool,
 ) -> None:
     find = ratings.get
+    tally = rejections.tally
     iso = iso_micros
     large = LARGE_VALUE
     for position, raw in numbered(events, 0, positions):
@@ -802,7 +951,8 @@ def _consume(
             if type(subscription) is str:
                 rating = find(subscription)
                 if rating is None:
-                    continue  # another subscription's event
+                    tally.add(OTHER_SUBSCRIPTION, id_text(raw.get("transaction_id")), position)
+                    continue
                 try:
                     key = raw["transaction_id"]
                     code = raw["code"]
@@ -832,16 +982,23 @@ def _consume(
                     seen = rating.seen
                     known = len(seen)
                     seen.add(key)  # one hash lookup for the test and the insertion
-                    if len(seen) == known or route is None:
-                        continue  # a duplicate (the first won, spec 2.3), or another metric
+                    if len(seen) == known:
+                        # A duplicate: the first one won (spec 2.3).
+                        rating.tally.add(DUPLICATE, key, position)
+                        continue
+                    if route is None:
+                        rating.unknown(code, key, position)
+                        continue
                     # Literal kinds (COUNTED 0, NUMERIC 1, ROUTED 2, DISTINCT 3): no global lookup.
-                    kind, call, field = route
-                    if kind == 0:
+                    kind, call, field, low, high = route
+                    if not low <= ts <= high:
+                        rating.outside(key, ts, position)
+                    elif kind == 0:
                         call(ts, key, True, None)
                     elif kind <= 2:
                         value = properties.get(field)
                         if type(value) is not int or not -large < value < large:
-                            rating.rate_value(route, code, ts, key, value, properties)
+                            rating.rate_value(route, code, ts, key, value, properties, position)
                         elif kind == 1:
                             call(ts, key, value, None)
                         else:
@@ -849,11 +1006,14 @@ def _consume(
                     elif kind == 3:
                         value = properties.get(field)
                         text = value if type(value) is str else as_text(value)
-                        if text is not None:  # no usable field: ignored (spec 2.1, Q3)
+                        if text is not None:
                             removed = properties.get("operation_type") == "remove"
                             call(ts, key, (text, not removed), None)
+                        else:  # no usable field: ignored (spec 2.1, Q3)
+                            rating.unusable(code, key, value, position)
                     else:
-                        call(ts, key, properties, raw.get("precise_total_amount_cents"))
+                        precise = raw.get("precise_total_amount_cents")
+                        call(ts, key, properties, precise, position)
                     continue
         _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
 
@@ -867,25 +1027,29 @@ def _check_and_feed(
 ) -> None:
     # The slow path: full checks. A malformed event is reported to its subscription's rating,
     # or to every rating when it names no subscription.
-    scratch = Rejections("collect")
+    scratch = Rejections("collect", tally=Tally(strict=rejections.tally.strict))
     for subscription, _, key, code, ts, properties, precise in read_events(
         (raw,), ratings, scratch, positions=(position,)
     ):
         ratings[subscription].feed(position, key, code, ts, properties, precise)
     if not scratch.count:
+        rejections.tally.merge(scratch.tally)  # another subscription's, if anything
         return
     where, _, reason = scratch.reasons[0].partition(": ")
-    owner = id_text(raw.get("external_subscription_id")) if isinstance(raw, Mapping) else None
+    fields = raw if isinstance(raw, Mapping) else {}
+    owner = id_text(fields.get("external_subscription_id"))
+    transaction_id = id_text(fields.get("transaction_id")) or None
     rating = ratings.get(owner) if owner is not None else None
     if rating is not None:
-        rating.rejections.record(where, reason)
+        rating.rejections.record(where, reason, transaction_id)
         return
-    rejections.record(where, reason)
+    rejections.record(where, reason, transaction_id)
     if not broadcast_orphans:
         return
     for other in ratings.values():
         if other.rejections is not rejections:
-            other.rejections.record(where, reason)
+            # Reported to each subscription, accounted for once: in the stream's tally.
+            other.rejections.record(where, reason, tallied=False)
 
 
 def rate_views(
@@ -895,16 +1059,18 @@ def rate_views(
     views: Sequence[View],
     *,
     invalid_events: InvalidEvents = "raise",
-) -> tuple[list[tuple[RatedCharge, ...]], RejectedEvents]:
+    strict: bool = False,
+) -> tuple[list[tuple[RatedCharge, ...]], EventReport]:
     """Rate every charge of ``plan`` once per view, reading the events once.
 
-    Returns the rated charges of each view, in the plan's order, and the malformed events
-    that were collected.
+    Returns the rated charges of each view, in the plan's order, and what became of the
+    events (:class:`EventReport`). ``strict`` makes any event set aside for a reason other
+    than a duplicate or a timestamp outside the period an InvalidInput.
     """
-    rejections = Rejections(invalid_events)
+    rejections = Rejections(invalid_events, strict=strict)
     rating = Rating(plan, views, rejections, subscription=subscription_id)
     consume(events, {subscription_id: rating}, rejections)
-    return rating.results(), rejections.report()
+    return rating.results(), rating.report()
 
 
 def rate(
@@ -916,13 +1082,15 @@ def rate(
     plain: bool = False,
     invoicing: bool = False,
     invalid_events: InvalidEvents = "raise",
-) -> tuple[tuple[RatedCharge, ...], RejectedEvents]:
+    strict: bool = False,
+) -> tuple[tuple[RatedCharge, ...], EventReport]:
     """Rate every charge of ``plan`` over the events of one subscription in ``window``."""
-    results, rejected = rate_views(
+    results, report = rate_views(
         plan,
         events,
         subscription_id,
         [View(window, plain=plain, invoicing=invoicing)],
         invalid_events=invalid_events,
+        strict=strict,
     )
-    return results[0], rejected
+    return results[0], report

@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
+from .account import MALFORMED, OTHER_SUBSCRIPTION, Tally
 from .errors import InvalidInput, shown
 from .models import BillableMetric, Event
 from .models.usage import RejectedEvents
@@ -45,32 +46,46 @@ _NO_PROPERTIES: Final[Mapping[str, Any]] = {}
 
 
 class Rejections:
-    """Where malformed events go: raised at once, or counted with their first reasons."""
+    """Where events go that are not rated: malformed ones raised at once, or counted with
+    their first reasons, and every event set aside tallied for the event account."""
 
-    __slots__ = ("count", "mode", "reasons")
+    __slots__ = ("count", "mode", "reasons", "tally")
 
-    def __init__(self, mode: InvalidEvents = "raise") -> None:
+    def __init__(
+        self, mode: InvalidEvents = "raise", *, strict: bool = False, tally: Tally | None = None
+    ) -> None:
         if mode not in ("raise", "collect"):
             msg = "must be 'raise' or 'collect'"
             raise InvalidInput.at(_INVALID_EVENTS, msg, mode)
+        if not isinstance(strict, bool):
+            raise InvalidInput.at("strict", "must be True or False", strict)
         self.mode = mode
         self.count = 0
         self.reasons: list[str] = []
+        self.tally = Tally(strict=strict) if tally is None else tally
 
     def reject(self, position: object, transaction_id: object, reason: str) -> None:
         """Raise, or record, the event at ``position`` as malformed for ``reason``."""
         where = f"events[{position}]"
         if transaction_id is not None:
             where += f" (transaction_id {shown(transaction_id)})"
-        self.record(where, reason)
+        self.record(where, reason, transaction_id if type(transaction_id) is str else None)
 
-    def record(self, where: str, reason: str) -> None:
-        """Raise, or record, a malformed event already located (``events[3] (...)``)."""
-        if self.mode == "raise":
+    def record(
+        self, where: str, reason: str, transaction_id: str | None = None, *, tallied: bool = True
+    ) -> None:
+        """Raise, or record, a malformed event already located (``events[3] (...)``).
+
+        ``tallied=False`` reports it without counting it in the event account (an event that
+        names no subscription is reported to each, and accounted for once).
+        """
+        if self.mode == "raise" or self.tally.strict:
             raise InvalidInput.at(where, reason)
         self.count += 1
         if len(self.reasons) < MAX_REASONS:
             self.reasons.append(f"{where}: {reason}")
+        if tallied:
+            self.tally.add(MALFORMED, transaction_id)
 
     def report(self) -> RejectedEvents:
         """The malformed events collected so far."""
@@ -161,6 +176,7 @@ def read_events(
                 reject(position, key, reason)
             continue
         if subscription not in subscriptions:
+            rejections.tally.add(OTHER_SUBSCRIPTION, id_text(get("transaction_id")), position)
             continue
         raw_key = get("transaction_id")
         transaction_id = id_text(raw_key)

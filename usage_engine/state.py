@@ -22,10 +22,12 @@ from typing import Any, Final
 
 from ._checkpoint import read_receipts, read_states, receipts_data, replay_check, states_data
 from ._coerce import as_period, as_plan, as_taxes
+from .account import DUPLICATE, LABELS, Tally
 from .aggregation import Window
 from .aggregation._data import bool_of, count_of, fields_of, items_of, refuse, text_of
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan
+from .models.account import EventAccount
 from .models.usage import ChargeUsage, ProjectedUsage, RejectedEvents, Usage
 from .money import exact_decimals
 from .past import PastUsage, frozen_usage
@@ -44,12 +46,17 @@ from .usage import usage_of
 
 __all__ = ["FORMAT", "UsageState"]
 
-FORMAT: Final = 2
+FORMAT: Final = 3
 """The version of a state's saved form (:meth:`UsageState.to_data`, ``to_json``, pickle).
 
-Format 1, the pickle of earlier versions, held private attributes and is refused: build such a
-state again from its events. A state of any other format is refused too.
+Format 1, the pickle of earlier versions, held private attributes, and format 2 had no event
+account: both are refused (build such a state again from its events). A state of any other
+format is refused too.
 """
+_EARLIER: Final = {
+    1: ", a pickle of an earlier version of usage_engine",
+    2: ", from an earlier version of usage_engine without an event account",
+}
 _FIELDS: Final = (
     "format",
     "plan",
@@ -60,6 +67,8 @@ _FIELDS: Final = (
     "rejected",
     "receipts",
     "states",
+    "strict",
+    "account",
 )
 
 # The views a state keeps: the period itself, the plain re-aggregations the two projection
@@ -94,11 +103,12 @@ class UsageState:
         taxes: Iterable[Any] = (),
         invalid_events: InvalidEvents = "raise",
         past: bool = False,
+        strict: bool = False,
     ) -> None:
         self._plan = as_plan(plan)
         self._period = as_period(period)
         self._taxes = as_taxes(taxes)
-        self._rejections = Rejections(invalid_events)
+        self._rejections = _rejections(invalid_events, strict)
         if not isinstance(past, bool):
             raise InvalidInput.at("past", "must be True or False", past)
         self._past = past
@@ -150,6 +160,11 @@ class UsageState:
         return self._rejections.report()
 
     @property
+    def event_account(self) -> EventAccount:
+        """Every event the state was given, rated or set aside (and why)."""
+        return self._rating.account()
+
+    @property
     def events_count(self) -> int:
         """How many distinct transaction_ids of the subscription the state has seen."""
         return len(self._rating.seen)
@@ -199,11 +214,16 @@ class UsageState:
         if repeated:
             # The other state's copies lose: take them back out.
             retracted = set()
-            for key in repeated:
+            for key in sorted(repeated):
                 for position, slots, ts, value, amount in theirs.receipts.pop(key):
                     theirs.raters[position].retract(slots, ts, key, value, amount)
                     retracted.add(position)
                 theirs.seen.discard(key)
+                # The other copy was rated or set aside there: here it is a duplicate.
+                aside = theirs.aside.pop(key, None)
+                if aside is not None:
+                    theirs.tally.take_back(aside[0], key, aside[1])
+                theirs.tally.add(DUPLICATE, key)
             _drop_unopened_slots(theirs, retracted)
         touched = {receipt[0] for receipts in theirs.receipts.values() for receipt in receipts}
         for position, (rater, incoming) in enumerate(zip(mine.raters, theirs.raters, strict=True)):
@@ -213,6 +233,8 @@ class UsageState:
         mine.seen |= theirs.seen
         mine.receipts.update(theirs.receipts)
         _note_values(mine, theirs.receipts)
+        mine.aside.update(theirs.aside)
+        mine.tally.merge(theirs.tally)
         self._rejections.count += other._rejections.count
         room = MAX_REASONS - len(self._rejections.reasons)
         self._rejections.reasons.extend(other._rejections.reasons[:room])
@@ -240,7 +262,7 @@ class UsageState:
             self._period,
             self._rated(_CURRENT),
             self._taxes,
-            self.rejected_events,
+            self._rating.report(),
             rolled=self._rolled,
         )
 
@@ -268,7 +290,7 @@ class UsageState:
             self._taxes,
             self._rated(_CURRENT),
             self._rated(basis),
-            self.rejected_events,
+            self._rating.report(),
             projection_ratio(self._period, now),
             chosen,
         )
@@ -283,7 +305,7 @@ class UsageState:
             msg = "is False: build the state with past=True to read past usage"
             raise InvalidInput.at("past", msg, False)
         return frozen_usage(
-            self._plan, self._period, self._rated(_INVOICING), self._taxes, self.rejected_events
+            self._plan, self._period, self._rated(_INVOICING), self._taxes, self._rating.report()
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -305,6 +327,11 @@ class UsageState:
             "rejected": {"count": rejections.count, "reasons": list(rejections.reasons)},
             "receipts": receipts_data(rating),
             "states": states_data(rating),
+            "strict": rejections.tally.strict,
+            "account": {
+                "tally": rejections.tally.to_data(),
+                "aside": {key: list(rating.aside[key]) for key in sorted(rating.aside)},
+            },
         }
 
     @classmethod
@@ -316,7 +343,7 @@ class UsageState:
         Traceback (most recent call last):
         ...
         usage_engine.errors.InvalidInput: state: is format 1, a pickle of an earlier version of \
-usage_engine; this version reads format 2: build the state again from its events (got 1)
+usage_engine; this version reads format 3: build the state again from its events (got 1)
         """
         state = cls.__new__(cls)
         state._load(data, check=True)
@@ -373,7 +400,7 @@ line 1 column 6) (got '[1, 2')
             raise InvalidInput.at("state", msg, type(data).__name__)
         version = data.get("format")
         if version != FORMAT or type(version) is not int:
-            earlier = ", a pickle of an earlier version of usage_engine" if version == 1 else ""
+            earlier = _EARLIER.get(version, "") if type(version) is int else ""
             msg = (
                 f"is format {version!r}{earlier}; this version reads format {FORMAT}: "
                 "build the state again from its events"
@@ -386,7 +413,7 @@ line 1 column 6) (got '[1, 2')
         mode = fields["invalid_events"]
         if mode not in ("raise", "collect"):
             refuse("state.invalid_events", "must be 'raise' or 'collect'", mode)
-        self._rejections = Rejections(mode)
+        self._rejections = _rejections(mode, bool_of(fields["strict"], "state.strict"))
         self._past = bool_of(fields["past"], "state.past")
         self._rejections.count, self._rejections.reasons = _rejected(fields["rejected"], mode)
         self._build()
@@ -397,9 +424,36 @@ line 1 column 6) (got '[1, 2')
             scratch = Rating(self._plan, self._views, Rejections("collect"), record=True)
             replay_check(receipts, states, scratch)
         rating.restore(receipts)
+        _read_account(fields["account"], rating)
         _note_values(rating, receipts)
         for rater, kept in zip(rating.raters, states, strict=True):
             rater.merge_states(kept)
+
+
+def _rejections(mode: InvalidEvents, strict: bool) -> Rejections:
+    # A state keeps every id it set aside: a merge may find that one was a duplicate.
+    return Rejections(mode, strict=strict, tally=Tally(strict=strict is True, limit=None))
+
+
+def _read_account(data: Any, rating: Rating) -> None:
+    # The tally and what was set aside after deduplication, checked against the receipts.
+    # (An event the period does not count may still count for a projection's basis.)
+    fields = fields_of(data, "state.account", ("tally", "aside"))
+    rating.tally.load(fields["tally"], "state.account.tally")
+    aside = fields["aside"]
+    if not isinstance(aside, dict):
+        refuse("state.account.aside", "must be an object", type(aside).__name__)
+    for key, item in aside.items():
+        path = f"state.account.aside.{key}"
+        if key not in rating.seen:
+            refuse(path, "must name an event the state saw", key)
+        items = items_of(item, path)
+        if len(items) != 2 or items[0] not in LABELS:
+            refuse(path, "must be [reason, detail]", item)
+        detail = items[1]
+        if detail is not None:
+            detail = text_of(detail, f"{path}[1]")
+        rating.aside[key] = (items[0], detail)
 
 
 def _note_values(rating: Rating, receipts: Mapping[str, list[Receipt]]) -> None:

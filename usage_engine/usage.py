@@ -11,9 +11,9 @@ from .aggregation import Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models._base import parse_instant
-from .models.usage import ChargeUsage, Usage
+from .models.usage import ChargeUsage, Usage, attach_account
 from .money import exact_decimals
-from .rating import RatedCharge, rate
+from .rating import EventReport, RatedCharge, rate
 from .rollup import charge_usage, sort_charges
 from .selection import InvalidEvents
 from .taxes import applicable_taxes, taxes_amount_cents
@@ -36,7 +36,7 @@ def usage_of(
     period: BillingPeriod,
     rated: Sequence[RatedCharge],
     taxes: tuple[Tax, ...],
-    rejected: Any,
+    report: EventReport,
     *,
     tax_each_fee: bool = False,
     rolled: Callable[[RatedCharge], ChargeUsage] | None = None,
@@ -65,7 +65,7 @@ def usage_of(
             (item.amount_cents, applicable_taxes(rated_charge.charge, plan, taxes))
             for item, rated_charge in zip(charges, ordered, strict=True)
         )
-    return Usage.build(
+    usage = Usage.build(
         from_datetime=period.charges_from_datetime,
         to_datetime=period.charges_to_datetime,
         issuing_date=period.issuing_date,
@@ -74,8 +74,10 @@ def usage_of(
         taxes_amount_cents=tax,
         total_amount_cents=amount + tax,
         charges_usage=charges,
-        rejected_events=rejected,
+        rejected_events=report.rejected,
     )
+    attach_account(usage, report.account)
+    return usage
 
 
 @exact_decimals
@@ -87,6 +89,7 @@ def current_usage(
     now: Any = None,
     taxes: Iterable[Any] = (),
     invalid_events: InvalidEvents = "raise",
+    strict: bool = False,
 ) -> Usage:
     """The usage of ``period`` so far: every charge of ``plan``, priced, in Lago's shape.
 
@@ -109,11 +112,12 @@ def current_usage(
     customer_taxes = as_taxes(taxes)
     if now is not None:
         read_now(now)
-    rated, rejected = rate(
+    rated, report = rate(
         plan,
         events,
         period.external_subscription_id,
         Window.of(period),
         invalid_events=invalid_events,
+        strict=strict,
     )
-    return usage_of(plan, period, rated, customer_taxes, rejected)
+    return usage_of(plan, period, rated, customer_taxes, report)

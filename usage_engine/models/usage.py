@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from .account import EventAccount
 from .period import lago_datetime
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ProjectedUsage",
     "RejectedEvents",
     "Usage",
+    "attach_account",
     "format_units",
 ]
 
@@ -260,6 +262,16 @@ class ChargeUsage(Model):
         }
 
 
+_ACCOUNT: Final = "_event_account"
+_NO_ACCOUNT: Final = EventAccount()
+
+
+def attach_account(result: Usage, account: EventAccount) -> None:
+    """Give a result just built its event account (kept beside its fields, see
+    :attr:`Usage.event_account`)."""
+    result.__dict__[_ACCOUNT] = account
+
+
 class Usage(Model):
     """The usage of one subscription's period (``current_usage``).
 
@@ -276,6 +288,22 @@ class Usage(Model):
     total_amount_cents: int
     charges_usage: tuple[ChargeUsage, ...]
     rejected_events: RejectedEvents = RejectedEvents()
+
+    @property
+    def event_account(self) -> EventAccount:
+        """Every event read: rated, or set aside and why (:class:`EventAccount`).
+
+        It describes the events the result was computed from, not the bill: it is not part of
+        equality, hashing, ``to_lago()`` or a past usage's digest.
+        """
+        found = self.__dict__.get(_ACCOUNT)
+        return found if found is not None else _NO_ACCOUNT
+
+    def with_account(self, account: EventAccount) -> Self:
+        """The same result, carrying ``account``."""
+        result = self.model_copy()
+        attach_account(result, account)
+        return result
 
     def to_lago(self) -> dict[str, Any]:
         """The inner object of Lago's current-usage response (``customer_usage``)."""
