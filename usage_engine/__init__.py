@@ -25,6 +25,7 @@ from .models import (
     Subscription,
     Tax,
 )
+from .models.account import EventAccount
 from .models.usage import (
     BucketFee,
     ChargeUsage,
@@ -43,7 +44,7 @@ from .projection import (
     projection_ratio,
 )
 from .state import UsageState
-from .usage import current_usage
+from .usage import current_usage, set_aside_events
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ __all__ = [
     "CurrentAndProjected",
     "EmptyFilterWarning",
     "Event",
+    "EventAccount",
     "FilterUsage",
     "GroupedUsage",
     "InvalidInput",
@@ -95,5 +97,6 @@ __all__ = [
     "projected_usage",
     "projection_ratio",
     "rate_subscriptions",
+    "set_aside_events",
     "verify",
 ]

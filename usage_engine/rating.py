@@ -1060,14 +1060,17 @@ def rate_views(
     *,
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
+    rejections: Rejections | None = None,
 ) -> tuple[list[tuple[RatedCharge, ...]], EventReport]:
     """Rate every charge of ``plan`` once per view, reading the events once.
 
     Returns the rated charges of each view, in the plan's order, and what became of the
     events (:class:`EventReport`). ``strict`` makes any event set aside for a reason other
-    than a duplicate or a timestamp outside the period an InvalidInput.
+    than a duplicate or a timestamp outside the period an InvalidInput. ``rejections``, when
+    given, is used instead of one built from those two options.
     """
-    rejections = Rejections(invalid_events, strict=strict)
+    if rejections is None:
+        rejections = Rejections(invalid_events, strict=strict)
     rating = Rating(plan, views, rejections, subscription=subscription_id)
     consume(events, {subscription_id: rating}, rejections)
     return rating.results(), rating.report()

@@ -7,18 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ._coerce import as_period, as_plan, as_taxes
+from .account import REASONS, Tally
 from .aggregation import Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Plan, Tax
 from .models._base import parse_instant
 from .models.usage import ChargeUsage, Usage, attach_account
 from .money import exact_decimals
-from .rating import EventReport, RatedCharge, rate
+from .rating import EventReport, RatedCharge, View, rate, rate_views
 from .rollup import charge_usage, sort_charges
-from .selection import InvalidEvents
+from .selection import InvalidEvents, Rejections
 from .taxes import applicable_taxes, taxes_amount_cents
 
-__all__ = ["current_usage", "read_now", "usage_of"]
+__all__ = ["current_usage", "read_now", "set_aside_events", "usage_of"]
 
 
 def read_now(now: Any, name: str = "now") -> datetime:
@@ -121,3 +122,33 @@ def current_usage(
         strict=strict,
     )
     return usage_of(plan, period, rated, customer_taxes, report)
+
+
+@exact_decimals
+def set_aside_events(
+    plan: Any, events: Iterable[Any], period: Any, *, invalid_events: InvalidEvents = "collect"
+) -> dict[str, tuple[str, ...]]:
+    """Every transaction_id :func:`current_usage` sets aside, per reason, sorted.
+
+    The :attr:`~usage_engine.Usage.event_account` of a result keeps the first ten of each
+    reason; this reads the events again and gives them all (a malformed event without a
+    usable transaction_id is counted there, and has none to list here).
+
+    >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
+    ...     {"charge_model": "standard", "properties": {"amount": "1"},
+    ...      "billable_metric": {"code": "calls", "aggregation_type": "count_agg"}}]}
+    >>> period = {"external_subscription_id": "sub",
+    ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
+    >>> events = [{"transaction_id": key, "external_subscription_id": "sub", "code": code,
+    ...     "timestamp": "2024-03-02T10:00:00Z"} for key, code in
+    ...     [("t1", "calls"), ("t1", "calls"), ("t2", "cals"), ("t3", "cals")]]
+    >>> set_aside_events(plan, events, period)
+    {'duplicate': ('t1',), 'unknown_code': ('t2', 't3')}
+    """
+    plan = as_plan(plan)
+    period = as_period(period)
+    every = Rejections(invalid_events, tally=Tally(limit=None))
+    view = View(Window.of(period))
+    rate_views(plan, events, period.external_subscription_id, [view], rejections=every)
+    ids = every.tally.ids
+    return {reason: tuple(sorted(ids[reason])) for reason in REASONS if reason in ids}
