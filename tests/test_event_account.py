@@ -134,7 +134,9 @@ def test_the_account_is_not_part_of_the_bill():
     account, not the result."""
     alone = past_usage(PLAN, EVENTS[:1], PERIOD)
     twice = past_usage(PLAN, EVENTS[:2], PERIOD)
-    assert twice == alone and hash(twice) == hash(alone) and twice.digest == alone.digest
+    assert twice == alone
+    assert hash(twice) == hash(alone)
+    assert twice.digest == alone.digest
     assert (alone.event_account.read, twice.event_account.read) == (1, 2)
     assert "event_account" not in twice.to_lago()
 
