@@ -21,6 +21,7 @@ LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
 EXPECTED_PAGES = {
     "index.md",
     "quickstart.md",
+    "event-account.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",
