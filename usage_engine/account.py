@@ -144,7 +144,7 @@ class Tally:
         limit = EXAMPLES if self.limit is None else self.limit
         order = {reason: index for index, reason in enumerate(REASONS)}
         reasons = sorted(self.counts, key=order.__getitem__)
-        return EventAccount.model_construct(
+        return EventAccount.build(
             read=read,
             rated=read - self.total,
             set_aside=frozen_counts((reason, self.counts[reason]) for reason in reasons),

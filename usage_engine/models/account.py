@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from ..errors import closest
+from ._result import Model
 
 __all__ = [
     "BEFORE_SUBSCRIPTION",
@@ -73,7 +72,7 @@ LABELS: Final[Mapping[str, str]] = {
 REASONS: Final = tuple(LABELS)
 
 
-class EventAccount(BaseModel):
+class EventAccount(Model):
     """Every event read, accounted for: ``read == rated + sum(set_aside.values())``.
 
     ``set_aside`` maps a reason (``duplicate``, ``outside_period``, ``before_subscription``,
@@ -85,8 +84,6 @@ class EventAccount(BaseModel):
     >>> EventAccount().summary()
     ''
     """
-
-    model_config = ConfigDict(frozen=True)
 
     read: int = 0
     rated: int = 0
