@@ -126,6 +126,28 @@ def test_package_documentation_example():
     assert cents(package, sums(200)) == 500
 
 
+@pytest.mark.parametrize(
+    ("free_units", "expected"),
+    [
+        # "applies the package size to the value": ceil(121 / 10) = 13 packages × 1.00.
+        pytest.param(0, 1300, id="121 units are 13 packages"),
+        # "substracts the free units from the value": ceil((121 − 10) / 10) = 12 packages.
+        pytest.param(10, 1200, id="10 free units leave 12 packages"),
+    ],
+)
+def test_package_service_spec(free_units, expected):
+    """Lago's spec/services/charges/charge_models/package_service_spec.rb, packages of 10 at
+    1.00 (written there as amount_cents 100), 121 units."""
+    package = plan(
+        charge(
+            "package",
+            {"amount": "1", "package_size": 10, "free_units": free_units},
+            billable_metric=metric("sum_agg"),
+        )
+    )
+    assert cents(package, sums(121)) == expected
+
+
 def test_graduated_documentation_example():
     """docs.getlago.com .../charge-models/graduated: $1, then $0.50 for the next 100, then $0.10.
 
