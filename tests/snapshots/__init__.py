@@ -1,4 +1,9 @@
-"""Golden Lago-shaped cases: {"function", "input", "expected"} JSON files, one per case."""
+"""Regression snapshots: {"function", "input", "expected"} JSON files, one per scenario.
+
+``expected`` is the engine's own Lago-shaped output, written by ``make_snapshots``: a snapshot
+catches any change of output, not a mistake that was there when it was taken. The values each
+scenario should have are worked by hand in ``test_hand_worked.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ HERE = Path(__file__).parent
 
 
 def cases() -> list[Path]:
-    """Every golden case file, sorted."""
+    """Every snapshot file, sorted."""
     return sorted(HERE.glob("*.json"))
 
 

@@ -1,6 +1,10 @@
-"""Write the golden case files from scenario definitions (run deliberately, then review the diff).
+"""Write the snapshot files from the scenario definitions.
 
-python -m tests.golden.make_cases
+python -m tests.snapshots.make_snapshots
+
+Each file stores what the engine answers today. Run this only when an output is meant to
+change, review the diff, and check the changed values against ``test_hand_worked.py``: a
+snapshot taken from a wrong engine is wrong too.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ import json
 from typing import Any
 
 from tests.factories import charge, event, metric, month_period, plan, utc
-from tests.golden import HERE, run
 from tests.showcase import NOW, PERIOD, showcase_events, showcase_plan
+from tests.snapshots import HERE, run
 
 
 def _period(period: Any) -> dict[str, Any]:
@@ -18,7 +22,7 @@ def _period(period: Any) -> dict[str, Any]:
 
 
 def scenarios() -> dict[str, dict[str, Any]]:
-    """Every golden scenario, by file name."""
+    """Every scenario, by snapshot file name."""
     region = metric("count_agg", filters=[{"key": "region", "values": ["europe", "usa"]}])
     zero_fees = plan(
         charge(
@@ -151,7 +155,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
 
 
 def main() -> None:
-    """Rewrite every case file."""
+    """Rewrite every snapshot file from the engine's current output."""
     for name, case in scenarios().items():
         case = json.loads(json.dumps(case, default=str))
         case["expected"] = run(case)
