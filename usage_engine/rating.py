@@ -651,10 +651,14 @@ class Rating:
             code: self._bounds(code, [rater for _, rater in self.by_code[code]])
             for code in self.metrics
         }
-        self.own = {
-            code: self._bounds(code, [r for r in self.per_view[0] if r.metric.code == code])
-            for code in self.metrics
-        }
+        self.own = (
+            self.bounds
+            if len(views) == 1
+            else {
+                code: self._bounds(code, [r for r in self.per_view[0] if r.metric.code == code])
+                for code in self.metrics
+            }
+        )
         # The hot loop's dispatch, per code of a metric without an expression (those take
         # :meth:`feed`, which evaluates it first).
         self.routes: dict[str, Route] = {
