@@ -154,10 +154,11 @@ def read_receipts(data: Any, rating: Rating) -> dict[str, list[Receipt]]:
         if kept:
             # One event: one metric, one instant, and every rater of the metric it reaches.
             first, ts = raters[kept[0][0]], kept[0][2]
+            spans = rating.spans  # the bounds of the events each rater takes, as rating reads them
             expected = [
                 position
-                for position, rater in rating.by_code[first.metric.code]
-                if ts <= rater.window.to_us
+                for position, _ in rating.by_code[first.metric.code]
+                if spans[position][0] <= ts <= spans[position][1]
             ]
             if [receipt[0] for receipt in kept] != expected or any(r[2] != ts for r in kept):
                 msg = f"must be one event's receipts: at {ts}, the raters {expected} in order"

@@ -594,6 +594,7 @@ class Rating:
         "rejections",
         "routes",
         "seen",
+        "spans",
         "started",
         "subscription",
         "tally",
@@ -651,6 +652,9 @@ class Rating:
             code: self._bounds(code, [rater for _, rater in self.by_code[code]])
             for code in self.metrics
         }
+        self.spans = [
+            self._bounds(rater.metric.code, [rater]) for rater in self.raters
+        ]  # per rater position
         self.own = (
             self.bounds
             if len(views) == 1
@@ -801,9 +805,11 @@ class Rating:
         if type(value) is not int or not -LARGE_VALUE < value < LARGE_VALUE:
             self.note(code, key, value)
         receipts = self.receipts
+        spans = self.spans
         for rater_position, rater in self.by_code[code]:
-            if ts > rater.window.to_us:
-                continue
+            low, high = spans[rater_position]
+            if not low <= ts <= high:
+                continue  # outside this view: it opens no bucket or group there
             amount = _precise(precise) if rater.options.precise_amounts else None
             single = rater.single
             if single is not None and receipts is None:
