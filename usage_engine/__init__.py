@@ -1,5 +1,17 @@
 """usage_engine: Lago's usage computations (current, projected, past) as pure functions."""
 
+from ._inputs import (
+    EventInput,
+    EventsInput,
+    InstantInput,
+    MetricInput,
+    PeriodInput,
+    PlanInput,
+    SubscriptionInput,
+    SubscriptionsInput,
+    TaxesInput,
+    TaxInput,
+)
 from .aggregate import aggregate
 from .aggregation import Aggregation, Options
 from .batch import SubscriptionUsages, rate_subscriptions
@@ -63,20 +75,30 @@ __all__ = [
     "EmptyFilterWarning",
     "Event",
     "EventAccount",
+    "EventInput",
+    "EventsInput",
     "FilterUsage",
     "GroupedUsage",
+    "InstantInput",
     "InvalidInput",
     "MetricFilter",
+    "MetricInput",
     "Options",
     "OverlappingFiltersWarning",
     "PastUsage",
+    "PeriodInput",
     "Plan",
+    "PlanInput",
     "PlanInterval",
     "ProjectedUsage",
     "RejectedEvents",
     "Subscription",
+    "SubscriptionInput",
     "SubscriptionUsages",
+    "SubscriptionsInput",
     "Tax",
+    "TaxInput",
+    "TaxesInput",
     "TrueUp",
     "Usage",
     "UsageEngineError",

@@ -7,10 +7,8 @@ asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from ._coerce import as_metric, as_period
+from ._inputs import EventsInput, MetricInput, PeriodInput
 from .aggregation import Aggregation, Options, Window, apply_rounding
 from .models import AggregationType, BillableMetric, Plan
 from .models.usage import RejectedEvents
@@ -23,9 +21,9 @@ __all__ = ["aggregate"]
 
 @exact_decimals
 def aggregate(
-    metric: Any,
-    events: Iterable[Any],
-    period: Any,
+    metric: MetricInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
     options: Options | None = None,
     invalid_events: InvalidEvents = "raise",

@@ -20,6 +20,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ._coerce import as_period, as_plan, as_subscription, as_taxes
+from ._inputs import (
+    EventsInput,
+    InstantInput,
+    PeriodInput,
+    PlanInput,
+    SubscriptionInput,
+    TaxesInput,
+)
 from .aggregation import Window
 from .errors import InvalidInput, shown
 from .models import BillingPeriod, Plan, Tax
@@ -159,12 +167,12 @@ def frozen_usage(
 
 @exact_decimals
 def past_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    taxes: Iterable[Any] = (),
-    now: Any = None,
+    taxes: TaxesInput = (),
+    now: InstantInput | None = None,
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> PastUsage:
@@ -202,13 +210,13 @@ def past_usage(
 
 @exact_decimals
 def past_usages(
-    subscription: Any,
-    events: Iterable[Any],
-    at: Any,
+    subscription: SubscriptionInput,
+    events: EventsInput,
+    at: InstantInput,
     count: int,
     *,
-    plan: Any = None,
-    taxes: Iterable[Any] = (),
+    plan: PlanInput | None = None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> tuple[PastUsage, ...]:
@@ -286,12 +294,12 @@ def _same(stored: Any, fresh: Any) -> bool:
 
 @exact_decimals
 def verify(
-    stored: Any,
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    stored: PastUsage | str | Mapping[str, Any],
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    taxes: Iterable[Any] = (),
+    taxes: TaxesInput = (),
 ) -> Verification:
     """Recompute ``period`` from ``events`` and compare it with a stored past usage.
 

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from ._coerce import as_period, as_plan, as_subscription
 from ._days import ceil_days
+from ._inputs import InstantInput, PeriodInput, PlanInput, SubscriptionInput
 from .errors import InvalidInput
 from .models import BillingPeriod, BillingTime, Plan, PlanInterval, Subscription
 from .models._base import parse_instant
@@ -315,7 +316,9 @@ def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
     return own
 
 
-def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPeriod:
+def billing_period(
+    subscription: SubscriptionInput, at: InstantInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
     """Return the billing period of ``subscription`` that contains the instant ``at`` (1.2-1.9).
 
     ``subscription`` is a :class:`Subscription` or a mapping in Lago's JSON shape; it carries
@@ -347,7 +350,9 @@ def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPe
     return _period_at(schedule, instant, _Asked("at", _iso(instant)))
 
 
-def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
+def next_period(
+    subscription: SubscriptionInput, period: PeriodInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
     """Return the period that follows ``period`` (by charges period under 1.7).
 
     Raises :class:`InvalidInput` when ``period`` is the last one of a terminated subscription.
@@ -375,7 +380,9 @@ def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingP
     return _period_at(schedule, end + _ONE_MICROSECOND, asked)
 
 
-def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
+def previous_period(
+    subscription: SubscriptionInput, period: PeriodInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
     """Return the period before ``period`` (by charges period under 1.7).
 
     Raises :class:`InvalidInput` when ``period`` is the subscription's first period.
@@ -403,7 +410,7 @@ def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> Bill
 
 
 def periods_before(
-    subscription: Any, at: Any, count: int, *, plan: Any = None
+    subscription: SubscriptionInput, at: InstantInput, count: int, *, plan: PlanInput | None = None
 ) -> tuple[BillingPeriod, ...]:
     """Return the ``count`` most recent periods that end at or before ``at``, newest first.
 

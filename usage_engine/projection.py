@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_period, as_plan, as_taxes
+from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .aggregation import Aggregation, TimedValue, Window
 from .errors import InvalidInput, did_you_mean
 from .models import AggregationType, BillingPeriod, Plan, Tax
@@ -60,7 +61,7 @@ def _projection_start(period: BillingPeriod) -> datetime:
 
 
 @exact_decimals
-def projection_ratio(period: Any, now: Any) -> Decimal:
+def projection_ratio(period: PeriodInput, now: InstantInput | None) -> Decimal:
     """The share of the period elapsed at ``now``, built as Lago builds it (spec 8.1, Q10).
 
     Today counts as a whole day; the float ratio is read through its shortest text. The
@@ -215,12 +216,12 @@ def check_method(method: Any) -> Method:
 
 @exact_decimals
 def projected_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
@@ -247,12 +248,12 @@ def projected_usage(
 
 @exact_decimals
 def current_and_projected_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ._coerce import as_period, as_plan, as_taxes
+from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .account import REASONS, Tally
 from .aggregation import Window
 from .errors import InvalidInput
@@ -83,12 +84,12 @@ def usage_of(
 
 @exact_decimals
 def current_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any = None,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None = None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> Usage:
@@ -126,7 +127,11 @@ def current_usage(
 
 @exact_decimals
 def set_aside_events(
-    plan: Any, events: Iterable[Any], period: Any, *, invalid_events: InvalidEvents = "collect"
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
+    *,
+    invalid_events: InvalidEvents = "collect",
 ) -> dict[str, tuple[str, ...]]:
     """Every transaction_id :func:`current_usage` sets aside, per reason, sorted.
 
