@@ -114,7 +114,8 @@ def test_milliseconds_are_named_for_an_event(stamp):
 
 
 @pytest.mark.parametrize(
-    "value", [10**20, -(10**20), 2 * LATEST_SECONDS * 1000, True, "soon", float("nan"), None]
+    "value",
+    [10**20, -(10**20), 2 * LATEST_SECONDS * 1000, 253402300800, True, "soon", float("nan"), None],
 )
 def test_no_hint_when_milliseconds_would_not_help(value):
     assert milliseconds_hint(value) == ""
@@ -125,9 +126,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @given(st.integers(min_value=EARLIEST_SECONDS * 1000, max_value=LATEST_SECONDS * 1000 - 1))
 def test_the_hint_gives_the_seconds_of_any_millisecond_stamp(millis):
-    """Out of range as seconds, a millisecond stamp gets a hint whose seconds read back."""
+    """A millisecond stamp of 13 digits or more gets a hint whose seconds read back."""
     if EARLIEST_SECONDS <= millis < LATEST_SECONDS:
         assert event_micros(millis) == millis * 10**6  # in range: read as seconds, no hint
+        return
+    if abs(millis) < 10**12:  # just past year 9997 in seconds: no guess
+        with pytest.raises(ValueError, match="supported years") as caught:
+            event_micros(millis)
+        assert str(caught.value) == (
+            f"timestamp {millis} is outside the supported years 0002 to 9997"
+        )
         return
     with pytest.raises(ValueError, match="looks like milliseconds") as caught:
         event_micros(millis)

@@ -38,6 +38,7 @@ LATEST_SECONDS = (datetime(9998, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds
 """The unix second after the last an event may carry (9998-01-01)."""
 _LATEST_MICROS = LATEST_SECONDS * _MICROS_PER_SECOND
 _WIDE = Context(prec=64)
+_MILLIS_FROM = Decimal(10**12)
 _FAR_SECONDS = Decimal(10**12)
 """Seconds beyond any datetime (about 31,700 years): not scaled at all."""
 
@@ -78,9 +79,14 @@ def milliseconds_hint(value: object) -> str:
     ' (1741255200000 looks like milliseconds: pass unix seconds, 1741255200)'
     >>> milliseconds_hint("1741255200123"), milliseconds_hint(10**20), milliseconds_hint(True)
     (' (1741255200123 looks like milliseconds: pass unix seconds, 1741255200.123)', '', '')
+    >>> milliseconds_hint(253402300800)  # year 10000 in seconds, 1978 in milliseconds
+    ''
+
     """
     number = _number(value)
-    if number is None or EARLIEST_SECONDS <= number < LATEST_SECONDS:
+    # 13 digits and more: milliseconds since 2001. Just past the range (year 10000 in seconds,
+    # 1978 in milliseconds) is as likely a date too far as a unit slip: no hint there.
+    if number is None or number.copy_abs() < _MILLIS_FROM:
         return ""
     seconds = number.scaleb(-3, context=_WIDE)
     if not EARLIEST_SECONDS <= seconds < LATEST_SECONDS:

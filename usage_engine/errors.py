@@ -26,6 +26,7 @@ __all__ = [
     "UsageEngineWarning",
     "did_you_mean",
     "shown",
+    "suggest",
 ]
 
 
@@ -216,6 +217,22 @@ def did_you_mean(value: object, choices: Iterable[str], *, max_edits: int | None
     """
     found = closest(value, choices, max_edits=max_edits)
     return f" Did you mean {found!r}?" if found is not None else ""
+
+
+def suggest(
+    message: str, value: object, choices: Iterable[str], *, max_edits: int | None = None
+) -> str:
+    """``message``, then a did-you-mean sentence of its own when a choice is close.
+
+    The message itself does not end with a full stop: it is followed by `` (got ...)``.
+
+    >>> suggest("must be 'lago' or 'exact'", "exac", ["lago", "exact"])
+    "must be 'lago' or 'exact'. Did you mean 'exact'?"
+    >>> suggest("must be 'lago' or 'exact'", "zzz", ["lago", "exact"])
+    "must be 'lago' or 'exact'"
+    """
+    hint = did_you_mean(value, choices, max_edits=max_edits)
+    return f"{message}.{hint}" if hint else message
 
 
 def closest(value: object, choices: Iterable[str], *, max_edits: int | None = None) -> str | None:

@@ -39,7 +39,7 @@ from ._coerce import as_taxes
 from ._inputs import EventsInput, InstantInput, SubscriptionsInput, TaxesInput
 from .aggregation import Window
 from .batch import SubscriptionUsages, checked_subscriptions, subscription_period
-from .errors import InvalidInput, did_you_mean
+from .errors import InvalidInput, suggest
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import RejectedEvents, Usage
 from .money import exact_decimals
@@ -155,7 +155,7 @@ def plan_job(
     (['old'], ('new',))
     """
     if kind not in KINDS:
-        msg = "must be 'current', 'projected' or 'past'." + did_you_mean(kind, KINDS)
+        msg = suggest("must be 'current', 'projected' or 'past'", kind, KINDS)
         raise InvalidInput.at("kind", msg, kind)
     chosen = check_method(method)
     checked = checked_subscriptions(subscriptions)

@@ -19,7 +19,7 @@ from typing import Any, Literal, NamedTuple
 from ._coerce import as_period, as_plan, as_taxes
 from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .aggregation import Aggregation, TimedValue, Window
-from .errors import InvalidInput, did_you_mean
+from .errors import InvalidInput, suggest
 from .models import AggregationType, BillingPeriod, Plan, Tax
 from .models.charge import ChargeProperties
 from .models.usage import ProjectedUsage, Usage, attach_account
@@ -209,7 +209,7 @@ def _project(
 def check_method(method: Any) -> Method:
     """``method`` when it is one of the projection methods; InvalidInput naming it otherwise."""
     if method not in _METHODS:
-        msg = "must be 'lago' or 'exact'." + did_you_mean(method, _METHODS)
+        msg = suggest("must be 'lago' or 'exact'", method, _METHODS)
         raise InvalidInput.at("method", msg, method)
     return method  # type: ignore[no-any-return]
 

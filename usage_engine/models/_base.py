@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from .._time import milliseconds_hint, not_a_date
-from ..errors import NO_VALUE, did_you_mean
+from ..errors import NO_VALUE, suggest
 
 __all__ = [
     "MAX_DECIMAL_PLACES",
@@ -275,9 +275,7 @@ def enum_validator(enum: type[E], name: str, *, optional: bool = False) -> Befor
             except ValueError:
                 pass
         choices = [member.value for member in enum]
-        msg = f"unknown {name}; expected one of {', '.join(choices)}." + did_you_mean(
-            value, choices
-        )
+        msg = suggest(f"unknown {name}; expected one of {', '.join(choices)}", value, choices)
         raise ValueError(msg)
 
     return BeforeValidator(check)
@@ -309,9 +307,8 @@ def known_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: a directory of the zone database ('America'), a name too long for a file.
-        hint = did_you_mean(value, _zone_names(), max_edits=2)
         msg = "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
-        msg += f".{hint}" if hint else ""
+        msg = suggest(msg, value, _zone_names(), max_edits=2)
         raise ValueError(msg) from None
     return value
 

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import EmptyFilterWarning, OverlappingFiltersWarning, did_you_mean
+from ..errors import EmptyFilterWarning, OverlappingFiltersWarning, suggest
 from ..pricing.dynamic import DynamicProperties
 from ..pricing.graduated import GraduatedProperties
 from ..pricing.graduated_percentage import GraduatedPercentageProperties
@@ -237,15 +237,17 @@ class Charge(Model):
                 declared = metric.filter_values(key)
                 if declared is None:
                     keys = [item.key for item in metric.filters]
-                    msg = f"is not a filter key of metric {metric.code!r} (keys: {keys})."
-                    msg += did_you_mean(key, keys)
+                    msg = f"is not a filter key of metric {metric.code!r} (keys: {keys})"
+                    msg = suggest(msg, key, keys)
                     raise FieldProblem(("filters", index, "values", key), msg, key)
                 for value in values:
                     if value != ALL_FILTER_VALUES and value not in declared:
-                        msg = (
+                        msg = suggest(
                             f"is not a value metric {metric.code!r} declares for {key!r} "
-                            f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})."
-                        ) + did_you_mean(value, declared)
+                            f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})",
+                            value,
+                            declared,
+                        )
                         raise FieldProblem(("filters", index, "values", key), msg, value)
         self._warn_empty_filters()
         self._warn_partial_overlaps()
