@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "UsageEngineError",
     "UsageEngineWarning",
+    "closest",
     "did_you_mean",
     "shown",
     "suggest",
