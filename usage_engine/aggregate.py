@@ -28,7 +28,7 @@ def aggregate(
     options: Options | None = None,
     invalid_events: InvalidEvents = "raise",
 ) -> tuple[Aggregation, RejectedEvents]:
-    """Aggregate ``metric`` over the events of ``period``'s subscription (spec 2 and 3).
+    """Aggregate ``metric`` over the events of ``period``'s subscription, by Lago's rules.
 
     ``metric`` and ``period`` are models or mappings in Lago's shape. Returns the aggregation
     (rounded as the metric says) and the report of malformed events set aside

@@ -64,9 +64,10 @@ class EmptyFilterWarning(UsageEngineWarning):
 
 
 class OverlappingFiltersWarning(UsageEngineWarning):
-    """Two filters of a charge overlap partly: an event in both is counted twice (quirk Q4).
+    """Two filters of a charge overlap partly: an event in both is counted twice.
 
-    Lago counts such an event in both filters, and so does the engine, to give Lago's numbers.
+    Lago counts such an event in both filters, and so does the engine, to give Lago's numbers
+    (docs/lago-differences.md, Q4).
     """
 
 

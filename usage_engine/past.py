@@ -1,11 +1,11 @@
-"""Past usage: the frozen, verifiable result of a closed period (spec 9).
+"""Past usage: the frozen, verifiable result of a closed period, as Lago invoices it.
 
 A closed period is rated as current usage is, with the invoicing rules (a negative prorated
-total is not floored, spec 4.8), and only the fees Lago would store: zero fees are dropped. The
-totals are usage only (quirk Q8: Lago reports the whole invoice); ``issuing_date`` is the
-invoice's date, the local day after the period (or the termination day); a ``min_amount_cents``
-true-up is its own line, never added to units or usage totals (Q9). Taxes are the sum of each
-fee's rounded tax, as on an invoice.
+total is not floored), and only the fees Lago would store: zero fees are dropped. The
+totals are usage only (Lago reports the whole invoice: docs/lago-differences.md, Q8);
+``issuing_date`` is the invoice's date, the local day after the period (or the termination
+day); a ``min_amount_cents`` true-up is its own line, never added to units or usage totals
+(Q9 there). Taxes are the sum of each fee's rounded tax, as on an invoice.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "
 class TrueUp(BaseModel):
     """The ``min_amount_cents`` true-up of a charge whose fees fell short of its minimum.
 
-    ``amount_cents`` = the prorated minimum − the charge's fees, rounded half up (spec 6.2).
+    ``amount_cents`` = the prorated minimum − the charge's fees, rounded half up, as in Lago.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -135,7 +135,7 @@ def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> Tr
 
 def _invoice_date(period: BillingPeriod) -> date:
     # A closed period is billed on the local day after it ends, or on the day of the
-    # termination that cut it short (spec 9: the invoice's date, e.g. 2023-09-17 for a period
+    # termination that cut it short (the invoice's date, e.g. 2023-09-17 for a period
     # ending 2023-09-16).
     end = period.charges_to_datetime
     zone = Window.of(period).zone
@@ -176,7 +176,7 @@ def past_usage(
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> PastUsage:
-    """The frozen usage of a closed ``period`` (spec 9).
+    """The frozen usage of a closed ``period``, as Lago's past usage shows it.
 
     No clock is read: with ``now``, a period that has not ended by then is InvalidInput.
     Zero fees are dropped, as Lago stores none:

@@ -45,8 +45,8 @@ def usage_of(
 ) -> Usage:
     """The usage response of ``period``: its rated charges rolled up, in Lago's order, taxed.
 
-    Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums each
-    fee's rounded tax (``tax_each_fee``, spec 9). ``rolled`` lets a caller reuse charges it
+    Current usage rounds the tax total once, as Lago's current usage does; an invoice, hence past
+    usage, sums each fee's rounded tax (``tax_each_fee``). ``rolled`` lets a caller reuse charges it
     rolled up.
     """
     currency = plan.amount_currency
@@ -96,7 +96,7 @@ def current_usage(
     """The usage of ``period`` so far: every charge of ``plan``, priced, in Lago's shape.
 
     Every event of the period's subscription up to the period end counts, also those stamped
-    after ``now`` (spec 2.2): ``now`` does not change the result and is only validated.
+    after ``now``, as in Lago: ``now`` does not change the result and is only validated.
     ``taxes`` are the customer's, used for charges whose charge and plan have none.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [

@@ -17,7 +17,7 @@ __all__ = ["Plan", "PlanInterval"]
 
 
 class PlanInterval(StrEnum):
-    """The length of a plan's billing period (spec 1.2)."""
+    """The length of a plan's billing period."""
 
     WEEKLY = "weekly"
     MONTHLY = "monthly"
