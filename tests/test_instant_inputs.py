@@ -4,6 +4,7 @@ and milliseconds are recognised for what they are."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -115,7 +116,18 @@ def test_milliseconds_are_named_for_an_event(stamp):
 
 @pytest.mark.parametrize(
     "value",
-    [10**20, -(10**20), 2 * LATEST_SECONDS * 1000, 253402300800, True, "soon", float("nan"), None],
+    [
+        10**20,
+        -(10**20),
+        2 * LATEST_SECONDS * 1000,
+        253402300800,
+        Decimal("1E+999999"),
+        Decimal("-1E+999999"),
+        True,
+        "soon",
+        float("nan"),
+        None,
+    ],
 )
 def test_no_hint_when_milliseconds_would_not_help(value):
     assert milliseconds_hint(value) == ""

@@ -88,9 +88,10 @@ def milliseconds_hint(value: object) -> str:
     # 1978 in milliseconds) is as likely a date too far as a unit slip: no hint there.
     if number is None or number.copy_abs() < _MILLIS_FROM:
         return ""
-    seconds = number.scaleb(-3, context=_WIDE)
-    if not EARLIEST_SECONDS <= seconds < LATEST_SECONDS:
+    # Compared before scaling: Decimal('1E+999999') cannot be scaled, and needs no hint.
+    if not EARLIEST_SECONDS * 1000 <= number < LATEST_SECONDS * 1000:
         return ""
+    seconds = number.scaleb(-3, context=_WIDE)
     if seconds == seconds.to_integral_value():
         text = str(int(seconds))
     else:
