@@ -13,6 +13,7 @@ from typing import Any
 
 from ._coerce import as_plan, as_subscription, as_taxes
 from ._gc import collector_paused
+from ._inputs import EventsInput, InstantInput, SubscriptionsInput, TaxesInput
 from .account import Tally
 from .aggregation import Window
 from .errors import InvalidInput, Problem
@@ -102,11 +103,11 @@ def subscription_period(
 
 @exact_decimals
 def rate_subscriptions(
-    subscriptions: Iterable[Any],
-    events: Iterable[Any],
+    subscriptions: SubscriptionsInput,
+    events: EventsInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> SubscriptionUsages:

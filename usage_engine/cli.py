@@ -719,7 +719,7 @@ def _report(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     taxes = _taxes(args)
     period = _period_of(inputs)
-    events: list[dict[str, Any]] = []  # the subscription's, for the daily series
+    events: list[Any] = []  # the subscription's, for the daily series
     usage = projected_usage(
         inputs.plan,
         _keeping(_events(args), events, inputs.subscription.external_id),

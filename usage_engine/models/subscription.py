@@ -47,7 +47,7 @@ def _first_zone(data: Any) -> Any:
 
 
 class BillingTime(StrEnum):
-    """Whether periods follow the calendar or the subscription's anniversary (spec 1.2-1.3)."""
+    """Whether periods follow the calendar or the subscription's anniversary."""
 
     CALENDAR = "calendar"
     ANNIVERSARY = "anniversary"
