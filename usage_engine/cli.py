@@ -28,7 +28,9 @@ from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar
 
 from . import __version__
 from ._coerce import as_plan, as_subscription, as_taxes
+from ._wrappers import unwrap_events
 from .errors import InvalidInput, UsageEngineError
+from .lago import plan_with_metrics
 from .models import BillingPeriod, Plan, Subscription, Tax
 from .models._base import parse_instant
 from .models.period import lago_datetime
@@ -327,9 +329,10 @@ class EventFile:
                             f"event), not {_json_type(event)}"
                         )
                         raise CommandError(msg)
-                    self._lines.append(number)
-                    self._count += 1
-                    yield event
+                    for item in self._line_events(event, number):
+                        self._lines.append(number)
+                        self._count += 1
+                        yield item
             except TooLarge as error:
                 if self._count:
                     where = f"{self.name} line {lines.number}"
@@ -338,6 +341,23 @@ class EventFile:
             if whole:
                 yield from self._whole(lines, lines.number - 1)
 
+    def _line_events(self, value: dict[str, Any], number: int) -> list[dict[str, Any]]:
+        """The events of one line: an event, or Lago's ``{"events": [...]}`` on one line."""
+        items = unwrap_events(value)
+        if items is value:
+            return [value]
+        if not isinstance(items, list | tuple):
+            msg = f"{self.name} line {number}: events must be a JSON array, not {_json_type(items)}"
+            raise CommandError(msg)
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                msg = (
+                    f"{self.name} line {number}: events[{index}] must be a JSON object (an "
+                    f"event), not {_json_type(item)}"
+                )
+                raise CommandError(msg)
+        return list(items)
+
     def _whole(self, lines: JsonLines, line_offset: int) -> Iterator[dict[str, Any]]:
         self.lines_known = False
         try:
@@ -345,10 +365,10 @@ class EventFile:
         except TooLarge as error:
             hint = "; give more events as JSON Lines, one event per line"
             raise _too_large(self.name, error, hint) from None
-        document = _unwrap(_parse(data, self.name, line_offset), "events")
+        document = unwrap_events(_parse(data, self.name, line_offset))
         if isinstance(document, dict) and "transaction_id" in document:
             document = [document]
-        if not isinstance(document, list):
+        if not isinstance(document, list | tuple):
             msg = (
                 f"{self.name}: expected events: a JSON array, JSON Lines or "
                 f'{{"events": [...]}} (got {_json_type(document)})'
@@ -437,7 +457,7 @@ def _pick_subscription(document: Any, path: str, external_id: str | None) -> Any
 def _check_stdin(args: argparse.Namespace) -> None:
     named = [
         option
-        for option in ("plan", "subscription", "events", "taxes")
+        for option in ("plan", "metrics", "subscription", "events", "taxes")
         if getattr(args, option, None) == "-"
     ]
     if len(named) > 1:
@@ -449,8 +469,9 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
     _check_stdin(args)
     raw = _pick_subscription(read_document(args.subscription), args.subscription, args.external_id)
     subscription = _validated(as_subscription, raw, args.subscription)
+    joined = _plan_reader(args)
     if args.plan is not None:
-        plan = _validated(as_plan, _unwrap(read_document(args.plan), "plan"), args.plan)
+        plan = _validated(joined, read_document(args.plan), args.plan)
         if subscription.plan is not None and subscription.plan != plan:
             msg = (
                 f"--plan: {_name(args.plan)} differs from the plan inside "
@@ -459,6 +480,8 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
             raise CommandError(msg)
     elif subscription.plan is not None:
         plan = subscription.plan
+    elif args.metrics is not None and isinstance(raw, dict) and isinstance(raw.get("plan"), dict):
+        plan = _validated(joined, raw["plan"], args.subscription)  # Lago's embedded plan
     else:
         msg = (
             f"{_name(args.subscription)}: subscription.plan: is missing; give the plan with "
@@ -472,6 +495,14 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
         )
         raise CommandError(msg)
     return _Inputs(plan, subscription, _instant(args.now, "--now"))
+
+
+def _plan_reader(args: argparse.Namespace) -> Callable[[Any], Plan]:
+    """How a plan is read: as it is, or joined with the billable metrics of --metrics."""
+    if getattr(args, "metrics", None) is None:
+        return as_plan
+    metrics = read_document(args.metrics)
+    return lambda plan: plan_with_metrics(plan, metrics)
 
 
 def _taxes(args: argparse.Namespace) -> tuple[Tax, ...]:
@@ -794,6 +825,11 @@ def _parser() -> _Parser:
         "--plan",
         metavar="FILE",
         help="plan JSON, when the subscription does not carry its plan",
+    )
+    inputs.add_argument(
+        "--metrics",
+        metavar="FILE",
+        help="billable metrics for a plan whose charges name them (Lago's GET /billable_metrics)",
     )
     inputs.add_argument(
         "--external-id", metavar="ID", help="the subscription to use from an array of them"
