@@ -526,3 +526,43 @@ def test_metric_type_is_a_model():
     """The join embeds validated metrics."""
     plan = plan_with_metrics(PLAN, METRICS)
     assert all(isinstance(charge.billable_metric, BillableMetric) for charge in plan.charges)
+
+
+def test_json_lines_of_documents_read_as_an_array(tmp_path, capsys):
+    """Subscriptions one a line and pages of metrics one a line: JSON Lines, by content."""
+    other = {**SUBSCRIPTION, "external_id": "sub_2"}
+    subscriptions = tmp_path / "subscriptions.jsonl"
+    subscriptions.write_text(json.dumps(other) + "\n" + json.dumps(SUBSCRIPTION) + "\n")
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text(
+        "\n".join(
+            json.dumps({"billable_metrics": [metric], "meta": {"current_page": page}})
+            for page, metric in enumerate(METRICS["billable_metrics"], 1)
+        )
+    )
+    args = [
+        "current",
+        "--subscription",
+        str(subscriptions),
+        "--external-id",
+        "sub_1",
+        "--metrics",
+        str(metrics),
+        "--events",
+        _write(tmp_path, "batch.json", BATCH, indent=2),
+        "--now",
+        NOW,
+        "--json",
+    ]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["amount_cents"] == 6150
+
+
+def test_a_broken_document_is_not_read_as_lines(tmp_path, capsys):
+    """Text that is neither one document nor JSON Lines keeps the document's error."""
+    path = tmp_path / "plan.json"
+    path.write_text('{"plan": {"code": "p",\n "interval": }}\n')
+    args = ["period", "--subscription", _write(tmp_path, "s.json", SUBSCRIPTION)]
+    assert main([*args, "--plan", str(path), "--at", NOW]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} line 2 column 14: invalid JSON (Expecting value)" in err

@@ -40,6 +40,7 @@ from .reading import (
     TooLarge,
     UnreadableJSON,
     loads,
+    loads_lines,
     open_bytes,
     read_bounded,
 )
@@ -220,6 +221,8 @@ def _too_large(where: str, error: TooLarge, hint: str = "") -> CommandError:
 def read_document(path: str) -> Any:
     """A whole JSON document from ``path`` (``-``: stdin; gzip accepted), at most 64 MiB.
 
+    JSON Lines (several values, one a line) are read as an array of them.
+
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "taxes.json.gz"
     >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": 20.5}]'))
@@ -238,7 +241,13 @@ def read_document(path: str) -> Any:
     if not data.strip():
         msg = f"{_name(path)}: the file is empty (expected a JSON document)"
         raise CommandError(msg)
-    return _parse(data, _name(path))
+    try:
+        return _parse(data, _name(path))
+    except CommandError:
+        several = loads_lines(data)  # JSON Lines: one object a line, read as an array
+        if several is None:
+            raise
+        return several
 
 
 def _unwrap(document: Any, key: str) -> Any:
