@@ -233,6 +233,25 @@ def test_pages_of_metrics_are_joined():
     assert plan_with_metrics(PLAN, [first, second]) == plan_with_metrics(PLAN, METRICS)
 
 
+def _decoy(index):
+    return _metric(f"1a90-decoy-{index}", f"decoy_{index}", "count_agg")
+
+
+@given(
+    st.permutations([*METRICS["billable_metrics"], *map(_decoy, range(4))]),
+    st.integers(min_value=0, max_value=6),
+)
+def test_the_order_and_pages_of_metrics_do_not_matter(metrics, cut):
+    """However the metrics are ordered and paged, with others among them, the plan is one."""
+    pages = [{"billable_metrics": metrics[:cut]}, {"billable_metrics": metrics[cut:]}]
+    joined = plan_with_metrics(PLAN, pages)
+    assert joined == plan_with_metrics(PLAN, METRICS)
+    assert [charge.billable_metric.lago_id for charge in joined.charges] == [
+        "1a90-requests",
+        "1a90-seats",
+    ]
+
+
 def test_a_missing_metric_is_named():
     """A charge naming a metric not given: its field, its value and the codes given."""
     only_seats = {"billable_metrics": METRICS["billable_metrics"][1:]}
