@@ -585,3 +585,13 @@ def test_a_broken_document_is_not_read_as_lines(tmp_path, capsys):
     assert main([*args, "--plan", str(path), "--at", NOW]) == 2
     err = capsys.readouterr().err
     assert f"{path} line 2 column 14: invalid JSON (Expecting value)" in err
+
+
+def test_the_command_line_asks_for_the_metrics_of_an_embedded_plan(tmp_path, capsys):
+    """A subscription from Lago without --metrics: the error says what to give."""
+    path = _write(tmp_path, "subscription.json", {"subscription": SUBSCRIPTION})
+    events = _write(tmp_path, "batch.json", BATCH)
+    assert main(["current", "--subscription", path, "--events", events, "--now", NOW]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage-engine: {path}: plan.charges[0].billable_metric: is required: ")
+    assert "--metrics" in err

@@ -489,8 +489,9 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
             raise CommandError(msg)
     elif subscription.plan is not None:
         plan = subscription.plan
-    elif args.metrics is not None and isinstance(raw, dict) and isinstance(raw.get("plan"), dict):
-        plan = _validated(joined, raw["plan"], args.subscription)  # Lago's embedded plan
+    elif isinstance(raw, dict) and isinstance(raw.get("plan"), dict):
+        # Lago's embedded plan, its charges naming their metrics: joined with --metrics.
+        plan = _validated(joined, raw["plan"], args.subscription)
     else:
         msg = (
             f"{_name(args.subscription)}: subscription.plan: is missing; give the plan with "
