@@ -70,6 +70,7 @@ from .errors import (
     UsageEngineError,
     UsageEngineWarning,
 )
+from .lago import plan_with_metrics
 from .models import (
     AggregationType,
     BillableMetric,
@@ -163,6 +164,7 @@ __all__ = [
     "past_usage",
     "past_usages",
     "periods_before",
+    "plan_with_metrics",
     "previous_period",
     "projected_usage",
     "projection_ratio",

@@ -159,6 +159,22 @@ _PAY_IN_ADVANCE_AGGREGATIONS = frozenset(
 )
 
 
+# How Lago's plan object names a charge's metric (``GET /plans/{code}``), in the order tried.
+METRIC_REFERENCES = ("billable_metric_code", "lago_billable_metric_id", "billable_metric_id")
+
+
+def _metric_by_reference(charge: Mapping[str, Any]) -> None:
+    """Refuse a charge naming its metric instead of embedding it, saying how to join them."""
+    for key in METRIC_REFERENCES:
+        if key in charge:
+            msg = (
+                f"is required: the charge names its metric by {key} {charge[key]!r} only; join "
+                "the plan with its billable metrics (usage_engine.plan_with_metrics, or "
+                "--metrics on the command line)"
+            )
+            raise FieldProblem(("billable_metric",), msg)
+
+
 class Charge(Model):
     """A charge of a plan, in Lago's shape, with its billable metric embedded."""
 
@@ -181,6 +197,8 @@ class Charge(Model):
         routed = without_nulls(data)
         if not isinstance(routed, dict):
             return routed
+        if "billable_metric" not in routed:
+            _metric_by_reference(routed)
         model = routed.get("charge_model")
         routed["properties"] = _tag_properties(routed.get("properties"), model)
         filters = routed.get("filters")
