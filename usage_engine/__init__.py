@@ -60,6 +60,7 @@ from ._inputs import (
     TaxesInput,
     TaxInput,
 )
+from ._lago import plan_with_metrics
 from .aggregate import aggregate
 from .aggregation import Aggregation, Options
 from .batch import SubscriptionUsages, rate_subscriptions
@@ -70,7 +71,6 @@ from .errors import (
     UsageEngineError,
     UsageEngineWarning,
 )
-from .lago import plan_with_metrics
 from .models import (
     AggregationType,
     BillableMetric,

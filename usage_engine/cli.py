@@ -28,9 +28,9 @@ from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar
 
 from . import __version__
 from ._coerce import as_plan, as_subscription, as_taxes
+from ._lago import plan_with_metrics
 from ._wrappers import unwrap_events
 from .errors import InvalidInput, UsageEngineError
-from .lago import plan_with_metrics
 from .models import BillingPeriod, Plan, Subscription, Tax
 from .models._base import parse_instant
 from .models.period import lago_datetime
