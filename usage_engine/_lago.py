@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._coerce import as_metric, as_plan
+from ._inputs import MetricInput, PlanInput
 from ._wrappers import unwrap
 from .errors import InvalidInput
 from .models import BillableMetric, Plan
@@ -22,7 +23,7 @@ __all__ = ["plan_with_metrics"]
 _METRICS = "billable_metrics"
 
 
-def plan_with_metrics(plan: Any, metrics: Any) -> Plan:
+def plan_with_metrics(plan: PlanInput, metrics: Iterable[MetricInput] | Mapping[str, Any]) -> Plan:
     """``plan`` with each charge's billable metric taken from ``metrics``, validated.
 
     ``plan`` is Lago's plan object, bare or as ``GET /plans/{code}`` answers it
