@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from ._wrappers import unwrap
 from .errors import InvalidInput, Problem
 from .models import BillableMetric, BillingPeriod, Charge, Plan, Subscription, Tax
 from .models._base import FieldProblem
@@ -52,6 +53,14 @@ _TYPE_MESSAGES = {
     "string_too_short": "must not be empty",
     "string_type": "must be a string",
     "tuple_type": "must be a list",
+}
+# The name Lago's API wraps each object under (``GET /plans/{code}`` gives {"plan": {...}}).
+_WRAPPERS: dict[type[BaseModel], str] = {
+    BillableMetric: "billable_metric",
+    Charge: "charge",
+    Plan: "plan",
+    Subscription: "subscription",
+    Tax: "tax",
 }
 # pydantic's names for internal schema steps that can appear in a loc.
 _SCHEMA_NAME = re.compile(r"[a-z]+(?:-[a-z]+)*\[.*\]", re.DOTALL)
@@ -128,12 +137,17 @@ def _problems(root: str, error: ValidationError) -> list[Problem]:
 
 
 def as_model(cls: type[M], value: Any, root: str) -> M:
-    """Return ``value`` as a ``cls`` model, validating a mapping; raise InvalidInput if bad."""
+    """Return ``value`` as a ``cls`` model, validating a mapping; raise InvalidInput if bad.
+
+    A mapping may come in Lago's response wrapper (``{"plan": {...}}``).
+    """
     if isinstance(value, cls):
         return value
     if isinstance(value, BaseModel):
         value = value.model_dump()
-    elif not isinstance(value, Mapping):
+    elif isinstance(value, Mapping):
+        value = unwrap(value, _WRAPPERS.get(cls))
+    if not isinstance(value, Mapping):
         msg = f"must be a {cls.__name__} or a mapping in Lago's JSON shape"
         raise InvalidInput.at(root, msg, value)
     try:
@@ -171,7 +185,15 @@ def as_charge(value: Any, root: str = "charge") -> Charge:
 
 
 def as_taxes(values: Any, root: str = "taxes") -> tuple[Tax, ...]:
-    """Validate a sequence of taxes (models or mappings)."""
+    """Validate a sequence of taxes (models or mappings), or take a customer's taxes.
+
+    A Lago customer object (``GET /customers/{external_id}``, wrapped or not) gives its
+    ``taxes``, and ``GET /taxes``'s ``{"taxes": [...]}`` its list.
+
+    >>> as_taxes({"customer": {"external_id": "acme", "timezone": "UTC"}})
+    ()
+    """
+    values = _customer_taxes(values)
     if isinstance(values, Mapping | str | bytes):
         msg = "must be a list of taxes such as [{'code': 'vat', 'rate': '20'}]"
         raise InvalidInput.at(root, msg, values)
@@ -181,3 +203,13 @@ def as_taxes(values: Any, root: str = "taxes") -> tuple[Tax, ...]:
         msg = "must be a list of taxes"
         raise InvalidInput.at(root, msg, values) from None
     return tuple(as_model(Tax, item, f"{root}[{index}]") for index, item in enumerate(items))
+
+
+def _customer_taxes(values: Any) -> Any:
+    if not isinstance(values, Mapping):
+        return values
+    customer = unwrap(values, "customer")
+    if customer is not values or "external_id" in customer:
+        # A customer: its taxes, none when it has none (Lago leaves them out or sends null).
+        return (customer.get("taxes") or ()) if isinstance(customer, Mapping) else customer
+    return unwrap(values, "taxes")

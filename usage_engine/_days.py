@@ -16,7 +16,7 @@ _DAY_MICROSECONDS: Final = 86_400_000_000
 
 
 def ceil_days(start: datetime, end: datetime, zone: tzinfo | str) -> int:
-    """Count the local days from ``start`` to ``end`` the way Lago does (spec 8.1).
+    """Count the local days from ``start`` to ``end`` the way Lago does for the projection ratio.
 
     ``ceil(((end - start) - (offset(start) - offset(end))) / 1 day)`` where ``offset`` is the
     UTC offset in ``zone``, after adding one second to ``end`` when it is exactly a local

@@ -5,9 +5,10 @@ Integers compare and subtract fast and exactly; datetimes are built only at the 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Context, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,8 @@ __all__ = [
     "iso_micros",
     "local_date",
     "micros",
+    "milliseconds_hint",
+    "not_a_date",
     "zone",
 ]
 
@@ -34,6 +37,8 @@ EARLIEST_SECONDS = (datetime(2, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=
 LATEST_SECONDS = (datetime(9998, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
 """The unix second after the last an event may carry (9998-01-01)."""
 _LATEST_MICROS = LATEST_SECONDS * _MICROS_PER_SECOND
+_WIDE = Context(prec=64)
+_MILLIS_FROM = Decimal(10**12)
 _FAR_SECONDS = Decimal(10**12)
 """Seconds beyond any datetime (about 31,700 years): not scaled at all."""
 
@@ -64,6 +69,68 @@ def _seconds_to_micros(seconds: Decimal) -> int | None:
     return int((seconds * _MICROS_PER_SECOND).to_integral_value(rounding=ROUND_FLOOR))
 
 
+def milliseconds_hint(value: object) -> str:
+    """A hint for a number out of range as unix seconds but in range as milliseconds; or "".
+
+    JavaScript's ``Date.now()`` and many loggers give milliseconds; the engine, as Lago, reads
+    unix seconds.
+
+    >>> milliseconds_hint(1741255200000)
+    ' (1741255200000 looks like milliseconds: pass unix seconds, 1741255200)'
+    >>> milliseconds_hint("1741255200123"), milliseconds_hint(10**20), milliseconds_hint(True)
+    (' (1741255200123 looks like milliseconds: pass unix seconds, 1741255200.123)', '', '')
+    >>> milliseconds_hint(253402300800)  # year 10000 in seconds, 1978 in milliseconds
+    ''
+
+    """
+    number = _number(value)
+    # 13 digits and more: milliseconds since 2001. Just past the range (year 10000 in seconds,
+    # 1978 in milliseconds) is as likely a date too far as a unit slip: no hint there.
+    if number is None or number.copy_abs() < _MILLIS_FROM:
+        return ""
+    # Compared before scaling: Decimal('1E+999999') cannot be scaled, and needs no hint.
+    if not EARLIEST_SECONDS * 1000 <= number < LATEST_SECONDS * 1000:
+        return ""
+    seconds = number.scaleb(-3, context=_WIDE)
+    if seconds == seconds.to_integral_value():
+        text = str(int(seconds))
+    else:
+        text = format(seconds.normalize(context=_WIDE), "f")
+    return f" ({number:f} looks like milliseconds: pass unix seconds, {text})"
+
+
+def _number(value: object) -> Decimal | None:
+    # The number a timestamp spells, when it is one of a reasonable size; None otherwise.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value) if value.bit_length() <= 64 else None
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, str) and len(value) <= 40 and _UNIX_SECONDS.fullmatch(value):
+        return Decimal(value)
+    return None
+
+
+def not_a_date(value: date) -> str:
+    """The message refusing a bare date where an instant is needed, naming what to pass.
+
+    A day starts at a different instant in each timezone: guessing one would move events
+    between periods without a word.
+
+    >>> not_a_date(date(2025, 3, 6))
+    "must be a datetime, not a date (a day starts at a different instant in each timezone): \
+pass datetime(2025, 3, 6, tzinfo=UTC) or '2025-03-06T00:00:00Z' for midnight UTC"
+    """
+    return (
+        "must be a datetime, not a date (a day starts at a different instant in each "
+        f"timezone): pass datetime({value.year}, {value.month}, {value.day}, tzinfo=UTC) "
+        f"or '{value.isoformat()}T00:00:00Z' for midnight UTC"
+    )
+
+
 def event_micros(value: object) -> int:
     """Read an event timestamp: unix seconds (int, float, numeric text) or ISO 8601 text.
 
@@ -85,7 +152,7 @@ def event_micros(value: object) -> int:
     found = _micros_of(value)
     if found is None or not EARLIEST_SECONDS * _MICROS_PER_SECOND <= found < _LATEST_MICROS:
         msg = f"timestamp {shown(value)} is outside the supported years 0002 to 9997"
-        raise ValueError(msg)
+        raise ValueError(msg + milliseconds_hint(value))
     return found
 
 
@@ -113,6 +180,9 @@ def _micros_of(value: object) -> int | None:
         return micros(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
     if isinstance(value, Decimal) and value.is_finite():
         return _seconds_to_micros(value)
+    if isinstance(value, date):
+        msg = f"timestamp {shown(value)} {not_a_date(value)}"
+        raise ValueError(msg)
     msg = f"timestamp {shown(value)} is neither unix seconds nor ISO 8601"
     raise ValueError(msg)
 

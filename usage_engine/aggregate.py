@@ -7,10 +7,8 @@ asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from ._coerce import as_metric, as_period
+from ._inputs import EventsInput, MetricInput, PeriodInput
 from .aggregation import Aggregation, Options, Window, apply_rounding
 from .models import AggregationType, BillableMetric, Plan
 from .models.usage import RejectedEvents
@@ -23,14 +21,14 @@ __all__ = ["aggregate"]
 
 @exact_decimals
 def aggregate(
-    metric: Any,
-    events: Iterable[Any],
-    period: Any,
+    metric: MetricInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
     options: Options | None = None,
     invalid_events: InvalidEvents = "raise",
 ) -> tuple[Aggregation, RejectedEvents]:
-    """Aggregate ``metric`` over the events of ``period``'s subscription (spec 2 and 3).
+    """Aggregate ``metric`` over the events of ``period``'s subscription, by Lago's rules.
 
     ``metric`` and ``period`` are models or mappings in Lago's shape. Returns the aggregation
     (rounded as the metric says) and the report of malformed events set aside

@@ -13,6 +13,8 @@ from typing import Any
 
 from ._coerce import as_plan, as_subscription, as_taxes
 from ._gc import collector_paused
+from ._inputs import EventsInput, InstantInput, SubscriptionsInput, TaxesInput
+from ._wrappers import unwrap
 from .account import Tally
 from .aggregation import Window
 from .errors import InvalidInput, Problem
@@ -54,6 +56,7 @@ class SubscriptionUsages(dict[str, Usage]):
 
 def checked_subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
     """Each subscription validated with its plan (each plan object once); ids must differ."""
+    values = unwrap(values, "subscriptions")  # Lago's {"subscriptions": [...], "meta": {...}}
     if isinstance(values, Mapping | str | bytes):
         path, msg = "subscriptions", "must be an iterable of subscriptions, not a single value"
         raise InvalidInput.at(path, msg, type(values).__name__)
@@ -102,11 +105,11 @@ def subscription_period(
 
 @exact_decimals
 def rate_subscriptions(
-    subscriptions: Iterable[Any],
-    events: Iterable[Any],
+    subscriptions: SubscriptionsInput,
+    events: EventsInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> SubscriptionUsages:

@@ -1,10 +1,10 @@
-"""Charge filters and pricing groups: which bucket and group an event lands in (spec 5).
+"""Charge filters and pricing groups: which bucket and group an event lands in, by Lago's rules.
 
 A charge with filters has one bucket per filter, plus a default bucket for events matching
 none. An event matching several filters goes to the most specific: the one with the most keys,
 else the narrower values, else the oldest of identical filters. Filters that overlap only
-partly both count it, as Lago does (quirk Q4). A filter without values matches no event: its
-bucket stays empty.
+partly both count it, as Lago does (docs/lago-differences.md, Q4). A filter without values
+matches no event: its bucket stays empty.
 """
 
 from __future__ import annotations

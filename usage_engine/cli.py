@@ -28,6 +28,8 @@ from typing import IO, Any, ClassVar, Final, NoReturn, TypeVar
 
 from . import __version__
 from ._coerce import as_plan, as_subscription, as_taxes
+from ._lago import plan_with_metrics
+from ._wrappers import unwrap_events
 from .errors import InvalidInput, UsageEngineError
 from .models import BillingPeriod, Plan, Subscription, Tax
 from .models._base import parse_instant
@@ -38,6 +40,7 @@ from .reading import (
     TooLarge,
     UnreadableJSON,
     loads,
+    loads_lines,
     open_bytes,
     read_bounded,
 )
@@ -218,6 +221,8 @@ def _too_large(where: str, error: TooLarge, hint: str = "") -> CommandError:
 def read_document(path: str) -> Any:
     """A whole JSON document from ``path`` (``-``: stdin; gzip accepted), at most 64 MiB.
 
+    JSON Lines (several values, one a line) are read as an array of them.
+
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "taxes.json.gz"
     >>> _ = path.write_bytes(gzip.compress(b'[{"code": "vat", "rate": 20.5}]'))
@@ -236,7 +241,13 @@ def read_document(path: str) -> Any:
     if not data.strip():
         msg = f"{_name(path)}: the file is empty (expected a JSON document)"
         raise CommandError(msg)
-    return _parse(data, _name(path))
+    try:
+        return _parse(data, _name(path))
+    except CommandError:
+        several = loads_lines(data)  # JSON Lines: one object a line, read as an array
+        if several is None:
+            raise
+        return several
 
 
 def _unwrap(document: Any, key: str) -> Any:
@@ -327,9 +338,10 @@ class EventFile:
                             f"event), not {_json_type(event)}"
                         )
                         raise CommandError(msg)
-                    self._lines.append(number)
-                    self._count += 1
-                    yield event
+                    for item in self._line_events(event, number):
+                        self._lines.append(number)
+                        self._count += 1
+                        yield item
             except TooLarge as error:
                 if self._count:
                     where = f"{self.name} line {lines.number}"
@@ -338,6 +350,23 @@ class EventFile:
             if whole:
                 yield from self._whole(lines, lines.number - 1)
 
+    def _line_events(self, value: dict[str, Any], number: int) -> list[dict[str, Any]]:
+        """The events of one line: an event, or Lago's ``{"events": [...]}`` on one line."""
+        items = unwrap_events(value)
+        if items is value:
+            return [value]
+        if not isinstance(items, list | tuple):
+            msg = f"{self.name} line {number}: events must be a JSON array, not {_json_type(items)}"
+            raise CommandError(msg)
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                msg = (
+                    f"{self.name} line {number}: events[{index}] must be a JSON object (an "
+                    f"event), not {_json_type(item)}"
+                )
+                raise CommandError(msg)
+        return list(items)
+
     def _whole(self, lines: JsonLines, line_offset: int) -> Iterator[dict[str, Any]]:
         self.lines_known = False
         try:
@@ -345,10 +374,10 @@ class EventFile:
         except TooLarge as error:
             hint = "; give more events as JSON Lines, one event per line"
             raise _too_large(self.name, error, hint) from None
-        document = _unwrap(_parse(data, self.name, line_offset), "events")
+        document = unwrap_events(_parse(data, self.name, line_offset))
         if isinstance(document, dict) and "transaction_id" in document:
             document = [document]
-        if not isinstance(document, list):
+        if not isinstance(document, list | tuple):
             msg = (
                 f"{self.name}: expected events: a JSON array, JSON Lines or "
                 f'{{"events": [...]}} (got {_json_type(document)})'
@@ -437,7 +466,7 @@ def _pick_subscription(document: Any, path: str, external_id: str | None) -> Any
 def _check_stdin(args: argparse.Namespace) -> None:
     named = [
         option
-        for option in ("plan", "subscription", "events", "taxes")
+        for option in ("plan", "metrics", "subscription", "events", "taxes")
         if getattr(args, option, None) == "-"
     ]
     if len(named) > 1:
@@ -449,8 +478,9 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
     _check_stdin(args)
     raw = _pick_subscription(read_document(args.subscription), args.subscription, args.external_id)
     subscription = _validated(as_subscription, raw, args.subscription)
+    joined = _plan_reader(args)
     if args.plan is not None:
-        plan = _validated(as_plan, _unwrap(read_document(args.plan), "plan"), args.plan)
+        plan = _validated(joined, read_document(args.plan), args.plan)
         if subscription.plan is not None and subscription.plan != plan:
             msg = (
                 f"--plan: {_name(args.plan)} differs from the plan inside "
@@ -459,6 +489,9 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
             raise CommandError(msg)
     elif subscription.plan is not None:
         plan = subscription.plan
+    elif isinstance(raw, dict) and isinstance(raw.get("plan"), dict):
+        # Lago's embedded plan, its charges naming their metrics: joined with --metrics.
+        plan = _validated(joined, raw["plan"], args.subscription)
     else:
         msg = (
             f"{_name(args.subscription)}: subscription.plan: is missing; give the plan with "
@@ -472,6 +505,14 @@ def _inputs(args: argparse.Namespace) -> _Inputs:
         )
         raise CommandError(msg)
     return _Inputs(plan, subscription, _instant(args.now, "--now"))
+
+
+def _plan_reader(args: argparse.Namespace) -> Callable[[Any], Plan]:
+    """How a plan is read: as it is, or joined with the billable metrics of --metrics."""
+    if getattr(args, "metrics", None) is None:
+        return as_plan
+    metrics = read_document(args.metrics)
+    return lambda plan: plan_with_metrics(plan, metrics)
 
 
 def _taxes(args: argparse.Namespace) -> tuple[Tax, ...]:
@@ -719,7 +760,7 @@ def _report(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     taxes = _taxes(args)
     period = _period_of(inputs)
-    events: list[dict[str, Any]] = []  # the subscription's, for the daily series
+    events: list[Any] = []  # the subscription's, for the daily series
     usage = projected_usage(
         inputs.plan,
         _keeping(_events(args), events, inputs.subscription.external_id),
@@ -794,6 +835,11 @@ def _parser() -> _Parser:
         "--plan",
         metavar="FILE",
         help="plan JSON, when the subscription does not carry its plan",
+    )
+    inputs.add_argument(
+        "--metrics",
+        metavar="FILE",
+        help="billable metrics for a plan whose charges name them (Lago's GET /billable_metrics)",
     )
     inputs.add_argument(
         "--external-id", metavar="ID", help="the subscription to use from an array of them"

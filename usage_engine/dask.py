@@ -49,6 +49,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError(msg) from error
 
 from ._gc import collector_paused
+from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
 from .batch import SubscriptionUsages
 from .errors import InvalidInput, did_you_mean
@@ -504,13 +505,13 @@ def _split_map(
 
 def rate(
     events: Any,
-    subscriptions: Iterable[Any],
+    subscriptions: SubscriptionsInput,
     *,
-    at: Any,
+    at: InstantInput,
     kind: Kind = "current",
-    now: Any = None,
+    now: InstantInput | None = None,
     method: Method = "lago",
-    taxes: Iterable[Any] = (),
+    taxes: TaxesInput = (),
     layout: Layout = "any",
     order: Order = "position",
     split_heavy: Literal["auto"] | Mapping[str, int] | None = "auto",

@@ -24,8 +24,10 @@ __all__ = [
     "Problem",
     "UsageEngineError",
     "UsageEngineWarning",
+    "closest",
     "did_you_mean",
     "shown",
+    "suggest",
 ]
 
 
@@ -62,9 +64,10 @@ class EmptyFilterWarning(UsageEngineWarning):
 
 
 class OverlappingFiltersWarning(UsageEngineWarning):
-    """Two filters of a charge overlap partly: an event in both is counted twice (quirk Q4).
+    """Two filters of a charge overlap partly: an event in both is counted twice.
 
-    Lago counts such an event in both filters, and so does the engine, to give Lago's numbers.
+    Lago counts such an event in both filters, and so does the engine, to give Lago's numbers
+    (docs/lago-differences.md, Q4).
     """
 
 
@@ -216,6 +219,22 @@ def did_you_mean(value: object, choices: Iterable[str], *, max_edits: int | None
     """
     found = closest(value, choices, max_edits=max_edits)
     return f" Did you mean {found!r}?" if found is not None else ""
+
+
+def suggest(
+    message: str, value: object, choices: Iterable[str], *, max_edits: int | None = None
+) -> str:
+    """``message``, then a did-you-mean sentence of its own when a choice is close.
+
+    The message itself does not end with a full stop: it is followed by `` (got ...)``.
+
+    >>> suggest("must be 'lago' or 'exact'", "exac", ["lago", "exact"])
+    "must be 'lago' or 'exact'. Did you mean 'exact'?"
+    >>> suggest("must be 'lago' or 'exact'", "zzz", ["lago", "exact"])
+    "must be 'lago' or 'exact'"
+    """
+    hint = did_you_mean(value, choices, max_edits=max_edits)
+    return f"{message}.{hint}" if hint else message
 
 
 def closest(value: object, choices: Iterable[str], *, max_edits: int | None = None) -> str | None:

@@ -95,7 +95,8 @@ _SUBUNIT_TO_UNIT: Final[Mapping[str, int]] = MappingProxyType(
         ),
         **dict.fromkeys("BHD JOD KWD".split(), 1000),
         "CLF": 10_000,
-        # Lago quirk Q11: the ouguiya's subunit is 5, so its exponent is round(log10 5) = 1.
+        # Lago's rule: the ouguiya's subunit is 5, so its exponent is round(log10 5) = 1
+        # (docs/lago-differences.md, Q11).
         "MRO": 5,
     }
 )

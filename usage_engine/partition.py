@@ -36,9 +36,10 @@ from operator import itemgetter
 from typing import Any, Literal
 
 from ._coerce import as_taxes
+from ._inputs import EventsInput, InstantInput, SubscriptionsInput, TaxesInput
 from .aggregation import Window
 from .batch import SubscriptionUsages, checked_subscriptions, subscription_period
-from .errors import InvalidInput, did_you_mean
+from .errors import InvalidInput, suggest
 from .models import BillingPeriod, Plan, Tax
 from .models.usage import RejectedEvents, Usage
 from .money import exact_decimals
@@ -131,13 +132,13 @@ class Job:
 
 @exact_decimals
 def plan_job(
-    subscriptions: Iterable[Any],
+    subscriptions: SubscriptionsInput,
     *,
-    at: Any,
+    at: InstantInput,
     kind: Kind = "current",
-    now: Any = None,
+    now: InstantInput | None = None,
     method: Method = "lago",
-    taxes: Iterable[Any] = (),
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
 ) -> Job:
     """Check ``subscriptions`` (each carrying its plan) and fix each one's period at ``at``.
@@ -154,7 +155,7 @@ def plan_job(
     (['old'], ('new',))
     """
     if kind not in KINDS:
-        msg = "must be 'current', 'projected' or 'past'." + did_you_mean(kind, KINDS)
+        msg = suggest("must be 'current', 'projected' or 'past'", kind, KINDS)
         raise InvalidInput.at("kind", msg, kind)
     chosen = check_method(method)
     checked = checked_subscriptions(subscriptions)
@@ -357,7 +358,7 @@ def rate_partition(
     return PartitionResult(whole, partials, stream.report(), failed)
 
 
-def rate_job(events: Iterable[Any], job: Job) -> SubscriptionUsages:
+def rate_job(events: EventsInput, job: Job) -> SubscriptionUsages:
     """Every subscription's usage from one stream, in one process: the reference a run in
     partitions must equal. Positions are the events' indexes.
 

@@ -1,11 +1,11 @@
-"""Past usage: the frozen, verifiable result of a closed period (spec 9).
+"""Past usage: the frozen, verifiable result of a closed period, as Lago invoices it.
 
 A closed period is rated as current usage is, with the invoicing rules (a negative prorated
-total is not floored, spec 4.8), and only the fees Lago would store: zero fees are dropped. The
-totals are usage only (quirk Q8: Lago reports the whole invoice); ``issuing_date`` is the
-invoice's date, the local day after the period (or the termination day); a ``min_amount_cents``
-true-up is its own line, never added to units or usage totals (Q9). Taxes are the sum of each
-fee's rounded tax, as on an invoice.
+total is not floored), and only the fees Lago would store: zero fees are dropped. The
+totals are usage only (Lago reports the whole invoice: docs/lago-differences.md, Q8);
+``issuing_date`` is the invoice's date, the local day after the period (or the termination
+day); a ``min_amount_cents`` true-up is its own line, never added to units or usage totals
+(Q9 there). Taxes are the sum of each fee's rounded tax, as on an invoice.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ._coerce import as_period, as_plan, as_subscription, as_taxes
+from ._inputs import (
+    EventsInput,
+    InstantInput,
+    PeriodInput,
+    PlanInput,
+    SubscriptionInput,
+    TaxesInput,
+)
 from .aggregation import Window
 from .errors import InvalidInput, shown
 from .models import BillingPeriod, Plan, Tax
@@ -37,7 +45,7 @@ __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "
 class TrueUp(BaseModel):
     """The ``min_amount_cents`` true-up of a charge whose fees fell short of its minimum.
 
-    ``amount_cents`` = the prorated minimum − the charge's fees, rounded half up (spec 6.2).
+    ``amount_cents`` = the prorated minimum − the charge's fees, rounded half up, as in Lago.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -127,7 +135,7 @@ def _true_up(rated: RatedCharge, amount_cents: int, period: BillingPeriod) -> Tr
 
 def _invoice_date(period: BillingPeriod) -> date:
     # A closed period is billed on the local day after it ends, or on the day of the
-    # termination that cut it short (spec 9: the invoice's date, e.g. 2023-09-17 for a period
+    # termination that cut it short (the invoice's date, e.g. 2023-09-17 for a period
     # ending 2023-09-16).
     end = period.charges_to_datetime
     zone = Window.of(period).zone
@@ -159,16 +167,16 @@ def frozen_usage(
 
 @exact_decimals
 def past_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    taxes: Iterable[Any] = (),
-    now: Any = None,
+    taxes: TaxesInput = (),
+    now: InstantInput | None = None,
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> PastUsage:
-    """The frozen usage of a closed ``period`` (spec 9).
+    """The frozen usage of a closed ``period``, as Lago's past usage shows it.
 
     No clock is read: with ``now``, a period that has not ended by then is InvalidInput.
     Zero fees are dropped, as Lago stores none:
@@ -202,13 +210,13 @@ def past_usage(
 
 @exact_decimals
 def past_usages(
-    subscription: Any,
-    events: Iterable[Any],
-    at: Any,
+    subscription: SubscriptionInput,
+    events: EventsInput,
+    at: InstantInput,
     count: int,
     *,
-    plan: Any = None,
-    taxes: Iterable[Any] = (),
+    plan: PlanInput | None = None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> tuple[PastUsage, ...]:
@@ -286,12 +294,12 @@ def _same(stored: Any, fresh: Any) -> bool:
 
 @exact_decimals
 def verify(
-    stored: Any,
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    stored: PastUsage | str | Mapping[str, Any],
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    taxes: Iterable[Any] = (),
+    taxes: TaxesInput = (),
 ) -> Verification:
     """Recompute ``period`` from ``events`` and compare it with a stored past usage.
 

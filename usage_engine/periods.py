@@ -1,4 +1,4 @@
-"""Billing periods of a subscription (spec section 1) and the ceil-day count of spec 8.1.
+"""Billing periods of a subscription, as Lago computes them, and Lago's ceil-day count.
 
 Conventions:
 
@@ -16,8 +16,8 @@ Conventions:
   local day of ``subscription_at``, so a short month never drags later periods.
 * A calendar period is an anniversary period anchored on day 1 of January (weekly: Monday).
 * ``charges_*`` bound the events that count; ``from_datetime``/``to_datetime`` are the
-  subscription period. They differ only with ``bill_charges_monthly`` (1.7) and in the first
-  partial period (1.5).
+  subscription period. They differ only with ``bill_charges_monthly`` and in the first
+  partial period.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from ._coerce import as_period, as_plan, as_subscription
 from ._days import ceil_days
+from ._inputs import InstantInput, PeriodInput, PlanInput, SubscriptionInput
 from .errors import InvalidInput
 from .models import BillingPeriod, BillingTime, Plan, PlanInterval, Subscription
 from .models._base import parse_instant
@@ -228,7 +229,7 @@ def _period_at(schedule: _Schedule, at: datetime, asked: _Asked) -> BillingPerio
     to_datetime = _day_end(zone, end)
     terminated_at = sub.terminated_at
     if terminated_at is not None and terminated_at <= charges_to:
-        # Billed at termination (1.6). Earlier charges months of a yearly plan keep the full
+        # Billed at termination. Earlier charges months of a yearly plan keep the full
         # year, as Lago billed them before the termination was known.
         charges_to = to_datetime = terminated_at
     else:
@@ -244,7 +245,7 @@ def _period_at(schedule: _Schedule, at: datetime, asked: _Asked) -> BillingPerio
         timezone=sub.timezone,
         interval=schedule.interval,
         billing_time=sub.billing_time,
-        # Quirk Q1: Lago keeps the UTC date of the period's last instant.
+        # docs/lago-differences.md, Q1: Lago keeps the UTC date of the period's last instant.
         issuing_date=to_datetime.date(),
         subscription_at=sub.subscription_at,
         started_at=sub.started_at,
@@ -315,8 +316,10 @@ def _own_period(schedule: _Schedule, period: Any) -> BillingPeriod:
     return own
 
 
-def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPeriod:
-    """Return the billing period of ``subscription`` that contains the instant ``at`` (1.2-1.9).
+def billing_period(
+    subscription: SubscriptionInput, at: InstantInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
+    """Return the billing period of ``subscription`` that contains the instant ``at``.
 
     ``subscription`` is a :class:`Subscription` or a mapping in Lago's JSON shape; it carries
     its plan, or ``plan=`` supplies it (for a subscription with only ``plan_code``). ``at`` is
@@ -324,9 +327,10 @@ def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPe
     inclusive; otherwise :class:`InvalidInput` names it.
 
     In the first period the charges start at the exact ``started_at`` and ``from_datetime`` at
-    that day's local midnight (1.5). The charges period containing ``terminated_at`` ends at
-    that instant, for ``to_datetime`` too, and sets ``terminated_at`` (1.6). ``issuing_date``
-    is the UTC date of ``to_datetime`` (quirk Q1): the day after the period for zones behind UTC.
+    that day's local midnight. The charges period containing ``terminated_at`` ends at
+    that instant, for ``to_datetime`` too, and sets ``terminated_at``. ``issuing_date``
+    is the UTC date of ``to_datetime`` (docs/lago-differences.md, Q1): the day after the
+    period for zones behind UTC.
 
     A monthly anniversary on the 31st clamps to February's last day and comes back in March:
 
@@ -347,8 +351,10 @@ def billing_period(subscription: Any, at: Any, *, plan: Any = None) -> BillingPe
     return _period_at(schedule, instant, _Asked("at", _iso(instant)))
 
 
-def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
-    """Return the period that follows ``period`` (by charges period under 1.7).
+def next_period(
+    subscription: SubscriptionInput, period: PeriodInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
+    """Return the period that follows ``period`` (by charges period with ``bill_charges_monthly``).
 
     Raises :class:`InvalidInput` when ``period`` is the last one of a terminated subscription.
 
@@ -375,8 +381,10 @@ def next_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingP
     return _period_at(schedule, end + _ONE_MICROSECOND, asked)
 
 
-def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> BillingPeriod:
-    """Return the period before ``period`` (by charges period under 1.7).
+def previous_period(
+    subscription: SubscriptionInput, period: PeriodInput, *, plan: PlanInput | None = None
+) -> BillingPeriod:
+    """Return the period before ``period`` (by charges period with ``bill_charges_monthly``).
 
     Raises :class:`InvalidInput` when ``period`` is the subscription's first period.
 
@@ -403,15 +411,15 @@ def previous_period(subscription: Any, period: Any, *, plan: Any = None) -> Bill
 
 
 def periods_before(
-    subscription: Any, at: Any, count: int, *, plan: Any = None
+    subscription: SubscriptionInput, at: InstantInput, count: int, *, plan: PlanInput | None = None
 ) -> tuple[BillingPeriod, ...]:
     """Return the ``count`` most recent periods that end at or before ``at``, newest first.
 
     Stops at the subscription's first period, so a young subscription gives fewer (none when
     ``at`` is before the end of its first period). ``at`` may be after ``terminated_at``: the
-    last period then ends at the termination instant. Under 1.7 the periods are charges months.
-    One call returns at most :data:`MAX_PERIODS` periods: a larger ``count`` is
-    :class:`InvalidInput` when more than that many periods ended by ``at``.
+    last period then ends at the termination instant. With ``bill_charges_monthly`` the periods
+    are charges months. One call returns at most :data:`MAX_PERIODS` periods: a larger
+    ``count`` is :class:`InvalidInput` when more than that many periods ended by ``at``.
 
     A subscription started mid-month has a partial first period and nothing before it:
 

@@ -1,11 +1,12 @@
-"""Projected usage: current usage extended linearly to the period end (spec 8).
+"""Projected usage: current usage extended linearly to the period end, as Lago projects it.
 
-Two sets of rules. ``method="lago"`` reproduces Lago's per-model rules (quirk Q6: percentage
-free units ignored, flat and fixed fees scaled by 1/ratio, weighted sums and levels divided
-like counters). ``method="exact"`` projects each bucket's units and re-prices them with the
-model's full rules: flats and free units count once, levels (max, latest, weighted sums) are
-held. In both, recurring metrics are held flat, every bucket is projected (the default bucket
-too) and the top-level figure is the sum of the charges' (quirk Q5, a deliberate difference).
+Two sets of rules. ``method="lago"`` reproduces Lago's per-model rules (Q6 in
+docs/lago-differences.md: percentage free units ignored, flat and fixed fees scaled by
+1/ratio, weighted sums and levels divided like counters). ``method="exact"`` projects each
+bucket's units and re-prices them with the model's full rules: flats and free units count
+once, levels (max, latest, weighted sums) are held. In both, recurring metrics are held flat,
+every bucket is projected (the default bucket too) and the top-level figure is the sum of the
+charges' (Q5 there, a deliberate difference).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_period, as_plan, as_taxes
+from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .aggregation import Aggregation, TimedValue, Window
-from .errors import InvalidInput, did_you_mean
+from .errors import InvalidInput, suggest
 from .models import AggregationType, BillingPeriod, Plan, Tax
 from .models.charge import ChargeProperties
 from .models.usage import ProjectedUsage, Usage, attach_account
@@ -52,7 +54,7 @@ _LEVELS = frozenset(
 
 def _projection_start(period: BillingPeriod) -> datetime:
     # Lago projects from the local midnight of the first day, also in a first partial period
-    # (spec 8.1, 8.5-7).
+    # as Lago's projection does.
     zone = Window.of(period).zone
     local = period.charges_from_datetime.astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -60,11 +62,13 @@ def _projection_start(period: BillingPeriod) -> datetime:
 
 
 @exact_decimals
-def projection_ratio(period: Any, now: Any) -> Decimal:
-    """The share of the period elapsed at ``now``, built as Lago builds it (spec 8.1, Q10).
+def projection_ratio(period: PeriodInput, now: InstantInput | None) -> Decimal:
+    """The share of the period elapsed at ``now``, built as Lago builds it.
+
+    See docs/lago-differences.md, Q10.
 
     Today counts as a whole day; the float ratio is read through its shortest text. The
-    charges period is used, also with ``bill_charges_monthly`` (quirk Q2: Lago would use the
+    charges period is used, also with ``bill_charges_monthly`` (Q2 there: Lago would use the
     year).
 
     >>> period = {"external_subscription_id": "s",
@@ -104,7 +108,7 @@ def _lago_amount(
     kind = charge.billable_metric.aggregation_type
     rule = record.lago_projection_for(charge.prorated)
     if rule is not None:
-        # Lago re-prices the rounded projected units with the model's projection rule (spec 8.2).
+        # Lago re-prices the rounded projected units with the model's projection rule.
         projected = PricingInput(Aggregation.plain(units, 0), kind, charge.prorated, currency)
         return rule(properties, projected)
     current = PricingInput(aggregation, kind, charge.prorated, currency)
@@ -118,8 +122,8 @@ def _scaled_by_ratio(
     ratio: Decimal,
 ) -> Decimal:
     # Lago divides the re-aggregation's current amount by the ratio for percentage, graduated
-    # percentage, dynamic and prorated graduated, flat amounts and fixed fees included (spec
-    # 8.2), after its own changes to the properties (percentage: quirk 8.5.1).
+    # percentage, dynamic and prorated graduated, flat amounts and fixed fees included,
+    # after its own changes to the properties (percentage: its free units are left out).
     if record.lago_scaled_properties is not None:
         properties = record.lago_scaled_properties(properties)
     return divide(record.price(properties, current), ratio)
@@ -158,7 +162,7 @@ def _exact(
     charge = rated.charge
     kind = charge.billable_metric.aggregation_type
     if aggregation.units < 0:
-        # A bucket below zero costs nothing now (spec 4.0), nor at the period end: pricing zero
+        # A bucket below zero costs nothing now, as in Lago, nor at the period end: pricing zero
         # units instead would bill the first tier's flat amount.
         return ZERO, ZERO
     if kind in _LEVELS:
@@ -186,7 +190,7 @@ def _project(
     fees = []
     for fee in current.fees:
         if charge.billable_metric.recurring:
-            # Recurring metrics are held flat whatever the ratio (spec 8.2).
+            # Recurring metrics are held flat whatever the ratio, as in Lago.
             units, cents = fee.units, fee.amount_cents
         else:
             aggregation = found.get((fee.filter_index, fee.grouped_by))
@@ -208,24 +212,24 @@ def _project(
 def check_method(method: Any) -> Method:
     """``method`` when it is one of the projection methods; InvalidInput naming it otherwise."""
     if method not in _METHODS:
-        msg = "must be 'lago' or 'exact'." + did_you_mean(method, _METHODS)
+        msg = suggest("must be 'lago' or 'exact'", method, _METHODS)
         raise InvalidInput.at("method", msg, method)
     return method  # type: ignore[no-any-return]
 
 
 @exact_decimals
 def projected_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> ProjectedUsage:
-    """Current usage of ``period`` and its projection to the period end at ``now`` (spec 8).
+    """Current usage of ``period`` and its projection to the period end at ``now``.
 
     On the period's last day the ratio is 1 and the projection is the current usage with
     units rounded to 2 decimals; before the period starts every non-recurring projection is 0.
@@ -247,12 +251,12 @@ def projected_usage(
 
 @exact_decimals
 def current_and_projected_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None,
+    taxes: TaxesInput = (),
     method: Method = "lago",
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,

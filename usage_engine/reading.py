@@ -30,6 +30,7 @@ __all__ = [
     "TooLarge",
     "UnreadableJSON",
     "loads",
+    "loads_lines",
     "open_bytes",
     "read_bounded",
 ]
@@ -180,6 +181,30 @@ def loads(data: bytes | str) -> Any:
     except json.JSONDecodeError:  # refused by orjson: the reference parser decides, and says why
         return _exact(data)
     return _exact(data) if _has_float(value) else value
+
+
+def loads_lines(data: bytes) -> list[Any] | None:
+    r"""The values of ``data`` when it is JSON Lines: several JSON values, one per line.
+
+    None when it is not: fewer than two non-blank lines, or a line that is not JSON by itself
+    (an indented document). Whether text is one document or JSON Lines is told by what it
+    holds, never by how many lines it has; read it with :func:`loads` first.
+
+    >>> loads_lines(b'{"code": "a"}\n\n{"code": "b"}\n')
+    [{'code': 'a'}, {'code': 'b'}]
+    >>> loads_lines(b'{\n  "code": "a"\n}\n') is None
+    True
+    """
+    lines = [line for line in data.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    values = []
+    for line in lines:
+        try:
+            values.append(loads(line))
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError and UnreadableJSON alike
+            return None
+    return values
 
 
 def read_bounded(stream: IO[bytes], limit: int = MAX_DOCUMENT_BYTES, start: bytes = b"") -> bytes:

@@ -1,4 +1,4 @@
-"""Roll fees up into the response: per charge, per filter bucket, per pricing group (spec 5.5)."""
+"""Roll fees up into the response: per charge, per filter bucket, per pricing group."""
 
 from __future__ import annotations
 

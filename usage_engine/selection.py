@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
+from ._wrappers import unwrap_events
 from .account import MALFORMED, OTHER_SUBSCRIPTION, Tally
 from .errors import InvalidInput, shown
 from .models import BillableMetric, Event
@@ -122,6 +123,7 @@ def id_text(value: Any) -> str | None:
 
 def iterate_events(events: Iterable[Any]) -> Iterator[Any]:
     """An iterator over ``events``; InvalidInput if it is a single value or not iterable."""
+    events = unwrap_events(events)  # Lago's {"events": [...]} and {"event": {...}}
     if isinstance(events, Mapping | str | bytes):
         msg = "must be an iterable of events (a list or a generator), not a single value"
         raise InvalidInput.at(_EVENTS, msg, type(events).__name__)

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from ._checkpoint import read_receipts, read_states, receipts_data, replay_check, states_data
 from ._coerce import as_period, as_plan, as_taxes
+from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .account import DUPLICATE, LABELS, Tally
 from .aggregation import Window
 from .aggregation._data import bool_of, count_of, fields_of, items_of, refuse, text_of
@@ -97,10 +98,10 @@ class UsageState:
 
     def __init__(
         self,
-        plan: Any,
-        period: Any,
+        plan: PlanInput,
+        period: PeriodInput,
         *,
-        taxes: Iterable[Any] = (),
+        taxes: TaxesInput = (),
         invalid_events: InvalidEvents = "raise",
         past: bool = False,
         strict: bool = False,
@@ -170,7 +171,7 @@ class UsageState:
         return len(self._rating.seen)
 
     @exact_decimals
-    def add(self, events: Iterable[Any], *, positions: Iterable[Any] | None = None) -> None:
+    def add(self, events: EventsInput, *, positions: Iterable[Any] | None = None) -> None:
         """Fold in more events of the subscription (others are ignored), read once.
 
         ``positions``, one per event, name malformed events in errors instead of their index.
@@ -280,7 +281,9 @@ class UsageState:
         return kept[1]
 
     @exact_decimals
-    def projected_usage(self, *, now: Any, method: Method = "lago") -> ProjectedUsage:
+    def projected_usage(
+        self, *, now: InstantInput | None, method: Method = "lago"
+    ) -> ProjectedUsage:
         """The projected usage at ``now``, as :func:`usage_engine.projected_usage` gives it."""
         chosen = check_method(method)
         basis = _LAGO_BASIS if chosen == "lago" else _EXACT_BASIS

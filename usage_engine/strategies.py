@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, Final, NamedTuple
 
 from ._coerce import as_period, as_plan, as_subscription
+from ._inputs import PeriodInput, PlanInput, SubscriptionInput
 from ._strategies.charges import allowed_models, charges_of, draw_metric, draw_plan, draw_taxes
 from ._strategies.events import draw_events, shapes_of
 from ._strategies.subscriptions import draw_subscription, life
@@ -39,9 +40,7 @@ from .models import (
     BillingPeriod,
     BillingTime,
     ChargeModel,
-    Plan,
     PlanInterval,
-    Subscription,
 )
 from .models._base import parse_instant
 from .periods import billing_period
@@ -333,9 +332,7 @@ def subscriptions(
 _subscriptions = subscriptions
 
 
-def periods(
-    subscription: dict[str, Any] | Subscription, *, years: int = 2
-) -> st.SearchStrategy[BillingPeriod]:
+def periods(subscription: SubscriptionInput, *, years: int = 2) -> st.SearchStrategy[BillingPeriod]:
     """Billing periods of ``subscription`` within its first ``years`` (or until termination).
 
     >>> from hypothesis import find
@@ -353,7 +350,7 @@ def periods(
     return st.integers(start, end).map(lambda at: billing_period(subscription, from_micros(at)))
 
 
-def instants(period: BillingPeriod | dict[str, Any]) -> st.SearchStrategy[datetime]:
+def instants(period: PeriodInput) -> st.SearchStrategy[datetime]:
     """Instants of ``period``'s charges window, to the microsecond (aware, UTC).
 
     >>> from hypothesis import find
@@ -398,8 +395,8 @@ def _event_options(
 
 
 def events(
-    plan: dict[str, Any] | Plan,
-    period: BillingPeriod | dict[str, Any],
+    plan: PlanInput,
+    period: PeriodInput,
     *,
     min_events: int = 0,
     max_events: int = 30,

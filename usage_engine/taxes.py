@@ -1,4 +1,4 @@
-"""Taxes on usage: which taxes apply to a charge, and the response's tax total (spec 7.3)."""
+"""Taxes on usage: which taxes apply to a charge, and the response's tax total."""
 
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ._coerce import as_period, as_plan, as_taxes
+from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .account import REASONS, Tally
 from .aggregation import Window
 from .errors import InvalidInput
@@ -44,8 +45,8 @@ def usage_of(
 ) -> Usage:
     """The usage response of ``period``: its rated charges rolled up, in Lago's order, taxed.
 
-    Current usage rounds the tax total once (spec 7.3); an invoice, hence past usage, sums each
-    fee's rounded tax (``tax_each_fee``, spec 9). ``rolled`` lets a caller reuse charges it
+    Current usage rounds the tax total once, as Lago's current usage does; an invoice, hence past
+    usage, sums each fee's rounded tax (``tax_each_fee``). ``rolled`` lets a caller reuse charges it
     rolled up.
     """
     currency = plan.amount_currency
@@ -83,19 +84,19 @@ def usage_of(
 
 @exact_decimals
 def current_usage(
-    plan: Any,
-    events: Iterable[Any],
-    period: Any,
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
     *,
-    now: Any = None,
-    taxes: Iterable[Any] = (),
+    now: InstantInput | None = None,
+    taxes: TaxesInput = (),
     invalid_events: InvalidEvents = "raise",
     strict: bool = False,
 ) -> Usage:
     """The usage of ``period`` so far: every charge of ``plan``, priced, in Lago's shape.
 
     Every event of the period's subscription up to the period end counts, also those stamped
-    after ``now`` (spec 2.2): ``now`` does not change the result and is only validated.
+    after ``now``, as in Lago: ``now`` does not change the result and is only validated.
     ``taxes`` are the customer's, used for charges whose charge and plan have none.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
@@ -126,7 +127,11 @@ def current_usage(
 
 @exact_decimals
 def set_aside_events(
-    plan: Any, events: Iterable[Any], period: Any, *, invalid_events: InvalidEvents = "collect"
+    plan: PlanInput,
+    events: EventsInput,
+    period: PeriodInput,
+    *,
+    invalid_events: InvalidEvents = "collect",
 ) -> dict[str, tuple[str, ...]]:
     """Every transaction_id :func:`current_usage` sets aside, per reason, sorted.
 

@@ -375,6 +375,27 @@ def _subscription(
     return subscription
 
 
+def _as_exported(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan as Lago's GET /plans/{code} gives it: each charge names its metric."""
+    charges = []
+    for charge in plan["charges"]:
+        exported = {key: value for key, value in charge.items() if key != "billable_metric"}
+        code = charge["billable_metric"]["code"]
+        exported |= {"billable_metric_code": code, "lago_billable_metric_id": f"bm_{code}"}
+        charges.append(exported)
+    return {"plan": copy.deepcopy(plan | {"charges": charges})}
+
+
+def _exported_metrics(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan's metrics as Lago's GET /billable_metrics lists them, once each."""
+    metrics = {
+        charge["billable_metric"]["code"]: charge["billable_metric"] for charge in plan["charges"]
+    }
+    listed = [metric | {"lago_id": f"bm_{code}"} for code, metric in metrics.items()]
+    meta = {"current_page": 1, "total_pages": 1, "total_count": len(listed)}
+    return {"billable_metrics": copy.deepcopy(listed), "meta": meta}
+
+
 @cache
 def _built() -> tuple[Seed, ...]:
     built = []
@@ -410,6 +431,8 @@ def _built() -> tuple[Seed, ...]:
                 "invalid_events": "collect" if len(built) == 2 else "raise",
                 "stored": stored.canonical_json(),
                 "metric": plan["charges"][1]["billable_metric"],
+                "lago_plan": _as_exported(plan),
+                "metrics": _exported_metrics(plan),
                 "start": period.charges_from_datetime,
                 "end": period.charges_to_datetime,
                 "zone": period.timezone,

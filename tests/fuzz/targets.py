@@ -29,9 +29,11 @@ from lago_python_client.models.customer_usage import CustomerUsageResponse
 from pydantic import BaseModel
 
 from usage_engine import (
+    BillableMetric,
     BillingPeriod,
     InvalidInput,
     PastUsage,
+    Plan,
     ProjectedUsage,
     Usage,
     UsageState,
@@ -43,6 +45,7 @@ from usage_engine import (
     past_usage,
     past_usages,
     periods_before,
+    plan_with_metrics,
     previous_period,
     projected_usage,
     projection_ratio,
@@ -342,6 +345,15 @@ def _aggregate(inputs: dict[str, Any]) -> None:
     _expect(rejected.count >= 0, "rejected count")
 
 
+def _joined(inputs: dict[str, Any]) -> None:
+    plan = plan_with_metrics(inputs["lago_plan"], inputs["metrics"])
+    _expect(isinstance(plan, Plan), f"plan_with_metrics gave {type(plan).__name__}")
+    _expect(
+        all(isinstance(charge.billable_metric, BillableMetric) for charge in plan.charges),
+        "a charge without its metric",
+    )
+
+
 def _ratio(inputs: dict[str, Any]) -> None:
     ratio = projection_ratio(inputs["period"], inputs["now"])
     _expect(ratio.is_finite() and 0 <= ratio <= 1, f"ratio {ratio!r}")
@@ -395,6 +407,7 @@ TARGETS: tuple[Target, ...] = (
         _partition("past"),
     ),
     Target("aggregate", ("metric", "events", "period"), _aggregate),
+    Target("plan_with_metrics", ("lago_plan", "metrics"), _joined),
     Target("projection_ratio", ("period", "now"), _ratio),
     Target("ceil_days", ("start", "end", "zone"), _ceil_days),
 )
@@ -407,6 +420,7 @@ ROOTS = frozenset(
     {
         *(key for target in TARGETS for key in target.uses),
         "billable_metric",  # aggregate's metric argument
+        "billable_metrics",  # plan_with_metrics' metrics argument
         "other",  # UsageState.merge's argument
         "amount",  # too large to compute where no one input is to blame (a tax total)
     }

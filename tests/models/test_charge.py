@@ -413,7 +413,7 @@ BAD_CHARGES = [
     pytest.param(
         charge_payload(7),
         "charge.charge_model",
-        f"unknown charge_model; expected one of {CHARGE_MODELS}.",
+        f"unknown charge_model; expected one of {CHARGE_MODELS}",
         7,
         id="a non-text charge_model lists the choices",
     ),
@@ -860,7 +860,7 @@ BAD_CHARGES = [
     pytest.param(
         with_filters({"values": {"cloud": ["aws"]}, "properties": {"amount": "1"}}),
         "charge.filters[0].values.cloud",
-        "is not a filter key of metric 'storage' (keys: ['region']).",
+        "is not a filter key of metric 'storage' (keys: ['region'])",
         "cloud",
         id="a filter key the metric does not declare is refused",
     ),

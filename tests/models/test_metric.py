@@ -140,7 +140,7 @@ BAD_METRICS = [
     pytest.param(
         {"aggregation_type": 3},
         "billable_metric.aggregation_type",
-        f"unknown aggregation_type; expected one of {AGGREGATIONS}.",
+        f"unknown aggregation_type; expected one of {AGGREGATIONS}",
         3,
         id="a non-text aggregation_type lists the choices without a suggestion",
     ),

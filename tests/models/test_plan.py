@@ -148,20 +148,20 @@ def test_charges_monthly_only_for_yearly_and_semiannual(
 
 
 INTERVALS = "weekly, monthly, quarterly, semiannual, yearly"
-CURRENCY = "is not a currency Lago accepts (ISO 4217 code such as 'EUR')."
+CURRENCY = "is not a currency Lago accepts (ISO 4217 code such as 'EUR')"
 
 BAD_PLANS = [
     pytest.param(
         {"amount_currency": "EUT"},
         "plan.amount_currency",
-        f"{CURRENCY} Did you mean 'EUR'?",
+        f"{CURRENCY}. Did you mean 'EUR'?",
         "EUT",
         id="an unknown currency close to a known one suggests it",
     ),
     pytest.param(
         {"amount_currency": "usdd"},
         "plan.amount_currency",
-        f"{CURRENCY} Did you mean 'USD'?",
+        f"{CURRENCY}. Did you mean 'USD'?",
         "usdd",
         id="a lower-case misspelt currency suggests the upper-case code",
     ),
@@ -196,7 +196,7 @@ BAD_PLANS = [
     pytest.param(
         {"interval": "daily"},
         "plan.interval",
-        f"unknown interval; expected one of {INTERVALS}.",
+        f"unknown interval; expected one of {INTERVALS}",
         "daily",
         id="an interval Lago does not have is refused",
     ),

@@ -84,7 +84,7 @@ def draw_metric(
 
 
 def allowed_models(kind: AggregationType, models: Sequence[ChargeModel]) -> list[ChargeModel]:
-    """The charge models among ``models`` that can price a metric of ``kind`` (spec 4.5, 4.7)."""
+    """The charge models among ``models`` that can price a metric of ``kind``."""
     return [model for model in models if RECORDS[model].accepts_metric(kind)]
 
 
@@ -109,7 +109,7 @@ def _expanded(values: dict[str, list[str]], metric: dict[str, Any]) -> dict[str,
 
 def _partly_overlapping(left: dict[str, frozenset[str]], right: dict[str, frozenset[str]]) -> bool:
     # Filters an event can match both, neither more specific than the other: Lago counts such
-    # an event twice, and the engine warns (spec 5.2, quirk Q4).
+    # an event twice, and the engine warns (docs/lago-differences.md, Q4).
     if not all(left[key] & right[key] for key in set(left) & set(right)):
         return False
     return not (narrower_filter(left, right) or narrower_filter(right, left))

@@ -97,7 +97,8 @@ def field_value(metric: BillableMetric, properties: Mapping[str, Any]) -> Any:
     """What the metric's state reads from an event, or None when the event does not count.
 
     count: ``True``; unique count: ``(text, is_add)`` (events without the field are ignored,
-    a deliberate difference from Lago, Q3); other types: the numeric value (spec 2.1).
+    a deliberate difference from Lago, docs/lago-differences.md Q3); other types: the numeric
+    value.
 
     >>> from usage_engine.models import BillableMetric
     >>> metric = BillableMetric(code="seats", aggregation_type="unique_count_agg", field_name="id")

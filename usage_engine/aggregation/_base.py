@@ -32,7 +32,7 @@ _SHORT_TEXT = 16_383
 
 
 def as_number(value: Any) -> int | Decimal | None:
-    """The numeric value of a metric field, or None when Lago would ignore the event (spec 2.1).
+    """The numeric value of a metric field, or None when Lago would ignore the event.
 
     Integers stay ``int``; decimals become exact ``Decimal``; text must read ``-?digits[.digits]``.
     A number outside Postgres numeric's range has no usable value either: no Lago store holds
@@ -112,7 +112,7 @@ class Window:
 
     ``from_us`` is ``charges_from_datetime`` truncated to milliseconds (as Lago's query does);
     ``end_us`` is ``charges_to_datetime`` rounded up to the second, the end of the weighted-sum
-    timeline; ``prorated_days`` is the ceil-day count of the window (spec 3.9, P).
+    timeline; ``prorated_days`` is the ceil-day count of the window.
     """
 
     from_us: int
@@ -160,9 +160,9 @@ class Options:
 
     ``keep_events`` keeps each event's value in time order (percentage free units and
     per-transaction bounds, prorated graduated); ``prorated`` and ``pay_in_advance`` switch the
-    unit rules of spec 3.9 and 6.1; ``precise_amounts`` sums ``precise_total_amount_cents``
+    unit rules of those charges; ``precise_amounts`` sums ``precise_total_amount_cents``
     (dynamic charges); ``invoicing`` keeps a negative prorated total instead of flooring it
-    at 0 as current usage does (spec 4.8); ``retractable`` keeps what ``retract`` needs to
+    at 0 as current usage does; ``retractable`` keeps what ``retract`` needs to
     take an event back out (an incremental state merging a duplicate, see ``usage_engine.state``).
     """
 
@@ -177,13 +177,13 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class Aggregation:
-    """One bucket's aggregation (spec 3).
+    """One bucket's aggregation.
 
     ``units`` is what the charge model prices (prorated units for prorated charges, the
     highest level reached for pay-in-advance ones); ``current_units`` is what current usage
     displays as ``units``; ``full_units`` the non-prorated total (None unless prorated).
     ``events`` holds every counted event's value in time order when the charge asked for them;
-    ``prorated_entries`` the (full, prorated) pairs prorated graduated pricing walks (spec 4.8).
+    ``prorated_entries`` the (full, prorated) pairs prorated graduated pricing walks.
     """
 
     units: Decimal

@@ -1,4 +1,4 @@
-"""``count_agg``: the number of events in the window (spec 3.1)."""
+"""``count_agg``: the number of events in the window (Lago's ``count_agg``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``latest_agg``: the value of the last event, floored at 0 (spec 3.4)."""
+"""``latest_agg``: the value of the last event, floored at 0 (Lago's ``latest_agg``)."""
 
 from __future__ import annotations
 

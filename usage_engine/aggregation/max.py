@@ -1,4 +1,4 @@
-"""``max_agg``: the greatest value in the window, 0 when there is none (spec 3.3)."""
+"""``max_agg``: the greatest value in the window, 0 when there is none (Lago's ``max_agg``)."""
 
 from __future__ import annotations
 

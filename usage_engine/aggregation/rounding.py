@@ -1,4 +1,4 @@
-"""A metric's ``rounding_function`` / ``rounding_precision``, applied per bucket (spec 3.10)."""
+"""A metric's ``rounding_function`` / ``rounding_precision``, applied per bucket."""
 
 from __future__ import annotations
 

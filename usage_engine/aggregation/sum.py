@@ -1,4 +1,4 @@
-"""``sum_agg``: the sum of a field, recurring, prorated or paid in advance (spec 3.2, 3.9, 6.1)."""
+"""``sum_agg``: the sum of a field, recurring, prorated or paid in advance (Lago's ``sum_agg``)."""
 
 from __future__ import annotations
 
@@ -175,7 +175,8 @@ class SumState:
 
     def _in_advance(self, held: Decimal, events: tuple[TimedValue, ...], count: int) -> Aggregation:
         # Lago bills each event as it arrives and never refunds: the amount follows the highest
-        # level reached in the period, the displayed units the current level (spec 6.1, Q7).
+        # level reached in the period, the displayed units the current level
+        # (docs/lago-differences.md, Q7).
         window = self.window
         level: int | Decimal = 0
         peak: int | Decimal = 0
@@ -216,7 +217,7 @@ class SumState:
     def _prorated_entries(
         self, held: Decimal, events: tuple[TimedValue, ...]
     ) -> tuple[tuple[Decimal, Decimal], ...]:
-        # The (full, prorated) pairs of spec 4.8, only when the events were kept.
+        # The (full, prorated) pairs prorated graduated walks, only when the events were kept.
         if not self.options.keep_events:
             return ()
         window = self.window

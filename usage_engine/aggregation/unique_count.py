@@ -1,4 +1,4 @@
-"""``unique_count_agg``: distinct values whose last operation is an add (spec 3.5, 3.9, 6.1).
+"""``unique_count_agg``: distinct values whose last operation is an add.
 
 An event adds (``operation_type`` absent or ``add``) or removes its value. Only a change of
 state is effective, starting from "removed", so a value's final state is that of its last

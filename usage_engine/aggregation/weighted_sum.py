@@ -1,4 +1,4 @@
-"""``weighted_sum_agg``: the time-weighted level over the period (spec 3.6).
+"""``weighted_sum_agg``: the time-weighted level over the period (Lago's ``weighted_sum_agg``).
 
 Each event is a change of level. The level is held until the next change, and the period
 value is the area under the level divided by the period length:
@@ -21,7 +21,10 @@ from ._data import STATE_VERSION, agree, check_version, count_of, fields_of, num
 __all__ = ["PRECISION", "WeightedSumState"]
 
 PRECISION: Final = 20
-"""Decimal places of weighted-sum units, rounded up (Lago's ``ceil(…, 20)``, quirk Q12)."""
+"""Decimal places of weighted-sum units, rounded up (Lago's ``ceil(…, 20)``).
+
+See docs/lago-differences.md, Q12.
+"""
 
 
 class WeightedSumState:

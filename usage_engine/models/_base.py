@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
-from ..errors import NO_VALUE, did_you_mean
+from .._time import milliseconds_hint, not_a_date
+from ..errors import NO_VALUE, suggest
 
 __all__ = [
     "MAX_DECIMAL_PLACES",
@@ -205,13 +206,22 @@ def _non_negative_int(value: Any) -> int:
 def parse_instant(value: Any) -> datetime:
     """Read an instant: an aware datetime, ISO 8601 text (naive means UTC) or unix seconds.
 
+    A bare date is refused, with the datetime to pass; milliseconds get a hint.
+
     >>> parse_instant("2024-02-29T10:00:00+01:00")
     datetime.datetime(2024, 2, 29, 9, 0, tzinfo=datetime.timezone.utc)
     >>> parse_instant(0)
     datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_instant(1741255200000)
+    Traceback (most recent call last):
+    ...
+    ValueError: is out of the supported range of datetimes (1741255200000 looks like \
+milliseconds: pass unix seconds, 1741255200)
     """
     if isinstance(value, datetime):
         instant = value
+    elif isinstance(value, date):
+        raise ValueError(not_a_date(value))
     elif isinstance(value, bool):
         msg = "must be an ISO 8601 datetime or unix seconds, not a boolean"
         raise ValueError(msg)
@@ -223,7 +233,7 @@ def parse_instant(value: Any) -> datetime:
         try:
             return _EPOCH + timedelta(microseconds=micros)
         except OverflowError:
-            msg = "is out of the supported range of datetimes"
+            msg = "is out of the supported range of datetimes" + milliseconds_hint(value)
             raise ValueError(msg) from None
     elif isinstance(value, str):
         # One rule for every instant, events included: the text is read as it is, ASCII only,
@@ -265,9 +275,7 @@ def enum_validator(enum: type[E], name: str, *, optional: bool = False) -> Befor
             except ValueError:
                 pass
         choices = [member.value for member in enum]
-        msg = f"unknown {name}; expected one of {', '.join(choices)}." + did_you_mean(
-            value, choices
-        )
+        msg = suggest(f"unknown {name}; expected one of {', '.join(choices)}", value, choices)
         raise ValueError(msg)
 
     return BeforeValidator(check)
@@ -299,9 +307,8 @@ def known_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: a directory of the zone database ('America'), a name too long for a file.
-        hint = did_you_mean(value, _zone_names(), max_edits=2)
         msg = "is not an IANA timezone name such as 'Europe/Paris' or 'UTC'"
-        msg += f".{hint}" if hint else ""
+        msg = suggest(msg, value, _zone_names(), max_edits=2)
         raise ValueError(msg) from None
     return value
 

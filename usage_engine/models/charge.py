@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import EmptyFilterWarning, OverlappingFiltersWarning, did_you_mean
+from ..errors import EmptyFilterWarning, OverlappingFiltersWarning, suggest
 from ..pricing.dynamic import DynamicProperties
 from ..pricing.graduated import GraduatedProperties
 from ..pricing.graduated_percentage import GraduatedPercentageProperties
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
-"""Filter value that expands to every value the metric declares for the key (spec 5.1)."""
+"""Filter value that expands to every value the metric declares for the key, as in Lago."""
 
 # Key under which the charge model travels into the properties mapping, to pick its model.
 _MODEL_KEY = "__charge_model__"
@@ -159,6 +159,22 @@ _PAY_IN_ADVANCE_AGGREGATIONS = frozenset(
 )
 
 
+# How Lago's plan object names a charge's metric (``GET /plans/{code}``), in the order tried.
+METRIC_REFERENCES = ("billable_metric_code", "lago_billable_metric_id", "billable_metric_id")
+
+
+def _metric_by_reference(charge: Mapping[str, Any]) -> None:
+    """Refuse a charge naming its metric instead of embedding it, saying how to join them."""
+    for key in METRIC_REFERENCES:
+        if key in charge:
+            msg = (
+                f"is required: the charge names its metric by {key} {charge[key]!r} only; join "
+                "the plan with its billable metrics (usage_engine.plan_with_metrics, or "
+                "--metrics on the command line)"
+            )
+            raise FieldProblem(("billable_metric",), msg)
+
+
 class Charge(Model):
     """A charge of a plan, in Lago's shape, with its billable metric embedded."""
 
@@ -181,6 +197,8 @@ class Charge(Model):
         routed = without_nulls(data)
         if not isinstance(routed, dict):
             return routed
+        if "billable_metric" not in routed:
+            _metric_by_reference(routed)
         model = routed.get("charge_model")
         routed["properties"] = _tag_properties(routed.get("properties"), model)
         filters = routed.get("filters")
@@ -237,15 +255,17 @@ class Charge(Model):
                 declared = metric.filter_values(key)
                 if declared is None:
                     keys = [item.key for item in metric.filters]
-                    msg = f"is not a filter key of metric {metric.code!r} (keys: {keys})."
-                    msg += did_you_mean(key, keys)
+                    msg = f"is not a filter key of metric {metric.code!r} (keys: {keys})"
+                    msg = suggest(msg, key, keys)
                     raise FieldProblem(("filters", index, "values", key), msg, key)
                 for value in values:
                     if value != ALL_FILTER_VALUES and value not in declared:
-                        msg = (
+                        msg = suggest(
                             f"is not a value metric {metric.code!r} declares for {key!r} "
-                            f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})."
-                        ) + did_you_mean(value, declared)
+                            f"(values: {list(declared)}, or {ALL_FILTER_VALUES!r})",
+                            value,
+                            declared,
+                        )
                         raise FieldProblem(("filters", index, "values", key), msg, value)
         self._warn_empty_filters()
         self._warn_partial_overlaps()
@@ -262,7 +282,7 @@ class Charge(Model):
                 warnings.warn(msg, EmptyFilterWarning, stacklevel=2)
 
     def expanded_filters(self) -> list[dict[str, frozenset[str]]]:
-        """Each filter's values by key, ``__ALL_FILTER_VALUES__`` expanded (spec 5.1)."""
+        """Each filter's values by key, ``__ALL_FILTER_VALUES__`` expanded."""
         metric = self.billable_metric
         return [
             {
@@ -280,7 +300,8 @@ class Charge(Model):
 
     def _warn_partial_overlaps(self) -> None:
         # Lago excludes from a filter only the events of a more specific or identical sibling
-        # (spec 5.2); two filters that can match one event otherwise both count it.
+        # (as Lago's filter query does); two filters that can match one event otherwise both
+        # count it.
         expanded = self.expanded_filters()
         for first, left in enumerate(expanded):
             for second in range(first + 1, len(expanded)):
@@ -312,7 +333,7 @@ class Charge(Model):
 def narrower_filter(
     wide: Mapping[str, frozenset[str]], narrow: Mapping[str, frozenset[str]]
 ) -> bool:
-    """Whether filter ``narrow`` is more specific than ``wide`` or identical to it (spec 5.2)."""
+    """Whether filter ``narrow`` is more specific than ``wide`` or identical to it (Lago's test)."""
     # ``narrow`` is more specific: it has every key of ``wide`` and, on the same keys, values
     # inside wide's (or more keys sharing a value on each of wide's).
     if not all(key in narrow and narrow[key] & values for key, values in wide.items()):

@@ -19,7 +19,7 @@ __all__ = [
 
 
 class AggregationType(StrEnum):
-    """How a metric turns events into units (spec 3)."""
+    """How a metric turns events into units (Lago's ``aggregation_type``)."""
 
     COUNT_AGG = "count_agg"
     SUM_AGG = "sum_agg"
@@ -30,7 +30,7 @@ class AggregationType(StrEnum):
 
 
 class RoundingFunction(StrEnum):
-    """Rounding applied to each bucket's aggregation (spec 3.10)."""
+    """Rounding applied to each bucket's aggregation."""
 
     ROUND = "round"
     CEIL = "ceil"

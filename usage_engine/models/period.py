@@ -34,7 +34,7 @@ def lago_datetime(instant: datetime) -> str:
 
 
 class BillingPeriod(Model):
-    """One billing period of a subscription (spec 1.4).
+    """One billing period of a subscription, as Lago bounds it.
 
     All datetimes are aware UTC and inclusive; ends are a local day's last microsecond
     (``23:59:59.999999`` local), or the exact termination instant. ``charges_*`` bound the
@@ -134,7 +134,7 @@ class BillingPeriod(Model):
         """The period's fields as Lago prints them (datetimes to the second, ``Z``).
 
         ``from_datetime``/``to_datetime`` are the subscription period, as in Lago's invoice
-        subscription (spec 1.4: a first partial period starts at the local midnight of its
+        subscription (as in Lago, a first partial period starts at the local midnight of its
         start), and ``charges_from_datetime``/``charges_to_datetime`` the events that count.
         """
         return {
@@ -160,7 +160,7 @@ _PRINTED: Final = (
 def _read_printed(data: dict[str, Any]) -> dict[str, Any]:
     # In the shape an earlier to_lago() printed, from/to_datetime are the charges bounds and
     # the subscription period is subscription_from/to_datetime: read them back as such, or a
-    # first partial period would lose its local midnight (spec 1.4) and a monthly-billed year
+    # first partial period would lose its local midnight and a monthly-billed year
     # its year. charges_duration is read too: a partial first period's duration is the whole
     # period's, which its dates cannot give.
     for printed, own, charges in _PRINTED:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator
 
-from ..errors import did_you_mean
+from ..errors import suggest
 from ..money import ACCEPTED_CURRENCIES
 from ._base import Model, NonNegativeInt, enum_validator
 from .charge import Charge
@@ -17,7 +17,7 @@ __all__ = ["Plan", "PlanInterval"]
 
 
 class PlanInterval(StrEnum):
-    """The length of a plan's billing period (spec 1.2)."""
+    """The length of a plan's billing period."""
 
     WEEKLY = "weekly"
     MONTHLY = "monthly"
@@ -45,8 +45,11 @@ class Plan(Model):
     def _currency(cls, value: Any) -> Any:
         if isinstance(value, str) and value.upper() in ACCEPTED_CURRENCIES:
             return value.upper()
-        msg = "is not a currency Lago accepts (ISO 4217 code such as 'EUR')." + did_you_mean(
-            value, sorted(ACCEPTED_CURRENCIES), max_edits=1
+        msg = suggest(
+            "is not a currency Lago accepts (ISO 4217 code such as 'EUR')",
+            value,
+            sorted(ACCEPTED_CURRENCIES),
+            max_edits=1,
         )
         raise ValueError(msg)
 

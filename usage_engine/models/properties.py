@@ -1,4 +1,4 @@
-"""What every charge model's properties share: the model names, the base class, tiers (spec 4).
+"""What every charge model's properties share: the model names, the base class, tiers.
 
 Each charge model's own properties class lives with its pricer in :mod:`usage_engine.pricing`;
 this module is below both, so that the charge validator and the pricers can read it.
@@ -26,7 +26,7 @@ __all__ = [
 
 
 class ChargeModel(StrEnum):
-    """How a bucket's units become an amount (spec 4)."""
+    """How a bucket's units become an amount (Lago's ``charge_model``)."""
 
     STANDARD = "standard"
     GRADUATED = "graduated"
@@ -45,7 +45,7 @@ def text_tuple(value: Any) -> Any:
 
 
 class ChargePropertiesBase(Model):
-    """The pricing-group keys every charge model's properties accept (spec 5.3)."""
+    """The pricing-group keys every charge model's properties accept."""
 
     pricing_group_keys: tuple[str, ...] | None = None
     grouped_by: tuple[str, ...] | None = None
@@ -83,7 +83,7 @@ def check_tiers(
     field: str,
     next_from_offsets: tuple[int, ...],
 ) -> None:
-    """Lago's tier rules (spec 4.2, 4.6): start at 0 or 1, contiguous, only the last open.
+    """Lago's tier rules (graduated, volume): start at 0 or 1, contiguous, only the last open.
 
     >>> check_tiers((GraduatedRange(from_value=2, per_unit_amount=1),), "ranges", (0, 1))
     Traceback (most recent call last):

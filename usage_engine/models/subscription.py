@@ -20,6 +20,7 @@ from ._base import (
     parse_instant,
     without_nulls,
 )
+from .charge import METRIC_REFERENCES
 from .plan import Plan
 
 __all__ = ["BillingTime", "Subscription"]
@@ -46,8 +47,18 @@ def _first_zone(data: Any) -> Any:
     return next((data[key] for key in _ZONE_KEYS if data.get(key) is not None), None)
 
 
+def _names_its_metrics(plan: Mapping[str, Any]) -> bool:
+    charges = plan.get("charges")
+    return isinstance(charges, list | tuple) and any(
+        isinstance(charge, Mapping)
+        and charge.get("billable_metric") is None
+        and any(charge.get(key) is not None for key in METRIC_REFERENCES)
+        for charge in charges
+    )
+
+
 class BillingTime(StrEnum):
-    """Whether periods follow the calendar or the subscription's anniversary (spec 1.2-1.3)."""
+    """Whether periods follow the calendar or the subscription's anniversary."""
 
     CALENDAR = "calendar"
     ANNIVERSARY = "anniversary"
@@ -82,6 +93,12 @@ class Subscription(Model):
         data = without_nulls(data)
         if not isinstance(data, dict):
             return data
+        plan = data.get("plan")
+        if isinstance(plan, Mapping) and _names_its_metrics(plan):
+            # Lago's subscription object embeds its plan with charges naming their metrics
+            # (billable_metric_code): only its code is kept, the plan is given beside.
+            data.setdefault("plan_code", plan.get("code"))
+            del data["plan"]
         if "subscription_at" not in data:
             started = data.get("started_at")
             data["subscription_at"] = _NO_START if started is None else _Alias(started)

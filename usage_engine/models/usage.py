@@ -1,4 +1,4 @@
-"""Usage results: frozen models whose ``to_lago()`` gives Lago's JSON shape (spec 10.1)."""
+"""Usage results: frozen models whose ``to_lago()`` gives Lago's JSON shape."""
 
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ class ChargeUsage(Model):
         }
 
     def to_lago_projected(self) -> dict[str, Any]:
-        """The ``charges_usage[]`` entry of Lago's projected-usage response (spec 10.2)."""
+        """The ``charges_usage[]`` entry of Lago's projected-usage response."""
         charge = self.charge.model_dump(exclude={"code"})
         return {
             "units": format_units(self.units),
@@ -249,7 +249,7 @@ class Usage(Model):
     """The usage of one subscription's period (``current_usage``).
 
     Amounts are integer minor units of ``currency``; ``taxes_amount_cents`` is rounded once
-    over all fees (spec 7.3).
+    over all fees, as Lago's current usage does.
     """
 
     from_datetime: datetime
@@ -296,7 +296,7 @@ class Usage(Model):
 class ProjectedUsage(Usage):
     """Current usage plus its linear projection to the period end (``projected_usage``).
 
-    ``ratio`` is the share of the period elapsed (spec 8.1) and ``method`` the projection rules
+    ``ratio`` is the share of the period elapsed and ``method`` the projection rules
     used (``"lago"`` or ``"exact"``). ``projected_amount_cents`` is the sum of the charges'.
     """
 

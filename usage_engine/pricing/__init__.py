@@ -1,4 +1,4 @@
-"""Charge models: one pure function per ``charge_model``, chosen through a registry (spec 4).
+"""Charge models: one pure function per ``charge_model``, chosen through a registry.
 
 Every pricer returns an unrounded amount in currency units; rounding to cents happens per fee,
 elsewhere (:func:`usage_engine.money.to_cents`). Each model's pricer, properties and rules sit
@@ -55,7 +55,7 @@ def price(
 
     A prorated charge is priced by its record's prorated pricer where it has one (prorated
     graduated, :func:`price_prorated_graduated`); every other by its :data:`PRICERS` entry.
-    Negative units or a negative amount give 0 (Lago: ``fees/charge_service.rb``, spec 4.0):
+    Negative units or a negative amount give 0 (Lago: ``fees/charge_service.rb``):
 
     >>> from usage_engine.aggregation import Aggregation
     >>> from usage_engine.models import AggregationType, DynamicProperties, StandardProperties

@@ -22,8 +22,8 @@ class PricingInput:
     """One bucket's aggregation and the charge facts a charge model may need.
 
     ``aggregation_type`` matters to percentage (how free units are counted), ``prorated`` to
-    volume and graduated (spec 4.6, 4.8), ``currency`` to dynamic (cents to units);
-    ``invoicing`` selects the invoicing path of a closed period (prorated graduated, spec 4.8).
+    volume and graduated, ``currency`` to dynamic (cents to units);
+    ``invoicing`` selects the invoicing path of a closed period (prorated graduated).
     """
 
     aggregation: Aggregation

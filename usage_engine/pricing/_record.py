@@ -31,7 +31,7 @@ P = TypeVar("P", bound=ChargePropertiesBase)
 
 
 class Prorating(Enum):
-    """Which charges of a model may be prorated (spec 4.8, Lago's charge validations)."""
+    """Which charges of a model may be prorated (Lago's charge validations)."""
 
     NEVER = "never"
     IN_ARREARS = "in_arrears"
@@ -45,11 +45,11 @@ class ChargeModelRecord(Generic[P]):
     """A charge model: its name, properties, pricers, and what it asks of the engine.
 
     ``prorated_pricer`` prices prorated charges when they need another walk (prorated
-    graduated, spec 4.8). ``metric_types`` are the aggregation types the model can price (None:
+    graduated). ``metric_types`` are the aggregation types the model can price (None:
     all), refused with ``metric_message``. ``needs_events`` and ``prorated_needs_events`` ask
     the aggregation to keep each event's value; ``precise_amounts`` to sum the events'
-    ``precise_total_amount_cents``. ``lago_projection`` prices Lago's projected units (spec
-    8.2); None means Lago divides the current amount by the ratio instead, on properties passed
+    ``precise_total_amount_cents``. ``lago_projection`` prices Lago's projected units; None
+    means Lago divides the current amount by the ratio instead, on properties passed
     through ``lago_scaled_properties`` first. ``draw_properties`` draws valid properties
     mappings for the strategies (Hypothesis is imported only when it runs).
     """
@@ -86,14 +86,14 @@ class ChargeModelRecord(Generic[P]):
     def lago_projection_for(self, prorated: bool) -> Pricer[P] | None:
         """Lago's pricer of projected units, or None where Lago scales the current amount.
 
-        A prorated charge with its own pricer is scaled (spec 8.2: prorated graduated).
+        A prorated charge with its own pricer is scaled (prorated graduated, as Lago does).
         """
         if prorated and self.prorated_pricer is not None:
             return None
         return self.lago_projection
 
     def price(self, properties: ChargePropertiesBase, pricing_input: PricingInput) -> Decimal:
-        """The bucket's amount, never negative (spec 4.0); properties of another model refused."""
+        """The bucket's amount, never negative; properties of another model refused."""
         if not isinstance(properties, self.properties):
             msg = f"a {self.model.value} charge needs {self.properties.__name__}"
             path = "properties"

@@ -1,5 +1,5 @@
 """The tier walk shared by graduated, graduated percentage and prorated graduated, and volume's
-range lookup (spec 4.2, 4.3, 4.6, 4.8)."""
+range lookup."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def is_adjacent(ranges: Sequence[Tier]) -> bool:
     """Whether every range starts where the previous one ends (graduated's adjacent mode).
 
     A single range is never adjacent, and one non-adjacent boundary disables the mode for all
-    (Lago: ``charge_models/graduated_service.rb``, spec 4.2 quirk).
+    (Lago: ``charge_models/graduated_service.rb``).
     """
     return len(ranges) >= 2 and all(
         tier.from_value == previous.to_value for previous, tier in pairwise(ranges)
@@ -57,7 +57,7 @@ def is_adjacent(ranges: Sequence[Tier]) -> bool:
 def volume_tier(ranges: Sequence[T], units: Decimal) -> T | None:
     """The first range with ``from_value ≤ ceil(units)`` and ``units ≤ to_value``, if any.
 
-    Comparing the start with the ceiling puts 100.5 in a 101–200 range (spec 4.6).
+    Comparing the start with the ceiling puts 100.5 in a 101–200 range, as Lago's volume charges do.
     """
     ceiling = ceil_places(units, 0)
     for tier in ranges:

@@ -1,4 +1,4 @@
-"""``dynamic``: the amounts the events carry themselves (spec 4.7)."""
+"""``dynamic``: the amounts the events carry themselves."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["RECORD", "DynamicProperties", "price_dynamic"]
 
 
 class DynamicProperties(ChargePropertiesBase):
-    """``dynamic``: the amount each event carries in ``precise_total_amount_cents`` (spec 4.7)."""
+    """``dynamic``: the amount each event carries in ``precise_total_amount_cents``."""
 
 
 ZERO = Decimal(0)
@@ -65,4 +65,4 @@ RECORD = ChargeModelRecord(
     metric_message="dynamic charges need a sum_agg metric",
     precise_amounts=True,
 )
-"""``dynamic`` (spec 4.7); Lago scales its projection (spec 8.2)."""
+"""``dynamic``; Lago scales its projection."""

@@ -1,4 +1,4 @@
-"""``graduated``: each tier prices the units that fall in it, plus its flat amount (spec 4.2)."""
+"""``graduated``: each tier prices the units that fall in it, plus its flat amount."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ZERO = Decimal(0)
 
 
 class GraduatedProperties(ChargePropertiesBase):
-    """``graduated``: each tier prices the units that fall in it (spec 4.2)."""
+    """``graduated``: each tier prices the units that fall in it."""
 
     graduated_ranges: tuple[GraduatedRange, ...]
 
@@ -65,7 +65,7 @@ def price_graduated(properties: GraduatedProperties, pricing_input: PricingInput
         else:
             # Lago: charge_models/graduated_service.rb counts the first unit of a non-adjacent
             # tier (11–20 holds 10 units); with mixed boundaries an adjacent pair then counts
-            # its shared unit twice (spec 4.2 quirk).
+            # its shared unit twice, as Lago does.
             tier_units = EXACT.add(EXACT.subtract(reached, tier.from_value), 1)
         tier_amount = EXACT.multiply(tier_units, tier.per_unit_amount) if tier_units else ZERO
         amount = EXACT.add(amount, EXACT.add(tier_amount, tier.flat_amount))
@@ -75,7 +75,7 @@ def price_graduated(properties: GraduatedProperties, pricing_input: PricingInput
 def lago_graduated_projection(
     properties: GraduatedProperties, pricing_input: PricingInput
 ) -> Decimal:
-    """Lago's projected graduated amount: tiers filled by capacity (spec 8.2, quirk 8.5.5).
+    """Lago's projected graduated amount: tiers filled by capacity, as Lago does.
 
     Each tier takes up to ``to − units already priced`` and adds its flat amount only when it
     receives units, so zero projected units cost nothing (the pricer charges the first flat):
@@ -130,4 +130,4 @@ RECORD = ChargeModelRecord(
     prorated_needs_events=True,
     lago_projection=lago_graduated_projection,
 )
-"""``graduated`` (spec 4.2), prorated graduated when the charge is prorated (spec 4.8)."""
+"""``graduated``, prorated graduated when the charge is prorated."""

@@ -1,5 +1,5 @@
 """``graduated_percentage``: each tier takes a percentage of its units plus its flat amount
-(spec 4.3)."""
+(Lago's ``graduated_percentage`` charge model)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ __all__ = ["RECORD", "GraduatedPercentageProperties", "price_graduated_percentag
 
 
 class GraduatedPercentageProperties(ChargePropertiesBase):
-    """``graduated_percentage``: each tier takes a percentage of its units (spec 4.3)."""
+    """``graduated_percentage``: each tier takes a percentage of its units."""
 
     graduated_percentage_ranges: tuple[GraduatedPercentageRange, ...]
 
@@ -94,4 +94,4 @@ RECORD = ChargeModelRecord(
     metric_types=PERCENTAGE_METRICS,
     metric_message=PERCENTAGE_REFUSAL,
 )
-"""``graduated_percentage`` (spec 4.3); Lago scales its projection (spec 8.2)."""
+"""``graduated_percentage``; Lago scales its projection."""

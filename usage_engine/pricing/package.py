@@ -1,4 +1,4 @@
-"""``package``: units sold in whole packages after the free units (spec 4.4)."""
+"""``package``: units sold in whole packages after the free units."""
 
 from __future__ import annotations
 
@@ -39,14 +39,14 @@ def price_package(properties: PackageProperties, pricing_input: PricingInput) ->
     if paid_units <= 0:
         return ZERO
     # Lago: charge_models/package_service.rb divides in floats before the ceil; an exact
-    # quotient and remainder never misses a package (spec 4.4, quirk Q10).
+    # quotient and remainder never misses a package (docs/lago-differences.md, Q10).
     whole, rest = CONTEXT.divmod(paid_units, properties.package_size)
     packages = EXACT.add(whole, 1) if rest else whole
     return EXACT.multiply(packages, properties.amount)
 
 
 class PackageProperties(ChargePropertiesBase):
-    """``package``: ``ceil((units − free_units) / package_size) × amount`` (spec 4.4)."""
+    """``package``: ``ceil((units − free_units) / package_size) × amount``."""
 
     amount: Amount
     package_size: NonNegativeInt
@@ -78,7 +78,7 @@ RECORD = ChargeModelRecord(
     properties=PackageProperties,
     pricer=price_package,
     draw_properties=_draw,
-    # Lago prices the rounded projected units (spec 8.2).
+    # Lago prices the rounded projected units.
     lago_projection=price_package,
 )
-"""``package`` (spec 4.4)."""
+"""``package``."""

@@ -1,5 +1,5 @@
 """``percentage``: a rate on the units, per-transaction fees, free units and per-transaction
-bounds (spec 4.5)."""
+bounds."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ _COUNTS = (AggregationType.COUNT_AGG, AggregationType.UNIQUE_COUNT_AGG)
 
 
 class PercentageProperties(ChargePropertiesBase):
-    """``percentage``: a rate on the units plus per-transaction fees (spec 4.5)."""
+    """``percentage``: a rate on the units plus per-transaction fees."""
 
     rate: Amount
     fixed_amount: Amount | None = None
@@ -150,7 +150,7 @@ def _event_values(pricing_input: PricingInput) -> Sequence[Decimal]:
 
 
 def _per_transaction(properties: PercentageProperties, values: Sequence[Decimal]) -> Decimal:
-    # Lago: charge_models/percentage_service.rb (per-transaction min/max, spec 4.5): the free
+    # Lago: charge_models/percentage_service.rb (per-transaction min/max): the free
     # allowances are consumed event by event before the bounds apply.
     fixed = properties.fixed_amount or ZERO
     low, high = properties.per_transaction_min_amount, properties.per_transaction_max_amount
@@ -178,7 +178,8 @@ def _per_transaction(properties: PercentageProperties, values: Sequence[Decimal]
 
 
 def lago_projected_properties(properties: PercentageProperties) -> PercentageProperties:
-    """The properties Lago's projection prices with: free units left out (spec 8.5, quirk 1).
+    """The properties Lago's projection prices with: free units left out
+    (docs/lago-differences.md, Q6).
 
     >>> lago_projected_properties(
     ...     PercentageProperties(rate="1", free_units_per_events=3)
@@ -227,4 +228,4 @@ RECORD = ChargeModelRecord(
     needs_events=True,
     lago_scaled_properties=lago_projected_properties,
 )
-"""``percentage`` (spec 4.5); Lago scales its projection (spec 8.2)."""
+"""``percentage``; Lago scales its projection."""

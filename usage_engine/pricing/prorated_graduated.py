@@ -1,5 +1,5 @@
 """``graduated`` with ``prorated = true``: tiers chosen by full units, prorated units priced
-(spec 4.8)."""
+(Lago's prorated graduated charges)."""
 
 from __future__ import annotations
 
@@ -125,8 +125,8 @@ def _walk(
 
 
 def _ratio(full: Decimal, prorated: Decimal) -> Decimal:
-    # Lago divides in floats; exact decimals give the same cents on every spec case (Q10). An
-    # entry of zero full units carries nothing over.
+    # Lago divides in floats; exact decimals give the same cents on every documented case
+    # (docs/lago-differences.md, Q10). An entry of zero full units carries nothing over.
     return CONTEXT.divide(prorated, full) if full else ZERO
 
 

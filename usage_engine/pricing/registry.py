@@ -1,4 +1,4 @@
-"""The charge-model registry: every model's record, by model (spec 4).
+"""The charge-model registry: every model's record, by model.
 
 A new charge model is one module of this package defining its properties class, its pricer and
 its :class:`ChargeModelRecord`, listed here (see docs/charge-models.md); a test checks that every

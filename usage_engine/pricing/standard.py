@@ -1,4 +1,4 @@
-"""``standard``: every unit at the same price (spec 4.1)."""
+"""``standard``: every unit at the same price."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ RECORD = ChargeModelRecord(
     pricer=price_standard,
     draw_properties=_draw,
     prorating=Prorating.ALWAYS,
-    # Lago prices the rounded projected units (spec 8.2).
+    # Lago prices the rounded projected units.
     lago_projection=price_standard,
 )
-"""``standard`` (spec 4.1)."""
+"""``standard``."""

@@ -1,4 +1,4 @@
-"""``volume``: every unit at the price of the tier the total falls in (spec 4.6)."""
+"""``volume``: every unit at the price of the tier the total falls in."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ ZERO = Decimal(0)
 
 
 class VolumeProperties(ChargePropertiesBase):
-    """``volume``: all units priced at the tier the total falls in (spec 4.6)."""
+    """``volume``: all units priced at the tier the total falls in."""
 
     volume_ranges: tuple[GraduatedRange, ...]
 
     @model_validator(mode="after")
     def _contiguous(self) -> VolumeProperties:
-        # Lago's volume rule (spec 4.6): each range starts 1 or 2 after the previous end.
+        # Lago's volume rule: each range starts 1 or 2 after the previous end.
         check_tiers(self.volume_ranges, "volume_ranges", (1, 2))
         return self
 
@@ -81,9 +81,9 @@ def price_volume(properties: VolumeProperties, pricing_input: PricingInput) -> D
 
 
 def lago_volume_projection(properties: VolumeProperties, pricing_input: PricingInput) -> Decimal:
-    """Lago's projected volume amount: 0 for no units or no range, else the pricer's (spec 8.2).
+    """Lago's projected volume amount: 0 for no units or no range, else the pricer's.
 
-    Zero projected units cost nothing, not the first range's flat amount (quirk 8.5.5), and a
+    Zero projected units cost nothing, not the first range's flat amount (as Lago does), and a
     total no range holds costs nothing instead of failing:
 
     >>> from usage_engine.aggregation import Aggregation
@@ -120,4 +120,4 @@ RECORD = ChargeModelRecord(
     prorating=Prorating.IN_ARREARS,
     lago_projection=lago_volume_projection,
 )
-"""``volume`` (spec 4.6)."""
+"""``volume``."""
