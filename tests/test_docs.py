@@ -22,6 +22,7 @@ EXPECTED_PAGES = {
     "index.md",
     "quickstart.md",
     "event-account.md",
+    "rows.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",

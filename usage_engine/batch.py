@@ -53,6 +53,29 @@ class SubscriptionUsages(dict[str, Usage]):
         self.failed = {}
         self.event_account = EventAccount()
 
+    def to_rows(self) -> list[dict[str, Any]]:
+        """The rows of every subscription's usage, each starting with its
+        ``external_subscription_id`` (see :meth:`Usage.to_rows`)."""
+        from ._rows import usage_rows
+
+        return [row for key, usage in self.items() for row in usage_rows(usage, subscription=key)]
+
+    def to_csv(self) -> str:
+        """:meth:`to_rows` as CSV text with a header line.
+
+        Every subscription's usage is of one kind, so the columns are those of the first (the
+        plain usage columns when there is none).
+        """
+        from ._rows import COLUMNS, SUBSCRIPTION_COLUMN, columns_of, csv_text
+
+        first = next(iter(self.values()), None)
+        columns = (
+            (SUBSCRIPTION_COLUMN, *COLUMNS)
+            if first is None
+            else columns_of(first, subscription=True)
+        )
+        return csv_text(columns, self.to_rows())
+
 
 def checked_subscriptions(values: Iterable[Any]) -> list[tuple[Subscription, Plan]]:
     """Each subscription validated with its plan (each plan object once); ids must differ."""

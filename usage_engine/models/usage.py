@@ -278,6 +278,25 @@ class Usage(Model):
         attach_account(result, account)
         return result
 
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One plain row per (charge, filter bucket, pricing group), for a DataFrame or CSV.
+
+        Keys are the same for every result of a kind; units and amounts stay exact
+        (``Decimal``), cents are ``int``. See ``docs/rows.md``.
+        """
+        from .._rows import usage_rows
+
+        return usage_rows(self)
+
+    def to_csv(self) -> str:
+        """:meth:`to_rows` as CSV text with a header line (also when there is no row).
+
+        Decimals are written in plain notation with every digit, instants as Lago writes them.
+        """
+        from .._rows import columns_of, csv_text, usage_rows
+
+        return csv_text(columns_of(self), usage_rows(self))
+
     def to_lago(self) -> dict[str, Any]:
         """The inner object of Lago's current-usage response (``customer_usage``)."""
         return {
