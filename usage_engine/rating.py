@@ -131,8 +131,8 @@ def charge_options(
     """What the charge needs from its aggregation.
 
     ``plain`` drops the pay-in-advance rules (the projection re-aggregates that way);
-    ``invoicing`` keeps negative prorated totals (closed periods, spec 4.8); ``retractable``
-    keeps what taking an event back out needs (a recording :class:`Rating`).
+    ``invoicing`` keeps negative prorated totals (closed periods, as Lago invoices them);
+    ``retractable`` keeps what taking an event back out needs (a recording :class:`Rating`).
     """
     record = RECORDS[charge.charge_model]
     prorated = charge.prorated
@@ -281,7 +281,7 @@ class ChargeRater:
     def add_routed(self, ts: int, key: str, properties: Mapping[str, Any], value: Any) -> None:
         """:meth:`add` for the hot loop: no precise amount, nothing returned."""
         if ts > self.end_us:
-            return  # a later period: no slot is opened for it (spec 2.2)
+            return  # a later period: no slot is opened for it
         try:
             targets = self.targets_of[self.route_values(properties)]
         except (KeyError, TypeError):  # values not seen yet, a key missing, or unhashable
@@ -326,7 +326,7 @@ class ChargeRater:
         return tuple(targets)
 
     def _route(self, properties: Mapping[str, Any]) -> tuple[Slot, ...]:
-        # The filter buckets, then each one's pricing group (spec 5).
+        # The filter buckets, then each one's pricing group.
         group_keys = self.group_keys
         slots = []
         for index in self.router.route(properties):
@@ -383,7 +383,7 @@ class ChargeRater:
         return [states[slot] for slot in slots]
 
     def rate(self, currency: str, whose: Whose = (None, None)) -> RatedCharge:
-        """Price every fee (spec 5.4: empty groups dropped, an empty bucket shown once)."""
+        """Price every fee (as Lago: empty groups dropped, an empty bucket shown once)."""
         fees: list[tuple[BucketFee, Aggregation]] = []
         by_index: dict[int | None, list[tuple[tuple[str | None, ...], AggregationState]]] = {}
         for (index, group), state in self.states.items():
@@ -453,7 +453,7 @@ class ChargeRater:
         amount = price(charge.charge_model, bucket.properties, pricing)
         units, total = aggregation.current_units, aggregation.total_aggregated_units
         if aggregation.units < 0 or amount < 0:
-            # Lago zeroes a negative fee (spec 4.0); prorated and pay-in-advance units shown
+            # Lago zeroes a negative fee; prorated and pay-in-advance units shown
             # are already floored by the aggregation.
             amount = ZERO
             if not (charge.prorated or charge.pay_in_advance):
@@ -797,7 +797,7 @@ class Rating:
         (``accounted=False``: one the event account has already set aside)."""
         value = self.readers[code](properties)
         if value is None:
-            # No usable field: Lago ignores the event (spec 2.1); the account says so.
+            # No usable field: Lago ignores the event; the account says so.
             field = self.metrics[code].field_name
             if accounted:
                 self.unusable(code, key, properties.get(field) if field else None, position)
@@ -832,7 +832,7 @@ class Rating:
         """Rate a numeric field's raw value that the loop did not take as a plain integer."""
         number = value if type(value) is int else as_number(value)
         if number is None:
-            self.unusable(code, key, value, position)  # Lago ignores the event (spec 2.1)
+            self.unusable(code, key, value, position)  # Lago ignores the event
             return
         self.note(code, key, number)
         if route[0] == ROUTED:
@@ -993,7 +993,7 @@ def _consume(
                     known = len(seen)
                     seen.add(key)  # one hash lookup for the test and the insertion
                     if len(seen) == known:
-                        # A duplicate: the first one won (spec 2.3).
+                        # A duplicate: the first one won, as in Lago.
                         rating.tally.add(DUPLICATE, key, position)
                         continue
                     if route is None:
@@ -1019,7 +1019,7 @@ def _consume(
                         if text is not None:
                             removed = properties.get("operation_type") == "remove"
                             call(ts, key, (text, not removed), None)
-                        else:  # no usable field: ignored (spec 2.1, Q3)
+                        else:  # no usable field: ignored, as Lago does
                             rating.unusable(code, key, value, position)
                     else:
                         precise = raw.get("precise_total_amount_cents")

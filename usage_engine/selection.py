@@ -226,7 +226,7 @@ def read_events(
 def apply_expression(
     metric: BillableMetric, ts: int, properties: Mapping[str, Any]
 ) -> Mapping[str, Any] | str:
-    """The event's properties with the metric's expression evaluated into its field (spec 3.11).
+    """The event's properties with the metric's expression evaluated into its field.
 
     Returns the reason instead when the evaluation fails: Lago rejects such an event.
     """

@@ -172,7 +172,7 @@ class UniqueCountState:
         return effective
 
     def _in_advance(self, present: Decimal) -> Aggregation:
-        # Spec 6.1: the amount follows the highest number of values reached in the period.
+        # As in Lago, the amount follows the highest number of values reached in the period.
         window = self.window
         held = 0
         timeline: list[tuple[int, str, int]] = []
@@ -209,7 +209,7 @@ class UniqueCountState:
         )
 
     def _presence_days(self, changes: list[Change]) -> int:
-        # Spec 3.9: local days present in the window, both ends inclusive; a remove followed
+        # Lago's rule: local days present in the window, both ends inclusive; a remove followed
         # the same day by an add does not interrupt presence.
         window = self.window
         days = 0
@@ -230,8 +230,8 @@ class UniqueCountState:
         return ceil_places(divide(total_days, self.window.duration_days), 5)
 
     def _prorated_entries(self) -> tuple[tuple[Decimal, Decimal], ...]:
-        # Spec 4.8 for unique counts: every effective add is an entry (+1, its prorated days),
-        # every effective remove (−1, 0); rows in (timestamp, value) order.
+        # Prorated unique counts as Lago invoices them: every effective add is an entry (+1, its
+        # prorated days), every effective remove (−1, 0); rows in (timestamp, value) order.
         window = self.window
         tz = window.zone
         rows: list[tuple[int, str, Decimal, Decimal]] = []
