@@ -23,6 +23,7 @@ EXPECTED_PAGES = {
     "quickstart.md",
     "event-account.md",
     "rows.md",
+    "simulation.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",

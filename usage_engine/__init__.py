@@ -61,6 +61,7 @@ from ._inputs import (
     TaxInput,
 )
 from ._lago import plan_with_metrics
+from ._simulate import Member, simulate
 from .aggregate import aggregate
 from .aggregation import Aggregation, Options
 from .batch import SubscriptionUsages, rate_subscriptions
@@ -86,6 +87,7 @@ from .models import (
     Subscription,
     Tax,
 )
+from .models._simulation import CustomerChange, ScenarioOutcome, Simulation
 from .models.account import EventAccount
 from .models.usage import (
     BucketFee,
@@ -121,6 +123,7 @@ __all__ = [
     "ChargeModel",
     "ChargeUsage",
     "CurrentAndProjected",
+    "CustomerChange",
     "EmptyFilterWarning",
     "Event",
     "EventAccount",
@@ -130,6 +133,7 @@ __all__ = [
     "GroupedUsage",
     "InstantInput",
     "InvalidInput",
+    "Member",
     "MetricFilter",
     "MetricInput",
     "Options",
@@ -141,6 +145,8 @@ __all__ = [
     "PlanInterval",
     "ProjectedUsage",
     "RejectedEvents",
+    "ScenarioOutcome",
+    "Simulation",
     "Subscription",
     "SubscriptionInput",
     "SubscriptionUsages",
@@ -170,5 +176,6 @@ __all__ = [
     "projection_ratio",
     "rate_subscriptions",
     "set_aside_events",
+    "simulate",
     "verify",
 ]
