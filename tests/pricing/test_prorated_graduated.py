@@ -168,3 +168,17 @@ def test_one_ratio_for_all_entries_scales_graduated(properties, entries, ratio):
 def test_any_entries_price_to_a_non_negative_amount(properties, entries):
     """Rises, falls and worthless entries always finish the walk with an amount ≥ 0."""
     assert _price(properties, entries, Decimal(1)) >= 0
+
+
+@pytest.mark.parametrize(
+    ("full", "prorated"),
+    [("0.2", "0.1"), ("0.5", "0.25"), ("3", "1.5"), ("0.15", "0.15")],
+)
+def test_a_gap_between_decimal_tiers_ends(full, prorated):
+    """Tiers 0-0.1 and 0.1-0.2 at 1, then 1.2- at 2: full units that end at, or pass through,
+    the gap between 0.2 and 1.2 move on to the next tier instead of walking the same units
+    again forever. Whatever the split, every prorated unit costs between 1 and 2."""
+    tiers = graduated(("0", "0.1", 1, 0), ("0.1", "0.2", 1, 0), ("1.2", None, 2, 0))
+    units = Decimal(prorated)
+    amount = _price(tiers, _entries([full], [prorated]), units)
+    assert units <= amount <= 2 * units

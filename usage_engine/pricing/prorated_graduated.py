@@ -152,7 +152,9 @@ def _pick_tier(
             return tier
         if level >= tier.from_value and (tier.to_value is None or level < tier.to_value):
             return tier
-    return tiers[0]
+    # A level in a gap between two tiers (decimal bounds: 0-0.2, then 1.2-) is on its way to
+    # the next tier; going back to the first would walk the same units forever.
+    return next((tier for tier in tiers if tier.from_value > level), tiers[-1])
 
 
 def _inside(full_sum: Decimal, tier: GraduatedRange) -> bool:
