@@ -530,3 +530,21 @@ def test_a_failed_subscription_spread_over_partitions_is_refused_by_subscription
     assert (caught.value.path, caught.value.value) == ("layout", "attacker")
     with pytest.raises(InvalidInput, match="more than once"):
         rated.digest()
+
+
+def test_a_cohort_simulated_on_dask_is_the_one_process_simulation() -> None:
+    from tests.test_simulate import BASE, TIERED, WINDOW, _cohort
+    from usage_engine import simulate
+
+    scenarios = {"tiered": TIERED, "same": BASE}
+    here = simulate(_cohort(), scenarios, window=WINDOW, top_n=2)
+    with dask.config.set(scheduler="sync"):
+        spread = ued.simulate(_cohort(), scenarios, window=WINDOW, top_n=2, npartitions=2)
+        bag = ued.simulate(db.from_sequence(_cohort(), npartitions=3), scenarios, window=WINDOW,
+                           top_n=2)  # fmt: skip
+        empty = ued.simulate([], scenarios, window=WINDOW, top_n=2)
+    assert spread == bag == here
+    assert spread["tiered"].delta_cents == 500
+    assert (empty.members, empty["tiered"].customers) == ((), ())
+    with pytest.raises(InvalidInput, match=r"window: must be a \(start, end\) pair"):
+        ued.simulate([], scenarios, window="2024")

@@ -6,6 +6,8 @@ this module only wires it into a Dask graph:
 
 - :func:`read_events` reads a folder (or glob, or list) of JSON Lines files, gzip included, one
   partition per file, numbers parsed as :class:`~decimal.Decimal` (never ``float``).
+- :func:`simulate` runs :func:`usage_engine.simulate` over a bag of cohort members, each
+  partition apart, and merges the parts into the one-process result.
 - :func:`rate` rates a bag of events (or a dask DataFrame, or files) for many subscriptions and
   gives a :class:`Rated`: a bag of ``(subscription, usage)``, its Lago JSON, and a
   :meth:`Rated.digest` equal to the one process digest
@@ -48,6 +50,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     msg = "usage_engine.dask needs the 'distributed' extra: pip install 'usage-engine[distributed]'"
     raise ImportError(msg) from error
 
+from ._dask_simulate import simulate
 from ._gc import collector_paused
 from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
@@ -72,7 +75,7 @@ from .projection import Method
 from .reading import JsonLines, loads, open_bytes
 from .selection import MAX_REASONS, InvalidEvents
 
-__all__ = ["Layout", "Order", "Rated", "rate", "read_events"]
+__all__ = ["Layout", "Order", "Rated", "rate", "read_events", "simulate"]
 
 Layout = Literal["by_subscription", "any"]
 """How the input is laid out: already by subscription (no shuffle), or any way (one shuffle)."""
