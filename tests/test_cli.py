@@ -14,13 +14,15 @@ import pytest
 from usage_engine import (
     InvalidInput,
     billing_period,
-    cli,
     current_usage,
     past_usage,
     periods_before,
     projected_usage,
 )
+from usage_engine import _files as files
 from usage_engine.cli import EventFile, Progress, main
+from usage_engine.cli import commands as cli_commands
+from usage_engine.cli import inputs as cli_inputs
 from usage_engine.demo import NOW, load_sample, write_sample
 
 AT = "2026-10-20T12:00:00Z"
@@ -386,7 +388,7 @@ def test_collect_sets_malformed_events_aside_with_a_warning(capsys, sample_dir, 
     assert status == 0
     assert json.loads(out)["amount_cents"] == 0
     assert err == (
-        "usage-engine: warning: 1 malformed events set aside: events[0] (transaction_id 'b'): "
+        "usage-engine: warning: 1 malformed event set aside: events[0] (transaction_id 'b'): "
         "timestamp 'yesterday' is neither unix seconds nor ISO 8601\n"
     )
 
@@ -482,6 +484,11 @@ def test_debug_shows_the_traceback(sample_dir, tmp_path):
 # Progress.
 
 
+def _on_a_terminal(monkeypatch):
+    for module in (cli_inputs, cli_commands):
+        monkeypatch.setattr(module, "Progress", _TerminalProgress)
+
+
 class _TerminalProgress(Progress):
     """Progress as on a terminal, with no throttling."""
 
@@ -518,7 +525,7 @@ def test_an_error_ends_the_progress_line(capsys, sample_dir, tmp_path, monkeypat
     ]
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join([*lines, json.dumps(good | {"timestamp": "soon"})]) + "\n")
-    monkeypatch.setattr(cli, "Progress", _TerminalProgress)
+    _on_a_terminal(monkeypatch)
     status, out, err = run(capsys, "current", *_inputs(sample_dir), "--events", events, "--now", AT)
     assert (status, out) == (2, "")
     assert err.startswith("\r\x1b[K")
@@ -532,7 +539,7 @@ def test_progress_on_a_terminal_keeps_stdout_clean(capsys, sample_dir, monkeypat
     """With stderr a terminal the progress lines go to stderr; stdout is the same as without."""
     args = ["current", *_with_events(sample_dir), "--now", AT, "--json"]
     _, quiet, _ = run(capsys, *args)
-    monkeypatch.setattr(cli, "Progress", _TerminalProgress)
+    _on_a_terminal(monkeypatch)
     status, out, err = run(capsys, *args)
     assert status == 0
     assert out == quiet
@@ -731,7 +738,7 @@ def test_deep_json_is_bad_input_not_a_crash(capsys, tmp_path, json_route, where)
 
 def test_a_plan_past_the_size_limit_is_refused(capsys, tmp_path, monkeypatch):
     """Plan, subscription and taxes files are read up to the limit, counted after gunzip."""
-    monkeypatch.setattr(cli, "MAX_DOCUMENT_BYTES", 10_000)
+    monkeypatch.setattr(files, "MAX_DOCUMENT_BYTES", 10_000)
     args = _sum_files(tmp_path, "1")
     plan = tmp_path / "plan.json.gz"
     plan.write_bytes(gzip.compress(json.dumps(SUM_PLAN | {"description": " " * 20_000}).encode()))

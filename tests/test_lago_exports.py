@@ -24,8 +24,9 @@ from usage_engine import (
     rate_subscriptions,
 )
 from usage_engine._coerce import as_metric, as_plan, as_taxes
+from usage_engine._files import UnreadableFile
 from usage_engine._wrappers import unwrap, unwrap_events
-from usage_engine.cli import CommandError, EventFile, main
+from usage_engine.cli import EventFile, main
 
 NOW = "2024-03-10T12:00:00Z"
 
@@ -465,7 +466,7 @@ def test_a_batch_body_line_with_a_bad_event_names_it(tmp_path):
     """An item of a one-line batch body that is not an object: its line and index."""
     path = tmp_path / "batch.json"
     path.write_text(json.dumps({"events": [EVENTS[0], 7]}))
-    with pytest.raises(CommandError) as caught:
+    with pytest.raises(UnreadableFile) as caught:
         list(EventFile(str(path)))
     assert str(caught.value) == (
         f"{path} line 1: events[1] must be a JSON object (an event), not a number"

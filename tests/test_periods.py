@@ -1313,6 +1313,6 @@ def test_rate_subscriptions_and_the_command_line_refuse_a_period_past_9997(tmp_p
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert err == (
-        "usage-engine: --now: falls in a period that ends at 9998-01-01T04:59:59Z, after the "
+        "usage-engine: --at: falls in a period that ends at 9998-01-01T04:59:59Z, after the "
         "supported years 0002 to 9997 (got '9997-06-01T00:00:00Z')\n"
     )

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
-import json
 import math
 import os
 import pickle
@@ -51,6 +50,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError(msg) from error
 
 from ._dask_simulate import simulate
+from ._files import read_json_lines
 from ._gc import collector_paused
 from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
@@ -136,25 +136,8 @@ def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> 
 
 @_without_gc
 def _read_file(name: str) -> list[Any]:
-    # One file, one partition: JSON Lines, gzip by content, numbers exact (the shared reader).
-    events = []
-    line = b""
-    lines: JsonLines | None = None
-    try:
-        with open_bytes(name) as stream:
-            lines = JsonLines(stream)
-            for _, line in lines:
-                events.append(loads(line))
-    except json.JSONDecodeError as error:  # a line that is not JSON
-        where = f"events ({name}, line {lines.number if lines is not None else 1})"
-        text = line[:60].decode("utf-8", "replace")
-        raise InvalidInput.at(where, f"is not JSON: {error.msg}", text) from None
-    except (ValueError, OSError, EOFError, zlib.error) as error:
-        # Not UTF-8, past a limit (digits, depth, length), or a damaged or truncated gzip file.
-        at = lines.number if lines is not None else 1
-        where = f"events ({name}, line {at})"
-        raise InvalidInput.at(where, f"cannot be read: {_reason(error)}", None) from None
-    return events
+    # One file, one partition: the shared reader (JSON Lines, gzip by content, numbers exact).
+    return read_json_lines(name)
 
 
 def _reason(error: BaseException) -> str:

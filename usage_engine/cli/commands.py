@@ -1,0 +1,215 @@
+"""The commands: each reads its inputs, calls the engine and prints the result."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..models.period import lago_datetime
+from .inputs import event_file, keeping, period_of, read_inputs, read_taxes
+from .output import PROG, CommandError, print_json, say, warn_rejected, write_output
+from .progress import Progress
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from ..demo import demo_json, load_sample, run_demo
+
+    if args.subscription is not None:
+        try:
+            load_sample().subscription(args.subscription)
+        except KeyError as error:
+            msg = f"--subscription: {error.args[0]}"
+            raise CommandError(msg) from None
+    if args.report is not None:
+        demo_report(args.subscription, args.report, progress=args.progress)
+    if args.json:
+        print_json(demo_json(args.subscription))
+    else:
+        say(run_demo(args.subscription))
+    return 0
+
+
+def demo_report(external_id: str | None, output: str, *, progress: bool = False) -> None:
+    from ..demo import NOW, load_sample, subscription_result
+    from ..report import daily_series, html_report
+
+    sample = load_sample()
+    chosen = external_id or sample.subscriptions[0]["external_id"]
+    result = subscription_result(sample, chosen)
+    daily = daily_series(
+        result.plan,
+        sample.events,
+        result.period,
+        now=NOW,
+        taxes=sample.taxes,
+        progress=Progress.on_stderr(progress).steps("rating day by day"),
+    )
+    page = html_report(
+        result.projected,
+        daily,
+        plan=result.plan,
+        period=result.period,
+        now=NOW,
+        previous=result.previous,
+    )
+    write_output(output, page, quiet=True)
+
+
+def sample_command(args: argparse.Namespace) -> int:
+    from ..demo import write_sample
+
+    directory = Path(args.directory)
+    try:
+        written = write_sample(directory)
+    except OSError as error:
+        msg = f"{args.directory}: cannot write the sample: {error.strerror or error}"
+        raise CommandError(msg) from None
+    for path in written:
+        say(f"wrote {path}")
+    where = args.directory
+    say(
+        "\ntry:\n"
+        f"  {PROG} current --plan {where}/plan.json --subscription {where}/subscriptions.json "
+        f"--external-id acme --events {where}/events.jsonl.gz --taxes {where}/taxes.json "
+        "--now 2026-10-20T12:00:00Z"
+    )
+    return 0
+
+
+def period_command(args: argparse.Namespace) -> int:
+    inputs = read_inputs(args)
+    period = period_of(inputs)
+    if args.json:
+        print_json(period.to_lago())
+    else:
+        from ..report import period_lines
+
+        say("\n".join(period_lines(period, now=inputs.now)))
+    return 0
+
+
+def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
+    # `current` and `projected`: the same inputs, one function call apart.
+    from ..projection import projected_usage
+    from ..report import period_heading, usage_table
+    from ..usage import current_usage
+
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    period = period_of(inputs)
+    common: dict[str, Any] = {
+        "now": inputs.now,
+        "taxes": taxes,
+        "invalid_events": args.invalid_events,
+    }
+    events = event_file(args)
+    usage = (
+        projected_usage(inputs.plan, events, period, method=args.method, **common)
+        if projected
+        else current_usage(inputs.plan, events, period, **common)
+    )
+    warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    if args.json:
+        print_json(usage.to_lago())
+    elif projected:
+        title = period_heading("Projected usage", period)
+        say(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
+    else:
+        title = period_heading("Current usage", period) + f" at {lago_datetime(inputs.now)}"
+        say(usage_table(usage, plan=inputs.plan, title=title))
+    return 0
+
+
+def current_command(args: argparse.Namespace) -> int:
+    return usage_command(args, projected=False)
+
+
+def projected_command(args: argparse.Namespace) -> int:
+    return usage_command(args, projected=True)
+
+
+def past_command(args: argparse.Namespace) -> int:
+    from ..past import past_usage
+    from ..periods import periods_before
+    from ..report import past_table, period_heading
+
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    if args.periods < 1:
+        msg = f"--periods: must be 1 or more (got {args.periods})"
+        raise CommandError(msg)
+    periods = periods_before(inputs.subscription, inputs.now, args.periods, plan=inputs.plan)
+    # The file is read once; the later periods are rated on the subscription's events kept.
+    kept: list[dict[str, Any]] = []
+    source: Iterable[dict[str, Any]] = keeping(
+        event_file(args), kept, inputs.subscription.external_id
+    )
+    results = []
+    for period in periods:
+        results.append(
+            past_usage(inputs.plan, source, period, taxes=taxes, invalid_events=args.invalid_events)
+        )
+        source = kept
+    for item in results[:1]:
+        warn_rejected(item.rejected_events.count, item.rejected_events.reasons)
+    if args.canonical:
+        for item in results:
+            # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
+            print(item.canonical_json())
+    elif args.json:
+        print_json({"usage_periods": [item.to_lago() for item in results]})
+    elif not results:
+        say(
+            f"No billing period of {inputs.subscription.external_id} ended by "
+            f"{lago_datetime(inputs.now)}."
+        )
+    else:
+        tables = [
+            past_table(item, plan=inputs.plan, title=period_heading("Past usage (frozen)", period))
+            for item, period in zip(results, periods, strict=True)
+        ]
+        say("\n\n".join(tables))
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from ..past import past_usage
+    from ..periods import periods_before
+    from ..projection import projected_usage
+    from ..report import daily_series, html_report
+
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    period = period_of(inputs)
+    events: list[Any] = []  # the subscription's, for the daily series
+    usage = projected_usage(
+        inputs.plan,
+        keeping(event_file(args), events, inputs.subscription.external_id),
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        method=args.method,
+        invalid_events=args.invalid_events,
+    )
+    warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    daily = daily_series(
+        inputs.plan,
+        events,
+        period,
+        now=inputs.now,
+        taxes=taxes,
+        progress=Progress.on_stderr(args.progress).steps("rating day by day"),
+    )
+    before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
+    previous = (
+        past_usage(inputs.plan, events, before[0], taxes=taxes, invalid_events="collect")
+        if before
+        else None
+    )
+    page = html_report(
+        usage, daily, plan=inputs.plan, period=period, now=inputs.now, previous=previous
+    )
+    write_output(args.output, page, quiet=False)
+    return 0
