@@ -29,6 +29,7 @@ from .reading import (
     open_bytes,
     read_bounded,
 )
+from .selection import Unreadable
 
 __all__ = [
     "Counter",
@@ -153,15 +154,18 @@ class EventFile:
     """How many of the last events' lines are remembered; older ones are found by reading
     the file again (stdin cannot be read again: its older events are named by position)."""
 
-    def __init__(self, path: str, progress: Counter | None = None) -> None:
+    def __init__(
+        self, path: str, progress: Counter | None = None, *, collect: bool = False
+    ) -> None:
         self.path = path
+        self.collect = collect
         self.name = shown_name(path)
         self.progress = progress
         self.lines_known = True
         self._lines: deque[int] = deque(maxlen=self.recent)
         self._count = 0
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[dict[str, Any] | Unreadable]:
         items = self._read()
         if self.progress is not None:
             items = self.progress.count(items, f"{self.name}: events read")
@@ -187,7 +191,7 @@ class EventFile:
             return None
         return None
 
-    def _read(self) -> Iterator[dict[str, Any]]:
+    def _read(self) -> Iterator[dict[str, Any] | Unreadable]:
         self._lines.clear()
         self._count = 0
         self.lines_known = True
@@ -205,9 +209,18 @@ class EventFile:
                         if self._count == 0:  # an indented JSON document, not JSON Lines
                             whole = True
                             break
-                        event = _parse(line, self.name, number - 1, line=number)
+                        event = self._unreadable(line, number)
                     except ValueError:
-                        event = _parse(line, self.name, number - 1, line=number)
+                        event = self._unreadable(line, number)
+                    if isinstance(event, Unreadable) or (
+                        self.collect and not isinstance(event, dict)
+                    ):
+                        if not isinstance(event, Unreadable):
+                            event = Unreadable(f"must be a JSON object, not {_json_type(event)}")
+                        self._lines.append(number)
+                        self._count += 1
+                        yield event
+                        continue
                     if not isinstance(event, dict):
                         msg = (
                             f"{self.name} line {number}: each line must be a JSON object (an "
@@ -225,6 +238,21 @@ class EventFile:
                 whole = True  # a long first line: one JSON document
             if whole:
                 yield from self._whole(lines, lines.number - 1)
+
+    def _unreadable(self, line: bytes, number: int) -> Unreadable:
+        """A line that is not JSON: an error, or with ``collect`` a stand-in the rating sets
+        aside as malformed (its reason says why, the line is :meth:`line_of` its position)."""
+        try:
+            _parse(line, self.name, number - 1, line=number)
+        except UnreadableFile as error:
+            if not self.collect:
+                raise
+            reason = str(error).removeprefix(f"{self.name} line {number}").lstrip(": ")
+            column, found, rest = reason.partition(": ")
+            if found and column.startswith("column "):  # "invalid JSON (...) at column 41"
+                reason = f"{rest} at {column}"
+            return Unreadable(reason)
+        raise AssertionError("a line that failed to load parsed")  # pragma: no cover
 
     def _line_events(self, value: dict[str, Any], number: int) -> list[dict[str, Any]]:
         """The events of one line: an event, or Lago's ``{"events": [...]}`` on one line."""

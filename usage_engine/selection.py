@@ -23,6 +23,7 @@ __all__ = [
     "InvalidEvents",
     "RawEvent",
     "Rejections",
+    "Unreadable",
     "apply_expression",
     "id_text",
     "iterate_events",
@@ -32,6 +33,25 @@ __all__ = [
 
 InvalidEvents = Literal["raise", "collect"]
 """What to do with a malformed event: raise InvalidInput, or collect and report it."""
+
+
+class Unreadable:
+    """What a file reader gives in place of an event it could not read (a line that is not
+    JSON): the rating sets it aside as malformed, with ``problem`` as the reason, so that
+    every line read is accounted for.
+
+    >>> Unreadable("line 3 column 2: invalid JSON (Expecting value)").problem
+    'line 3 column 2: invalid JSON (Expecting value)'
+    """
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"Unreadable({self.problem!r})"
+
 
 RawEvent = tuple[str, Any, str, str, int, Mapping[str, Any], Any]
 """A well-formed event: (subscription, position, transaction_id, code, µs, properties, precise).
@@ -162,7 +182,12 @@ def read_events(
     for position, raw in numbered(events, first_position, positions):
         event = raw if type(raw) is dict else _fields(raw)
         if event is None:
-            reject(position, None, f"must be a mapping, not {type(raw).__name__}")
+            problem = (
+                raw.problem
+                if isinstance(raw, Unreadable)
+                else f"must be a mapping, not {type(raw).__name__}"
+            )
+            reject(position, None, problem)
             continue
         get = event.get
         raw_subscription = get("external_subscription_id")

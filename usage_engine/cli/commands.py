@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..models.account import DUPLICATE, OTHER_SUBSCRIPTION, OUTSIDE_PERIOD, EventAccount
 from ..models.period import lago_datetime
-from .inputs import event_file, keeping, period_of, read_inputs, read_taxes
-from .output import PROG, CommandError, print_json, say, warn_rejected, write_output
+from ..models.usage import Usage
+from .inputs import Inputs, event_file, keeping, period_of, read_inputs, read_taxes
+from .output import PROG, CommandError, print_json, say, warn_set_aside, write_output
 from .progress import Progress
 
 
@@ -110,9 +112,9 @@ def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         if projected
         else current_usage(inputs.plan, events, period, **common)
     )
-    warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    _warn(usage, inputs, args)
     if args.json:
-        print_json(usage.to_lago())
+        print_json(with_account(usage.to_lago(), usage.event_account))
     elif projected:
         title = period_heading("Projected usage", period)
         say(usage_table(usage, plan=inputs.plan, now=inputs.now, title=title))
@@ -149,17 +151,24 @@ def past_command(args: argparse.Namespace) -> int:
     results = []
     for period in periods:
         results.append(
-            past_usage(inputs.plan, source, period, taxes=taxes, invalid_events=args.invalid_events)
+            past_usage(
+                inputs.plan,
+                source,
+                period,
+                taxes=taxes,
+                invalid_events=args.invalid_events,
+            )
         )
         source = kept
-    for item in results[:1]:
-        warn_rejected(item.rejected_events.count, item.rejected_events.reasons)
+    for item in results[:1]:  # the one that read the file
+        _warn(item, inputs, args)
     if args.canonical:
         for item in results:
             # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
             print(item.canonical_json())
     elif args.json:
-        print_json({"usage_periods": [item.to_lago() for item in results]})
+        document = {"usage_periods": [item.to_lago() for item in results]}
+        print_json(with_account(document, results[0].event_account) if results else document)
     elif not results:
         say(
             f"No billing period of {inputs.subscription.external_id} ended by "
@@ -193,7 +202,7 @@ def report_command(args: argparse.Namespace) -> int:
         method=args.method,
         invalid_events=args.invalid_events,
     )
-    warn_rejected(usage.rejected_events.count, usage.rejected_events.reasons)
+    _warn(usage, inputs, args)
     daily = daily_series(
         inputs.plan,
         events,
@@ -213,3 +222,32 @@ def report_command(args: argparse.Namespace) -> int:
     )
     write_output(args.output, page, quiet=False)
     return 0
+
+
+def with_account(document: dict[str, Any], account: EventAccount) -> dict[str, Any]:
+    """Lago's JSON and, under its own key, the event account of the events read."""
+    return {**document, "event_account": account.to_data()}
+
+
+def _warn(result: Usage, inputs: Inputs, args: argparse.Namespace) -> None:
+    """Say what was set aside; with ``--strict``, stop when it was a problem in the data."""
+    codes = [charge.billable_metric.code for charge in inputs.plan.charges]
+    # Lago's own rules set these aside; from a file of several subscriptions, the others'
+    # events are expected too. Anything else is a problem in the data.
+    expected = {DUPLICATE, OUTSIDE_PERIOD}
+    if inputs.one_of_several:
+        expected.add(OTHER_SUBSCRIPTION)
+    account = result.event_account
+    if args.strict:
+        problems = account.summary(known_codes=codes, quiet=expected)
+        if problems:
+            ids = [key for reason, _ in account.reasons(quiet=expected)
+                   for key in account.examples.get(reason, ())]  # fmt: skip
+            more = ", ..." if len(ids) > 3 else ""
+            example = f"; transaction_id {', '.join(map(repr, ids[:3]))}{more}" if ids else ""
+            msg = f"--strict: {problems}{example}"
+            raise CommandError(msg)
+    source = getattr(args, "event_file", None)
+    warn_set_aside(
+        account, result.rejected_events, known_codes=codes, expected=expected, source=source
+    )

@@ -28,6 +28,9 @@ class Inputs:
     now: datetime
     option: str
     """The option that gave ``now`` as the user spelt it (``--now`` or ``--at``), for errors."""
+    one_of_several: bool = False
+    """The subscription was picked from a file of several: the events file is expected to
+    hold the others' events too."""
 
 
 def _validated(check: Callable[[Any], T], value: Any, path: str) -> T:
@@ -94,7 +97,8 @@ def _check_stdin(args: argparse.Namespace) -> None:
 
 def read_inputs(args: argparse.Namespace) -> Inputs:
     _check_stdin(args)
-    raw = _pick_subscription(read_document(args.subscription), args.subscription, args.external_id)
+    document = unwrap(unwrap(read_document(args.subscription), "subscription"), "subscriptions")
+    raw = _pick_subscription(document, args.subscription, args.external_id)
     subscription = _validated(as_subscription, raw, args.subscription)
     joined = _plan_reader(args)
     if args.plan is not None:
@@ -123,7 +127,8 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
         )
         raise CommandError(msg)
     option = instant_option(args)
-    return Inputs(plan, subscription, _instant(args.now, option), option)
+    several = isinstance(document, list) and len(document) > 1
+    return Inputs(plan, subscription, _instant(args.now, option), option, several)
 
 
 def _plan_reader(args: argparse.Namespace) -> Callable[[Any], Plan]:
@@ -159,8 +164,11 @@ def period_of(inputs: Inputs) -> BillingPeriod:
         raise
 
 
-def event_file(args: argparse.Namespace) -> EventFile:
-    source = EventFile(args.events, Progress.on_stderr(args.progress))
+def event_file(args: argparse.Namespace) -> Iterable[Any]:
+    """The events of ``--events``: mappings, and with ``--invalid-events collect`` stand-ins
+    for the lines that are not events, which the rating sets aside as malformed."""
+    collect = getattr(args, "invalid_events", "raise") == "collect"
+    source = EventFile(args.events, Progress.on_stderr(args.progress), collect=collect)
     args.event_file = source  # for error messages that name an event's position
     return source
 

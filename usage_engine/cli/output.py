@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
 from ..errors import UsageEngineError
+from ..models.account import LABELS, MALFORMED, EventAccount
+from ..models.usage import RejectedEvents
 from ..report.text import visible
 
 PROG: Final = "usage-engine"
+_POSITION: Final = re.compile(r"events\[(\d+)\]")
 
 
 class CommandError(UsageEngineError):
@@ -46,11 +50,46 @@ def say(text: str, *, error: bool = False) -> None:
     print(shown, file=sys.stderr if error else sys.stdout)
 
 
-def warn_rejected(count: int, reasons: Sequence[str]) -> None:
-    if count:
-        shown = "; ".join(reasons[:3])
-        events = "event" if count == 1 else "events"
-        say(f"{PROG}: warning: {count:,} malformed {events} set aside: {shown}", error=True)
+def warn_set_aside(
+    account: EventAccount,
+    rejected: RejectedEvents,
+    *,
+    known_codes: Iterable[str] = (),
+    expected: Iterable[str] = (),
+    source: Any = None,
+) -> None:
+    """One line on stderr whenever an event was set aside, what and why; a word when the
+    events file held no event at all.
+
+    The line is a warning unless every reason is ``expected`` (Lago's own rules, such as
+    duplicates and events outside the period). Malformed events are named by their line
+    (``source`` is the :class:`EventFile`).
+    """
+    name = getattr(source, "name", "events")
+    if account.read == 0:
+        say(f"{PROG}: warning: {name}: no events read", error=True)
+        return
+    summary = account.summary(known_codes=known_codes)
+    if not summary:
+        return
+    malformed = account.set_aside.get(MALFORMED, 0)
+    if malformed and rejected.reasons:
+        shown = "; ".join(_located(reason, source) for reason in rejected.reasons[:3])
+        part = f"{malformed} {LABELS[MALFORMED]}"
+        summary = summary.replace(part, f"{part} ({shown})", 1)
+    allowed = set(expected)
+    warning = "" if all(reason in allowed for reason in account.set_aside) else "warning: "
+    say(f"{PROG}: {warning}{summary}", error=True)
+
+
+def _located(reason: str, source: Any) -> str:
+    # "events[30] (transaction_id 'b'): why" -> "line 31 (transaction_id 'b'): why"
+    match = _POSITION.match(reason)
+    line_of = getattr(source, "line_of", None)
+    if match is None or line_of is None:
+        return reason
+    line = line_of(int(match.group(1)))
+    return reason if line is None else f"line {line}{reason[match.end() :]}"
 
 
 def write_output(output: str, page: str, *, quiet: bool) -> None:

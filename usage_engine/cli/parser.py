@@ -98,6 +98,15 @@ def build_parser() -> Parser:
         default="raise",
         help="stop at a malformed event (raise, default) or set it aside and go on (collect)",
     )
+    events.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "exit with 2 when an event was set aside for a problem in the data (unknown code, "
+            "value not a number, malformed, another subscription's unless the subscription "
+            "was picked from several); duplicates and events outside the period are Lago's rules"
+        ),
+    )
     method = Parser(add_help=False)
     method.add_argument(
         "--method",

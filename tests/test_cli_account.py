@@ -1,0 +1,182 @@
+"""The event account on the command line: nothing set aside silently, --strict, --json."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from usage_engine.cli import main
+
+NOW = "2024-03-20T00:00:00Z"
+PLAN = {
+    "code": "p",
+    "interval": "monthly",
+    "amount_currency": "EUR",
+    "charges": [
+        {
+            "charge_model": "standard",
+            "properties": {"amount": "1"},
+            "billable_metric": {"code": "api_calls", "aggregation_type": "count_agg"},
+        },
+        {
+            "charge_model": "standard",
+            "properties": {"amount": "2"},
+            "billable_metric": {
+                "code": "storage",
+                "aggregation_type": "sum_agg",
+                "field_name": "gb",
+            },
+        },
+    ],
+}
+SUBSCRIPTION = {"external_id": "sub", "plan": PLAN, "subscription_at": "2024-01-01T00:00:00Z"}
+
+
+def _event(key, code="api_calls", subscription="sub", **properties):
+    return {
+        "transaction_id": key,
+        "external_subscription_id": subscription,
+        "code": code,
+        "timestamp": "2024-03-10T10:00:00Z",
+        "properties": properties,
+    }
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "subscription.json").write_text(json.dumps(SUBSCRIPTION))
+
+    def write(*lines: str | dict) -> list[str]:
+        events = tmp_path / "events.jsonl"
+        events.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n"
+                                  for line in lines))  # fmt: skip
+        return ["--subscription", str(tmp_path / "subscription.json"), "--events", str(events),
+                "--now", NOW]  # fmt: skip
+
+    return write
+
+
+def _run(capsys, *args):
+    status = main(["current", *map(str, args)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_values_not_a_number_and_unknown_codes_are_named_on_stderr(capsys, files):
+    args = files(
+        _event("t1"),
+        _event("t2", "storage", gb="50GB"),
+        _event("t3", "storage", gb="three"),
+        _event("t4", "api_cals"),
+    )
+    status, _, err = _run(capsys, *args)
+    assert status == 0
+    assert err == (
+        "usage-engine: warning: 3 events set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?), 2 value not a number (gb)\n"
+    )
+
+
+def test_another_subscriptions_events_are_named(capsys, files):
+    status, out, err = _run(capsys, *files(_event("t1", subscription="other")), "--json")
+    assert (status, json.loads(out)["amount_cents"]) == (0, 0)
+    assert err == "usage-engine: warning: 1 event set aside: 1 other subscription\n"
+
+
+def test_an_empty_events_file_says_so(capsys, files):
+    args = files()
+    status, _, err = _run(capsys, *args)
+    events = args[args.index("--events") + 1]
+    assert (status, err) == (0, f"usage-engine: warning: {events}: no events read\n")
+
+
+def test_duplicates_and_events_outside_the_period_are_a_note_not_a_warning(capsys, files):
+    late = _event("t9") | {"timestamp": "2024-04-02T00:00:00Z"}
+    status, _, err = _run(capsys, *files(_event("t1"), _event("t1"), late))
+    assert (status, err) == (
+        0,
+        "usage-engine: 2 events set aside: 1 duplicate transaction_id, 1 outside the period\n",
+    )
+
+
+def test_a_line_that_is_not_json_stops_the_run_unless_collected(capsys, files):
+    args = files(_event("t1"), '{"transaction_id": "t2", "code": oops}', _event("t3"), "[1, 2]")
+    events = args[args.index("--events") + 1]
+    status, _, err = _run(capsys, *args)
+    assert (status, err) == (
+        2,
+        f"usage-engine: {events} line 2 column 34: invalid JSON (Expecting value)\n",
+    )
+    status, out, err = _run(capsys, *args, "--invalid-events", "collect", "--json")
+    assert status == 0
+    assert err == (
+        "usage-engine: warning: 2 events set aside: 2 malformed (line 2: invalid JSON "
+        "(Expecting value) at column 34; line 4: must be a JSON object, not an array)\n"
+    )
+    document = json.loads(out)
+    assert document["amount_cents"] == 200
+    account = document["event_account"]
+    assert (account["read"], account["rated"], account["set_aside"]) == (4, 2, {"malformed": 2})
+
+
+def test_strict_stops_at_a_problem_in_the_data(capsys, files):
+    args = files(_event("t1"), _event("t1"), _event("t3", "api_cals"), _event("t4", "api_cals"))
+    status, out, err = _run(capsys, *args, "--strict")
+    assert (status, out) == (2, "")
+    assert err == (
+        "usage-engine: --strict: 2 events set aside: 2 code matches no metric (api_cals: did you "
+        "mean api_calls?); transaction_id 't3', 't4'\n"
+    )
+    status, _, err = _run(capsys, *files(_event("t1"), _event("t1")), "--strict")
+    assert (status, err) == (0, "usage-engine: 1 event set aside: 1 duplicate transaction_id\n")
+
+
+def test_json_carries_the_event_account_under_its_own_key(capsys, files):
+    status, out, _ = _run(capsys, *files(_event("t1"), _event("t2", "storage", gb="5")), "--json")
+    document = json.loads(out)
+    assert status == 0
+    assert document["event_account"] == {
+        "read": 2,
+        "rated": 2,
+        "set_aside": {},
+        "examples": {},
+        "details": {},
+    }
+    assert document["amount_cents"] == 1100
+
+
+_LINES = st.one_of(
+    st.builds(lambda n: _event(f"t{n}"), st.integers(0, 5)),
+    st.builds(lambda n: _event(f"t{n}", "storage", gb="x"), st.integers(0, 5)),
+    st.builds(lambda n: _event(f"t{n}", "nope"), st.integers(0, 5)),
+    st.sampled_from(["{oops", '{"a": 1', "[1]", "3", '"text"', "null", '{"transaction_id": 5}']),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lines=st.lists(_LINES, min_size=1, max_size=8))
+def test_every_line_is_read_and_accounted_for(lines, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("lines")
+    (directory / "subscription.json").write_text(json.dumps(SUBSCRIPTION))
+    events = directory / "events.jsonl"
+    events.write_text("".join((item if isinstance(item, str) else json.dumps(item)) + "\n"
+                              for item in lines))  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([
+            "current", "--subscription", str(directory / "subscription.json"), "--events",
+            str(events), "--now", NOW, "--invalid-events", "collect", "--json",
+        ])  # fmt: skip
+    # The first line decides whether the file is JSON Lines: a first line that is not an
+    # object makes the file one JSON document, which then cannot be read.
+    if status == 2:
+        assert not isinstance(lines[0], dict)
+        return
+    account = json.loads(out.getvalue())["event_account"]
+    assert account["read"] == len(lines)
+    assert account["read"] == account["rated"] + sum(account["set_aside"].values())
