@@ -180,3 +180,39 @@ def test_every_line_is_read_and_accounted_for(lines, tmp_path_factory):
     account = json.loads(out.getvalue())["event_account"]
     assert account["read"] == len(lines)
     assert account["read"] == account["rated"] + sum(account["set_aside"].values())
+
+
+def test_csv_prints_the_rows_of_the_result(capsys, files):
+    args = files(_event("t1"), _event("t2", "storage", gb="1.25"))
+    status, out, err = _run(capsys, *args, "--format", "csv")
+    lines = out.splitlines()
+    assert (status, err) == (0, "")
+    assert lines[0].split(",")[-4:] == ["units", "events_count", "amount", "amount_cents"]
+    assert [line.split(",")[-4:] for line in lines[1:]] == [
+        ["1.0", "1", "1.00", "100"],  # api_calls: 1 x 1.00
+        ["1.25", "1", "2.50", "250"],  # storage: 1.25 GB x 2.00
+    ]
+    status, _, err = _run(capsys, *args, "--format", "csv", "--json")
+    assert (status, err) == (
+        2,
+        "usage-engine: --json and --format csv ask for two outputs; give one\n",
+    )
+    status, out, _ = _run(capsys, *args, "--format", "json")
+    assert json.loads(out)["amount_cents"] == 350
+
+
+def test_csv_of_past_periods_lists_each_periods_rows(capsys, files):
+    february = _event("t0", "storage", gb="0.5") | {"timestamp": "2024-02-10T00:00:00Z"}
+    args = files(_event("t1"), february)
+    args[args.index("--now")] = "--at"
+    args[args.index("--at") + 1] = "2024-04-20T00:00:00Z"
+    status = main(["past", *map(str, args), "--periods", "2", "--format", "csv"])
+    out, err = capsys.readouterr()
+    rows = [line.split(",") for line in out.splitlines()[1:]]
+    # Newest first; a past period keeps only the buckets that hold something, as Lago's
+    # invoices do: March the one call (1.00), February the 0.5 GB (0.5 x 2.00 = 1.00).
+    assert [(row[0], row[7], row[-4], row[-1]) for row in rows] == [
+        ("2024-03-01T00:00:00Z", "api_calls", "1.0", "100"),
+        ("2024-02-01T00:00:00Z", "storage", "0.5", "100"),
+    ]
+    assert (status, err) == (0, "usage-engine: 1 event set aside: 1 outside the period\n")

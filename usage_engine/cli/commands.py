@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
     from ..report import period_heading, usage_table
     from ..usage import current_usage
 
+    shape = output_format(args)
     inputs = read_inputs(args)
     taxes = read_taxes(args)
     period = period_of(inputs)
@@ -113,7 +115,9 @@ def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         else current_usage(inputs.plan, events, period, **common)
     )
     _warn(usage, inputs, args)
-    if args.json:
+    if shape == "csv":
+        sys.stdout.write(usage.to_csv())
+    elif shape == "json":
         print_json(with_account(usage.to_lago(), usage.event_account))
     elif projected:
         title = period_heading("Projected usage", period)
@@ -137,6 +141,7 @@ def past_command(args: argparse.Namespace) -> int:
     from ..periods import periods_before
     from ..report import past_table, period_heading
 
+    shape = output_format(args)
     inputs = read_inputs(args)
     taxes = read_taxes(args)
     if args.periods < 1:
@@ -166,7 +171,12 @@ def past_command(args: argparse.Namespace) -> int:
         for item in results:
             # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
             print(item.canonical_json())
-    elif args.json:
+    elif shape == "csv":
+        from .._rows import COLUMNS, columns_of, csv_text
+
+        columns = columns_of(results[0]) if results else COLUMNS
+        sys.stdout.write(csv_text(columns, [row for item in results for row in item.to_rows()]))
+    elif shape == "json":
         document = {"usage_periods": [item.to_lago() for item in results]}
         print_json(with_account(document, results[0].event_account) if results else document)
     elif not results:
@@ -222,6 +232,15 @@ def report_command(args: argparse.Namespace) -> int:
     )
     write_output(args.output, page, quiet=False)
     return 0
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """``table``, ``json`` or ``csv``: ``--format``, or ``--json``; both only when they agree."""
+    chosen = getattr(args, "format", None)
+    if args.json and chosen not in (None, "json"):
+        msg = f"--json and --format {chosen} ask for two outputs; give one"
+        raise CommandError(msg)
+    return "json" if args.json else chosen or "table"
 
 
 def with_account(document: dict[str, Any], account: EventAccount) -> dict[str, Any]:

@@ -82,6 +82,15 @@ def build_parser() -> Parser:
     )
     output = Parser(add_help=False)
     output.add_argument("--json", action="store_true", help="print Lago's JSON instead of a table")
+    rows = Parser(add_help=False)
+    rows.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        help=(
+            "table (default), Lago's JSON (as --json) or CSV: one row per charge, filter "
+            "bucket and pricing group, amounts exact"
+        ),
+    )
     events = Parser(add_help=False)
     events.add_argument(
         "--events",
@@ -151,16 +160,22 @@ def build_parser() -> Parser:
     period = command("period", "the billing period containing an instant", inputs, output)
     period.set_defaults(run=period_command)
 
-    current = command("current", "current usage of the period", inputs, events, output)
+    current = command("current", "current usage of the period", inputs, events, output, rows)
     current.set_defaults(run=current_command)
 
     projected = command(
-        "projected", "current usage projected to the period end", inputs, events, method, output
+        "projected",
+        "current usage projected to the period end",
+        inputs,
+        events,
+        method,
+        output,
+        rows,
     )
     projected.set_defaults(run=projected_command)
 
     past = command(
-        "past", "frozen usage of the period(s) ended before --at", inputs, events, output
+        "past", "frozen usage of the period(s) ended before --at", inputs, events, output, rows
     )
     past.add_argument(
         "--periods", type=int, default=1, metavar="N", help="the N last periods, newest first"
