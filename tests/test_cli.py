@@ -147,7 +147,7 @@ def test_projected_table(capsys, sample_dir):
     assert status == 0
     rows = [line.split() for line in out.splitlines()]
     assert out.splitlines()[2] == (
-        "ratio 0.6451612903225806 (the share of the period elapsed, today included)"
+        "64.5 % of the period elapsed, today included"  # 20 of 31 days: 64.516...%
     )
     assert ["API", "requests", "standard", "2,839", "2,839", "12.87", "4,400.45", "19.95"] in rows
     assert ["Storage", "standard", "1,009.9565", "9", "80.80", "1,009.9565", "80.80"] in rows

@@ -170,7 +170,7 @@ def test_demo_overview(demo_text):
 def test_demo_details(demo_text):
     """The details show the period, the usage with its projection and the frozen previous period."""
     assert "  charges       2026-10-01 00:00:00 .. 2026-10-31 23:59:59 local, 31 days" in demo_text
-    assert "ratio 0.6451612903225806 (the share of the period elapsed, today included)" in demo_text
+    assert "64.5 % of the period elapsed, today included" in demo_text
     rows = [line.split() for line in demo_text.splitlines()]
     assert ["Payouts", "percentage", "68,448.59", "35", "180.78", "106,095.31", "285.71"] in rows
     assert ["Seats", "graduated", "(prorated)", "13", "13", "146.45", "13", "146.45"] in rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, localcontext
 from html.parser import HTMLParser
@@ -89,6 +90,7 @@ def acme():
         period=result.period,
         now=NOW,
         previous=result.previous,
+        name=result.subscription.display_name,
     )
     parsed = _Page()
     parsed.feed(page)
@@ -133,8 +135,7 @@ def test_summary_table(acme):
         ["taxes", "327.53"],
         ["total so far", "1,965.19"],
         ["usage projected to the period end", "2,400.73"],
-        ["projection ratio (share of the period elapsed)", "0.6451612903225806"],
-        ["projection method", "lago"],
+        ["period elapsed, today included", "64.5 %"],  # 20 of 31 days
     ]
 
 
@@ -268,8 +269,8 @@ def test_usage_table_with_projection():
     )
     lines = usage_table(usage, title="March").splitlines()
     assert lines[1:3] == [
-        "projected to the period end, method lago:",
-        "ratio 0.0967741935483871 (the share of the period elapsed, today included)",
+        "projection to the period end, method lago:",
+        "9.7 % of the period elapsed, today included",  # 3 of 31 days: 9.677...%
     ]
     rows = [line.split() for line in lines]
     assert rows[6] == ["m", "standard", "3", "3", "5.00", "30.99", "51.65"]
@@ -469,3 +470,17 @@ def test_daily_series_lets_the_first_copy_win_when_it_comes_later():
     second = event("m", utc(2024, 3, 2), {"n": 3}, transaction_id="t")
     daily = daily_series(sums, [first, second], march, now="2024-03-06T12:00:00Z")
     assert [cents for _, cents in daily.points[0]] == [0, 0, 300, 300, 300, 1000, 1000]
+
+
+def test_the_page_is_for_a_reader_titled_by_name_details_apart(acme):
+    """Titled with the subscription's name; method and digest in a closed details block; the
+    share of the period as a percentage, and no long decimal anywhere."""
+    result, _, page, _ = acme
+    assert "<h1>Usage of Acme Robotics</h1>" in page
+    assert "<title>Usage of Acme Robotics: 2026-10-01 to 2026-10-31 (Europe/Paris)</title>" in page
+    start = page.index('<details class="meta">')
+    details = page[start : page.index("</details>", start)]
+    assert "Projection method: Lago&#x27;s: the units so far divided by" in details
+    assert f"<code>sha256:{result.previous.digest}</code>" in details
+    assert page.count("sha256:") == 1
+    assert re.search(r"\d\.\d{7,}", page) is None

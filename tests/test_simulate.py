@@ -132,7 +132,7 @@ def test_merging_parts_of_a_cohort_gives_the_whole():
     [
         (lambda: ue.simulate([], {}, window=WINDOW), r"scenarios: must map at least one"),
         (lambda: ue.simulate([], {"b": BASE}, window=("2024-03-01", "2024-02-01")),
-         r"window\[1\]: must be after window\[0\]"),
+         r"window\[1\]: must not be before window\[0\]"),
         (lambda: ue.simulate([], {"b": BASE}, window="2024"), r"window: must be a \(start, end\)"),
         (lambda: ue.simulate([], {"b": BASE}, window=WINDOW, top_n=-1), r"top_n: must be"),
         (lambda: ue.simulate([("a", {})], {"b": BASE}, window=WINDOW), r"members\[0\]: must be"),
@@ -193,3 +193,14 @@ def test_simulation_properties(drawn):
     left = ue.simulate(shuffled[:cut], scenarios, window=window)
     right = ue.simulate(shuffled[cut:], scenarios, window=window)
     assert right.merge(left) == left.merge(right) == result
+
+
+def test_a_subscription_ended_as_it_started_has_one_empty_period():
+    """Terminated at its start: one period of no length, priced at 0 under every plan."""
+    sub = _subscription("s0", start="2024-03-01T00:00:00Z") | {
+        "terminated_at": "2024-03-01T00:00:00Z"
+    }
+    instant = "2024-03-01T00:00:00Z"
+    result = ue.simulate([("c", sub, [])], {"tiered": TIERED}, window=(instant, instant))
+    assert [dict(m.baseline.by_period) for m in result.members] == [{instant: 0}]
+    assert (result["tiered"].flat, result.coverage) == (1, ())

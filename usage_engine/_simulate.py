@@ -61,8 +61,8 @@ def _window(window: Any) -> tuple[datetime, datetime]:
         msg = "must be a (start, end) pair of instants"
         raise InvalidInput.at("window", msg, type(window).__name__)
     start, end = _instant(window[0], "window[0]"), _instant(window[1], "window[1]")
-    if not start < end:
-        raise InvalidInput.at("window[1]", "must be after window[0]", lago_datetime(end))
+    if end < start:
+        raise InvalidInput.at("window[1]", "must not be before window[0]", lago_datetime(end))
     return start, end
 
 

@@ -56,6 +56,7 @@ def demo_report(external_id: str | None, output: str, *, progress: bool = False)
         period=result.period,
         now=NOW,
         previous=result.previous,
+        name=result.subscription.display_name,
     )
     write_output(output, page, quiet=True)
 
@@ -228,7 +229,13 @@ def report_command(args: argparse.Namespace) -> int:
         else None
     )
     page = html_report(
-        usage, daily, plan=inputs.plan, period=period, now=inputs.now, previous=previous
+        usage,
+        daily,
+        plan=inputs.plan,
+        period=period,
+        now=inputs.now,
+        previous=previous,
+        name=inputs.subscription.display_name,
     )
     write_output(args.output, page, quiet=False)
     return 0

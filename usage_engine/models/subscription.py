@@ -70,7 +70,9 @@ class Subscription(Model):
     ``subscription_at`` is the anniversary anchor; ``started_at`` the instant it started (they
     differ for a subscription created by an upgrade). Either may be given for the other.
     ``timezone`` may also come from Lago's ``applicable_timezone``, at the top level or in an
-    embedded ``customer`` object (default ``UTC``).
+    embedded ``customer`` object (default ``UTC``). ``name`` is the subscription's display
+    name and ``customer_name`` the embedded customer's, when the input has them: they only
+    title reports.
     """
 
     external_id: str = Field(min_length=1)
@@ -86,6 +88,18 @@ class Subscription(Model):
     ending_at: UtcDatetime | None = None
     terminated_at: UtcDatetime | None = None
     timezone: ZoneName = "UTC"
+    name: str | None = None
+    customer_name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The customer's name, else the subscription's, else its ``external_id``.
+
+        >>> Subscription.model_validate({"external_id": "acme", "name": "Acme Robotics",
+        ...     "subscription_at": "2024-01-01T00:00:00Z"}).display_name
+        'Acme Robotics'
+        """
+        return self.customer_name or self.name or self.external_id
 
     @model_validator(mode="before")
     @classmethod
@@ -102,8 +116,13 @@ class Subscription(Model):
         if "subscription_at" not in data:
             started = data.get("started_at")
             data["subscription_at"] = _NO_START if started is None else _Alias(started)
+        customer = data.get("customer")
+        if "customer_name" not in data and isinstance(customer, Mapping):
+            name = customer.get("name")
+            if isinstance(name, str) and name:
+                data["customer_name"] = name
         if "timezone" not in data:
-            zone = _first_zone(data) or _first_zone(data.get("customer"))
+            zone = _first_zone(data) or _first_zone(customer)
             if zone is not None:
                 data["timezone"] = zone
         return data

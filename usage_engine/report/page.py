@@ -16,7 +16,7 @@ from ..usage import read_now
 from .charts import chart, esc
 from .daily import DailySeries
 from .lines import usage_lines
-from .text import format_money, format_quantity
+from .text import format_money, format_quantity, format_share
 
 _STYLE: Final = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
@@ -90,6 +90,7 @@ def html_report(
     now: Any,
     previous: PastUsage | None = None,
     title: str | None = None,
+    name: str | None = None,
 ) -> str:
     """One self-contained HTML page: summary, charges table, a chart per charge, previous period.
 
@@ -120,7 +121,7 @@ def html_report(
     zone = ZoneInfo(the_period.timezone)
     start = the_period.charges_from_datetime.astimezone(zone)
     end = the_period.charges_to_datetime.astimezone(zone)
-    heading = title or f"Usage of {the_period.external_subscription_id}"
+    heading = title or f"Usage of {name or the_period.external_subscription_id}"
     period_text = f"{start:%Y-%m-%d} to {end:%Y-%m-%d} ({the_period.timezone})"
     out = [
         "<!DOCTYPE html>",
@@ -150,8 +151,7 @@ def html_report(
                 format_money(usage.projected_amount_cents, currency),
             ]
         ),
-        _row_html(["projection ratio (share of the period elapsed)", str(usage.ratio)]),
-        _row_html(["projection method", usage.method]),
+        _row_html(["period elapsed, today included", format_share(usage.ratio)]),
         "</table>",
         "<h2>Charges</h2>",
         '<table class="charges">',
@@ -204,6 +204,7 @@ def html_report(
         ]
     if previous is not None:
         out += _previous_html(previous, the_plan)
+    out += _details_html(usage, the_period.external_subscription_id, previous)
     out += [
         "</main>",
         "<footer>",
@@ -223,9 +224,7 @@ def _previous_html(previous: PastUsage, plan: Plan) -> list[str]:
         "<h2>Previous period (frozen)</h2>",
         f'<p class="meta">{esc(lago_datetime(previous.from_datetime))} to '
         f"{esc(lago_datetime(previous.to_datetime))}, issued "
-        f"{esc(previous.issuing_date.isoformat())}. "
-        f"Digest <code>sha256:{esc(previous.digest)}</code>"
-        "</p>",
+        f"{esc(previous.issuing_date.isoformat())}.</p>",
         '<table class="past">',
         _row_html(["charge", "model", "units", "events", f"amount {currency}"], header=True),
         *_usage_rows_html(previous, plan, projected=False),
@@ -242,3 +241,30 @@ def _previous_html(previous: PastUsage, plan: Plan) -> list[str]:
             "minimum (not in the usage totals).</p>"
         )
     return out
+
+
+_METHODS = {
+    "lago": "Lago's: the units so far divided by the share of the period elapsed",
+    "exact": "exact: the projected units priced again with every rule of the charge model",
+}
+
+
+def _details_html(usage: ProjectedUsage, external_id: str, previous: PastUsage | None) -> list[str]:
+    """The figures a finance reader may check but need not read: in a closed block."""
+    items = [
+        f"<li>Subscription <code>{esc(external_id)}</code>.</li>",
+        f"<li>Projection method: {esc(_METHODS.get(usage.method, usage.method))}.</li>",
+    ]
+    if previous is not None:
+        items.append(
+            "<li>Previous period digest (SHA-256 of its canonical JSON, to check the frozen "
+            f"figures): <code>sha256:{esc(previous.digest)}</code>.</li>"
+        )
+    return [
+        '<details class="meta">',
+        "<summary>Details</summary>",
+        "<ul>",
+        *items,
+        "</ul>",
+        "</details>",
+    ]

@@ -11,7 +11,7 @@ from ..models.usage import ProjectedUsage, Usage
 from ..past import PastUsage
 from ..usage import read_now
 from .lines import usage_lines
-from .text import format_money, format_quantity, text_table, visible, whole_cents
+from .text import format_money, format_quantity, format_share, text_table, visible, whole_cents
 
 
 def period_heading(kind: str, period: Any) -> str:
@@ -166,9 +166,10 @@ def usage_table(
     )
     out = [heading]
     if projected is not None:
-        at = "" if now is None else f" at {lago_datetime(read_now(now))}"
-        out.append(f"projected to the period end{at}, method {projected.method}:")
-        out.append(f"ratio {projected.ratio} (the share of the period elapsed, today included)")
+        moment = "" if now is None else f" made at {lago_datetime(read_now(now))}"
+        share = format_share(projected.ratio)
+        out.append(f"projection to the period end{moment}, method {projected.method}:")
+        out.append(f"{share} of the period elapsed, today included")
     out += ["", *text_table(header, rows, totals)]
     if usage.rejected_events.count:
         out.append(f"rejected events: {usage.rejected_events.count:,} (not counted)")

@@ -71,7 +71,10 @@ def format_money(cents: int, currency: str) -> str:
 
 
 def format_quantity(value: Decimal, places: int = 4) -> str:
-    """Units for a table: at most ``places`` decimals (half up), no trailing zeros, grouped.
+    """Units for a person: at most ``places`` decimals (half up), no trailing zeros, grouped.
+
+    The one rule for units in tables, the HTML report and the demo; JSON and CSV carry the
+    exact figure.
 
     >>> format_quantity(Decimal("1111.18653972520908004779")), format_quantity(Decimal("3.0"))
     ('1,111.1865', '3')
@@ -82,6 +85,18 @@ def format_quantity(value: Decimal, places: int = 4) -> str:
     """
     numerator, denominator = value.as_integer_ratio()
     return _grouped(_half_up(numerator * 10**places, denominator), places, trim=True)
+
+
+def format_share(ratio: Decimal) -> str:
+    """A share of the period as a percentage with one decimal (half up), never 16 digits.
+
+    >>> format_share(Decimal("0.6451612903225806451612903226")), format_share(Decimal(1))
+    ('64.5 %', '100 %')
+    >>> format_share(Decimal("0.00049"))
+    '0 %'
+    """
+    numerator, denominator = ratio.as_integer_ratio()
+    return f"{_grouped(_half_up(numerator * 1000, denominator), 1, trim=True)} %"
 
 
 def whole_cents(cents: Decimal) -> int:
