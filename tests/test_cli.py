@@ -120,7 +120,7 @@ def test_current_table(capsys, sample_dir):
     rows = [line.split() for line in lines]
     assert ["API", "requests", "standard", "2,839", "2,839", "12.87"] in rows
     assert ["API", "requests", "(EU)", "2,035", "2,035", "10.18"] in rows
-    assert ["default", "(no", "filter", "matched)", "280", "280", "1.12"] in rows
+    assert ["no", "filter", "matched", "280", "280", "1.12"] in rows
     assert ["Compute", "hours", "graduated", "1,480.5", "391", "218.04"] in rows
     assert ["region=eu", "53.75", "45", "95.63"] in rows
     assert ["Seats", "graduated", "(prorated)", "13", "13", "146.45"] in rows
@@ -176,9 +176,10 @@ def test_past_table_shows_the_digest(capsys, sample_dir):
     status, out, _ = run(capsys, "past", *_with_events(sample_dir), "--at", AT)
     assert status == 0
     lines = out.splitlines()
-    assert lines[0] == (
-        "Past usage (frozen) of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris), issued 2026-10-01"
-    )
+    assert lines[:2] == [
+        "Past usage (frozen) of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris)",
+        "issued 2026-10-01",
+    ]
     assert [line.split() for line in lines[-4:]] == [
         ["usage", "1,900.61"],
         ["taxes", "380.12"],
@@ -192,8 +193,8 @@ def test_past_shows_a_true_up_apart(capsys, sample_dir):
     status, out, _ = run(capsys, "past", *_with_events(sample_dir, "initech"), "--at", AT)
     assert status == 0
     assert (
-        "true-up  payouts: minimum 40.00 prorated to 28.00, adds 4.86 EUR "
-        "(not in the usage totals)" in out
+        "true-up  payouts: adds 4.86 EUR, apart from the usage totals\n"
+        "         (minimum 40.00 prorated to 28.00)\n" in out
     )
     assert ["usage", "368.12"] in [line.split() for line in out.splitlines()]
 

@@ -109,62 +109,35 @@ def test_events_cover_two_periods_up_to_now(sample):
 def test_demo_overview(demo_text):
     """The overview gives every subscription's period, usage, projection and previous period."""
     lines = demo_text.splitlines()
-    assert lines[0] == (
-        "usage_engine demo: plan 'Scale' (scale, monthly, EUR), 10 charges, 4 subscriptions, "
-        "26,522 events"
-    )
-    rows = [line.split() for line in lines[4:9]]
-    assert rows == [
-        ["-" * 12, "-" * 16, "-" * 11, "-" * 24, "-----", "--------", "---------", "--------"],
-        [
-            "acme",
-            "Europe/Paris",
-            "calendar",
-            "2026-10-01",
-            "..",
-            "2026-10-31",
-            "20/31",
-            "1,637.66",
-            "2,400.73",
-            "1,900.61",
-        ],
-        [
-            "globex",
-            "America/New_York",
-            "anniversary",
-            "2026-10-15",
-            "..",
-            "2026-11-14",
-            "6/31",
-            "803.25",
-            "1,805.64",
-            "1,673.47",
-        ],
-        [
-            "initech",
-            "Asia/Tokyo",
-            "calendar",
-            "2026-10-01",
-            "..",
-            "2026-10-31",
-            "20/31",
-            "421.84",
-            "629.79",
-            "368.12",
-        ],
-        [
-            "umbrella",
-            "UTC",
-            "anniversary",
-            "2026-09-30",
-            "..",
-            "2026-10-30",
-            "21/31",
-            "2,031.14",
-            "2,560.05",
-            "2,355.86",
-        ],
+    assert lines[:2] == [
+        "usage_engine demo: plan 'Scale' (scale, monthly, EUR), 10 charges;",
+        "4 subscriptions, 26,522 events",
     ]
+    periods = [line.split() for line in lines[5:10]]
+    assert periods == [
+        ["-" * 12, "-" * 16, "-" * 11, "-" * 24, "-----"],
+        ["acme", "Europe/Paris", "calendar", "2026-10-01", "..", "2026-10-31", "20/31"],
+        ["globex", "America/New_York", "anniversary", "2026-10-15", "..", "2026-11-14", "6/31"],
+        ["initech", "Asia/Tokyo", "calendar", "2026-10-01", "..", "2026-10-31", "20/31"],
+        ["umbrella", "UTC", "anniversary", "2026-09-30", "..", "2026-10-30", "21/31"],
+    ]
+    amounts = [line.split() for line in lines[11:17]]
+    assert amounts == [
+        ["subscription", "usage", "so", "far", "projected", "previous", "period"],
+        ["-" * 12, "-" * 12, "-" * 9, "-" * 15],
+        ["acme", "1,637.66", "2,400.73", "1,900.61"],
+        ["globex", "803.25", "1,805.64", "1,673.47"],
+        ["initech", "421.84", "629.79", "368.12"],
+        ["umbrella", "2,031.14", "2,560.05", "2,355.86"],
+    ]
+
+
+@pytest.mark.parametrize("subscription", ["acme", "globex", "initech", "umbrella"])
+def test_the_demo_fits_an_80_column_terminal(subscription):
+    """Every line of the demo, for every sample subscription, is at most 80 characters."""
+    widths = [len(line) for line in run_demo(subscription).splitlines()]
+    assert max(widths) <= 80
+    assert max(widths) >= 70  # the widest tables are wrapped, not cut short
 
 
 def test_demo_details(demo_text):
@@ -172,13 +145,17 @@ def test_demo_details(demo_text):
     assert "  charges       2026-10-01 00:00:00 .. 2026-10-31 23:59:59 local, 31 days" in demo_text
     assert "64.5 % of the period elapsed, today included" in demo_text
     rows = [line.split() for line in demo_text.splitlines()]
-    assert ["Payouts", "percentage", "68,448.59", "35", "180.78", "106,095.31", "285.71"] in rows
-    assert ["Seats", "graduated", "(prorated)", "13", "13", "146.45", "13", "146.45"] in rows
-    assert ["usage", "1,637.66", "2,400.73"] in rows
+    # The projection is its own table, row for row: 80 columns would not hold both.
+    assert ["Payouts", "percentage", "68,448.59", "35", "180.78"] in rows
+    assert ["Payouts", "106,095.31", "285.71"] in rows
+    assert ["Seats", "graduated", "(prorated)", "13", "13", "146.45"] in rows
+    assert ["Seats", "13", "146.45"] in rows
+    assert ["usage", "1,637.66"] in rows
+    assert ["usage", "2,400.73"] in rows
     assert ["usage", "1,900.61"] in rows
     assert (
-        "Previous period, frozen: past usage of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris), "
-        "issued 2026-10-01" in demo_text
+        "Previous period (frozen) of acme, 2026-09-01 .. 2026-09-30 (Europe/Paris)\n"
+        "issued 2026-10-01\n" in demo_text
     )
     assert (
         "digest   sha256:312f5c650ad44e0abf769629b87803132619cd762953f7f667349e96013ab9ad"

@@ -71,7 +71,7 @@ def test_rows_of_current_usage_are_exact_and_in_lagos_order():
          "units": Decimal("1.5"), "amount": Decimal("3.00"), "amount_cents": 300},
         {"charge_code": "storage", "filter": "region: usa", "group": "team=b",
          "units": Decimal("4.0"), "amount": Decimal("12.00"), "amount_cents": 1200},
-        {"charge_code": "storage", "filter": "default (no filter matched)", "group": "team=a",
+        {"charge_code": "storage", "filter": "no filter matched", "group": "team=a",
          "units": Decimal("10.0"), "amount": Decimal("5.00"), "amount_cents": 500},
     ]  # fmt: skip
     assert rows[1] == _common(

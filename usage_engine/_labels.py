@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 __all__ = ["DEFAULT_BUCKET", "filter_text", "group_text"]
 
-DEFAULT_BUCKET = "default (no filter matched)"
+DEFAULT_BUCKET = "no filter matched"
 
 
 def _pairs_text(pairs: Iterable[tuple[str, Iterable[str | None]]]) -> str:
@@ -19,7 +19,7 @@ def filter_text(
     """A filter bucket's name: its display name, else its values; the default bucket says so.
 
     >>> filter_text((("region", ("eu", "us")),), None), filter_text(None, None)
-    ('region: eu, us', 'default (no filter matched)')
+    ('region: eu, us', 'no filter matched')
     >>> filter_text((("region", ("eu",)),), "Europe")
     'Europe'
     """

@@ -60,6 +60,8 @@ __all__ = [
 
 SEED: Final = 2026
 """The seed of the sample's random generator."""
+WIDTH: Final = 80
+"""The demo's output fits a terminal this wide."""
 NOW: Final = datetime(2026, 10, 20, 12, tzinfo=UTC)
 """The demo's fixed "now": inside every sample subscription's current period."""
 PLAN_FILE: Final = "plan.json"
@@ -616,17 +618,8 @@ def subscription_result(
 
 
 def _overview(results: Sequence[SubscriptionResult]) -> list[str]:
-    header = [
-        "subscription",
-        "timezone",
-        "billing",
-        "current period",
-        "day",
-        "usage",
-        "projected",
-        "previous",
-    ]
-    rows = []
+    # Two tables rather than one 104 columns wide: the demo fits an 80-column terminal.
+    periods, amounts = [], []
     for result in results:
         period, currency = result.period, result.plan.amount_currency
         zone = ZoneInfo(period.timezone)
@@ -634,19 +627,31 @@ def _overview(results: Sequence[SubscriptionResult]) -> list[str]:
         last = period.charges_to_datetime.astimezone(zone).date()
         today = (NOW.astimezone(zone).date() - first).days + 1
         previous = result.previous
-        rows.append(
+        key = result.subscription.external_id
+        periods.append(
             [
-                result.subscription.external_id,
+                key,
                 period.timezone,
                 period.billing_time.value,
                 f"{first} .. {last}",
                 f"{today}/{(last - first).days + 1}",
+            ]
+        )
+        amounts.append(
+            [
+                key,
                 format_money(result.current.amount_cents, currency),
                 format_money(result.projected.projected_amount_cents, currency),
                 "" if previous is None else format_money(previous.amount_cents, currency),
             ]
         )
-    return text_table(header, rows, left=4)
+    period_header = ["subscription", "timezone", "billing", "current period", "day"]
+    amount_header = ["subscription", "usage so far", "projected", "previous period"]
+    return [
+        *text_table(period_header, periods, left=4),
+        "",
+        *text_table(amount_header, amounts, left=1),
+    ]
 
 
 def run_demo(external_id: str | None = None) -> str:
@@ -672,7 +677,7 @@ def run_demo(external_id: str | None = None) -> str:
     taxes = ", ".join(f"{item['name']} ({item['rate']} %)" for item in sample.taxes)
     lines = [
         f"usage_engine demo: plan {plan.name!r} ({plan.code}, {plan.interval.value}, "
-        f"{plan.amount_currency}), {len(plan.charges)} charges, "
+        f"{plan.amount_currency}), {len(plan.charges)} charges;",
         f"{len(sample.subscriptions)} subscriptions, {len(sample.events):,} events",
         f"now = {lago_datetime(NOW)}; customer taxes: {taxes}; amounts in {plan.amount_currency}",
         "",
@@ -689,16 +694,17 @@ def run_demo(external_id: str | None = None) -> str:
             plan=plan,
             now=NOW,
             title=period_heading("Current usage", detail.period),
+            max_width=WIDTH,
         ),
     ]
     if detail.previous is not None:
         before = periods_before(detail.subscription, NOW, 1, plan=plan)[0]
-        title = "Previous period, frozen: " + period_heading("past usage", before)
+        title = period_heading("Previous period (frozen)", before)
         lines += ["", past_table(detail.previous, plan=plan, title=title)]
     lines += [
         "",
-        "Other subscriptions: usage-engine demo --subscription globex (initech, umbrella).",
-        "The sample's files: usage-engine sample DIR; then see usage-engine current --help.",
+        "More: usage-engine demo --subscription globex (or initech, umbrella).",
+        "The sample's files: usage-engine sample DIR, then usage-engine current --help.",
     ]
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ def filter_label(item: FilterUsage) -> str:
     >>> bucket = FilterUsage(units=Decimal(1), total_aggregated_units=Decimal(1), events_count=1,
     ...     amount_cents=5, invoice_display_name=None, values=(("region", ("eu", "us")),))
     >>> filter_label(bucket), filter_label(bucket.model_copy(update={"values": None}))
-    ('region: eu, us', 'default (no filter matched)')
+    ('region: eu, us', 'no filter matched')
     """
     return filter_text(item.values, item.invoice_display_name)
 

@@ -96,11 +96,13 @@ def usage_table(
     plan: Any = None,
     now: Any = None,
     title: str | None = None,
+    max_width: int | None = None,
 ) -> str:
     """Current usage (and its projection) as a text table: charges, filter buckets, groups, totals.
 
     ``usage`` may itself be a :class:`ProjectedUsage`, whose projection is then shown.
-    ``plan`` (optional) marks prorated charges.
+    ``plan`` (optional) marks prorated charges. When the table with the projection's columns
+    would be wider than ``max_width``, the projection is shown as a second table below.
 
     >>> from usage_engine import current_usage
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
@@ -170,7 +172,20 @@ def usage_table(
         share = format_share(projected.ratio)
         out.append(f"projection to the period end{moment}, method {projected.method}:")
         out.append(f"{share} of the period elapsed, today included")
-    out += ["", *text_table(header, rows, totals)]
+    table = text_table(header, rows, totals)
+    if projected is not None and max_width is not None and max(map(len, table)) > max_width:
+        # Too wide: the projection's columns move to a table of their own, row for row.
+        table = [
+            *text_table(header[:5], [row[:5] for row in rows], [row[:5] for row in totals]),
+            "",
+            *text_table(
+                ["charge", "projected units", f"projected {currency}"],
+                [[row[0], *row[5:]] for row in rows],
+                [[totals[0][0], *totals[0][5:]]],
+                left=1,
+            ),
+        ]
+    out += ["", *table]
     if usage.rejected_events.count:
         out.append(f"rejected events: {usage.rejected_events.count:,} (not counted)")
     return "\n".join(visible(line) for line in out)
@@ -186,7 +201,8 @@ def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -
     >>> period = {"external_subscription_id": "sub",
     ...     "from_datetime": "2024-03-01T00:00:00Z", "to_datetime": "2024-03-31T23:59:59Z"}
     >>> print(past_table(past_usage(plan, [], period), title="March"))  # doctest: +ELLIPSIS
-    March, issued 2024-04-01
+    March
+    issued 2024-04-01
     <BLANKLINE>
     charge     model  units  events  amount EUR
     ---------  -----  -----  ------  ----------
@@ -195,7 +211,8 @@ def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -
     usage                                  0.00
     taxes                                  0.00
     total                                  0.00
-    true-up  calls: minimum 5.00 prorated to 5.00, adds 5.00 EUR (not in the usage totals)
+    true-up  calls: adds 5.00 EUR, apart from the usage totals
+             (minimum 5.00 prorated to 5.00)
     digest   sha256:...
     """
     currency = past.currency
@@ -221,16 +238,17 @@ def past_table(past: PastUsage, *, plan: Any = None, title: str | None = None) -
         f"{lago_datetime(past.to_datetime)}"
     )
     out = [
-        f"{heading}, issued {past.issuing_date.isoformat()}",
+        heading,
+        f"issued {past.issuing_date.isoformat()}",
         "",
         *text_table(header, rows or [["(no fees)", "", "", "", ""]], totals),
     ]
     for item in past.true_ups:
-        out.append(
-            f"true-up  {item.charge_code or item.billable_metric_code}: minimum "
-            f"{format_money(item.min_amount_cents, currency)} prorated to "
-            f"{format_money(whole_cents(item.prorated_min_amount_cents), currency)}, adds "
-            f"{format_money(item.amount_cents, currency)} {currency} (not in the usage totals)"
-        )
+        out += [
+            f"true-up  {item.charge_code or item.billable_metric_code}: adds "
+            f"{format_money(item.amount_cents, currency)} {currency}, apart from the usage totals",
+            f"         (minimum {format_money(item.min_amount_cents, currency)} prorated to "
+            f"{format_money(whole_cents(item.prorated_min_amount_cents), currency)})",
+        ]
     out.append(f"digest   sha256:{past.digest}")
     return "\n".join(visible(line) for line in out)
