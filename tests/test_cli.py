@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from importlib import resources
 
 import pytest
 
@@ -267,6 +268,9 @@ def test_sample_command_writes_the_bundled_files(capsys, tmp_path):
     names = sorted(path.name for path in (tmp_path / "s").iterdir())
     assert names == ["events.jsonl.gz", "plan.json", "subscriptions.json", "taxes.json"]
     assert f"wrote {tmp_path / 's' / 'plan.json'}" in out
+    packaged = resources.files("usage_engine").joinpath("data")
+    for name in names:  # byte for byte the package data the demo reads
+        assert (tmp_path / "s" / name).read_bytes() == packaged.joinpath(name).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
