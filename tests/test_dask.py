@@ -87,6 +87,10 @@ def test_every_layout_gives_the_digest_of_one_process(
     assert ued.rate(anyhow, SUBSCRIPTIONS, **common).digest() == expected
     split = ued.rate(anyhow, SUBSCRIPTIONS, **common, split_heavy=heavy, npartitions=buckets)
     assert split.digest() == expected
+    # The event account of the stream too: every event read once, in one partition or piece.
+    account = rate_job(stream, plan_job(SUBSCRIPTIONS, at=at, kind=kind, taxes=TAXES)).event_account
+    assert split.compute().event_account == account
+    assert account.read == len(stream) == account.rated + account.set_aside_count
     ordered = by_subscription(stream, partitions)
     assert ued.rate(ordered, SUBSCRIPTIONS, **common, layout="by_subscription").digest() == (
         expected

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tests.factories import charge, event, metric, plan, utc
 from tests.showcase import showcase_events, showcase_plan
 from usage_engine import (
+    EventAccount,
     InvalidInput,
     UsageState,
     current_usage,
@@ -105,9 +106,11 @@ def in_pieces(
     partitions: int,
     heavy: dict[str, int],
     rnd: random.Random,
+    accounts: list[EventAccount] | None = None,
 ) -> dict[str, str]:
     """The run a cluster makes: bucket by (subscription, piece), rate partitions in any order,
-    merge the pieces of split subscriptions in any order."""
+    merge the pieces of split subscriptions in any order (each partition's event account
+    appended to ``accounts``)."""
     buckets: list[list[tuple[Any, Any]]] = [[] for _ in range(partitions)]
     for position, item in enumerate(stream):
         sub = item["external_subscription_id"]
@@ -124,6 +127,8 @@ def in_pieces(
     for index in order:
         rnd.shuffle(buckets[index])
         result = rate_partition(buckets[index], job, split=heavy, owned=owners[index])
+        if accounts is not None:
+            accounts.append(result.account)
         for sub, usage in result.whole:
             assert sub not in digests
             digests[sub] = usage_digest(usage)
@@ -155,11 +160,18 @@ def test_any_cut_into_partitions_gives_the_digest_of_one_process(
 ) -> None:
     job = plan_job(SUBSCRIPTIONS, at=at, kind=kind, taxes=TAXES)
     expected = reference(stream, job)
-    found = in_pieces(stream, job, partitions, heavy, random.Random(seed))
+    accounts: list[EventAccount] = []
+    found = in_pieces(stream, job, partitions, heavy, random.Random(seed), accounts)
     assert found == expected
     assert period_digest(found) == period_digest(expected)
-    single = {sub: usage_digest(usage) for sub, usage in rate_job(stream, job).items()}
+    alone = rate_job(stream, job)
+    single = {sub: usage_digest(usage) for sub, usage in alone.items()}
     assert single == expected
+    # The partitions' event accounts add up to the one process account, in any cut.
+    assert sum(accounts, EventAccount()) == alone.event_account
+    if kind == "current":
+        batch = rate_subscriptions(SUBSCRIPTIONS, stream, now=job.now, taxes=TAXES)
+        assert batch.event_account == alone.event_account
 
 
 def test_the_first_copy_ingested_wins_whatever_the_order_within_a_partition() -> None:

@@ -56,6 +56,7 @@ from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
 from .batch import SubscriptionUsages
 from .errors import InvalidInput, did_you_mean
+from .models.account import EventAccount
 from .models.usage import RejectedEvents, Usage
 from .partition import (
     Job,
@@ -357,6 +358,14 @@ def _rejected(*found: RejectedEvents) -> RejectedEvents:
     return RejectedEvents(count=count, reasons=tuple(reasons[:MAX_REASONS]))
 
 
+def _account(*results: PartitionResult) -> EventAccount:
+    # The partitions' accounts add up: each event was read by exactly one partition.
+    total = EventAccount()
+    for result in results:
+        total += result.account
+    return total
+
+
 def _digest_pairs(pairs: Iterable[tuple[str, Usage]]) -> list[tuple[str, str]]:
     return [(sub, usage_digest(usage)) for sub, usage in pairs]
 
@@ -372,12 +381,15 @@ class Rated:
     ``usages`` is a bag of ``(external_subscription_id, usage)``, one per subscription priced;
     ``rejected`` the malformed events that name no subscription, and ``failed`` the
     subscriptions too large to price, ``{external_subscription_id: InvalidInput}`` (both only
-    filled with ``invalid_events="collect"``: otherwise computing raises).
+    filled with ``invalid_events="collect"``: otherwise computing raises). ``account`` is the
+    event account of the whole stream, the one process would give
+    (``SubscriptionUsages.event_account``); :meth:`compute` brings it back with the usages.
     """
 
     usages: db.Bag
     rejected: Delayed
     failed: Delayed
+    account: Delayed
     job: Job
     split: Mapping[str, int]
     """The subscriptions cut into pieces, and into how many."""
@@ -403,8 +415,11 @@ class Rated:
     def compute(self) -> SubscriptionUsages:
         """Every usage, brought back: ``{external_subscription_id: usage}``, with the
         subscriptions too large to price in its ``failed`` (computed in the same pass)."""
-        pairs, failed = compute(self.usages, self.failed, optimize_graph=not self.whole_graph)
+        pairs, failed, account = compute(
+            self.usages, self.failed, self.account, optimize_graph=not self.whole_graph
+        )
         found = SubscriptionUsages()
+        found.event_account = account
         for sub, usage in pairs:
             if sub in found or sub in failed:
                 msg = "appears in more than one input partition: use layout='any'"
@@ -575,10 +590,12 @@ def rate(
     usages = db.from_delayed([delayed(_whole)(result) for result in finished])
     rejected = delayed(_rejected)(*[delayed(_orphans)(result) for result in results])
     failed = delayed(_failed)(*[delayed(_failures)(result) for result in finished])
+    account = delayed(_account)(*results)
     return Rated(
         usages=usages,
         rejected=rejected,
         failed=failed,
+        account=account,
         job=job,
         split=pieces,
         whole_graph=shuffle_method == "p2p",

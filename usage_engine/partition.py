@@ -41,6 +41,7 @@ from .aggregation import Window
 from .batch import SubscriptionUsages, checked_subscriptions, subscription_period
 from .errors import InvalidInput, suggest
 from .models import BillingPeriod, Plan, Tax
+from .models.account import EventAccount
 from .models.usage import RejectedEvents, Usage
 from .money import exact_decimals
 from .past import PastUsage, frozen_usage
@@ -199,6 +200,9 @@ class PartitionResult:
     partials: list[tuple[str, UsageState]]
     rejected: RejectedEvents = field(default_factory=RejectedEvents)
     failed: list[tuple[str, InvalidInput]] = field(default_factory=list)
+    account: EventAccount = field(default_factory=EventAccount, repr=False)
+    """Every event of the partition, rated or set aside and why: the accounts of all the
+    partitions add up to the one process account (``SubscriptionUsages.event_account``)."""
 
 
 def _views(job: Job, plan: Plan, period: BillingPeriod) -> list[View]:
@@ -322,11 +326,14 @@ def rate_partition(
         )
         for sub in whole_subs
     }
+    # A split subscription's events go to its piece's state, not through the stream (where
+    # they would count as another subscription's).
+    unsplit = [pair for pair in pairs if subscription_of(pair[1]) not in split_here]
     consume(
-        (event for _, event in pairs),
+        (event for _, event in unsplit),
         ratings,
         stream,
-        positions=(position for position, _ in pairs),
+        positions=(position for position, _ in unsplit),
         broadcast_orphans=False,
     )
     whole: list[tuple[str, Usage]] = []
@@ -355,7 +362,12 @@ def rate_partition(
         state = new_state(sub, job)
         state.add((event for _, event in mine), positions=(position for position, _ in mine))
         partials.append((sub, state))
-    return PartitionResult(whole, partials, stream.report(), failed)
+    account = stream.tally.account(stream.tally.total)
+    for rating in ratings.values():
+        account += rating.account()
+    for _, state in partials:
+        account += state.event_account
+    return PartitionResult(whole, partials, stream.report(), failed, account)
 
 
 def rate_job(events: EventsInput, job: Job) -> SubscriptionUsages:
@@ -381,6 +393,7 @@ def rate_job(events: EventsInput, job: Job) -> SubscriptionUsages:
     usages = SubscriptionUsages()
     usages.update(result.whole)
     usages.failed.update(result.failed)
+    usages.event_account = result.account
     return usages
 
 
