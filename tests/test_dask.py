@@ -552,3 +552,14 @@ def test_a_cohort_simulated_on_dask_is_the_one_process_simulation() -> None:
     assert (empty.members, empty["tiered"].customers) == ((), ())
     with pytest.raises(InvalidInput, match=r"window: must be a \(start, end\) pair"):
         ued.simulate([], scenarios, window="2024")
+
+
+def test_a_lago_batch_body_on_one_line_is_read_as_its_events(tmp_path: Path) -> None:
+    """json.dump({"events": [...]}) writes one line: Dask reads its events as the CLI does."""
+    stream = POOL[:30]
+    (tmp_path / "batch.json").write_text(json.dumps({"events": stream}, default=str))
+    (tmp_path / "more.jsonl").write_text(json.dumps({"events": POOL[30:40]}, default=str) + "\n")
+    bag = ued.read_events(str(tmp_path))
+    assert bag.count().compute() == 40
+    rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT)
+    assert rated.digest() == one_process(json.loads(json.dumps(POOL[:40], default=str)))

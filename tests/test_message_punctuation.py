@@ -90,3 +90,20 @@ def test_no_filter_key_error_doubles_its_punctuation(key):
     assert "). (got" not in text
     assert "?." not in text
     assert text.endswith(f" (got {key!r})")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("layout", "nope", "layout: must be 'by_subscription' or 'any' (got 'nope')"),
+        ("layout", "anny",
+         "layout: must be 'by_subscription' or 'any'. Did you mean 'any'? (got 'anny')"),
+        ("order", "x", "order: must be 'position' or 'ingested_at' (got 'x')"),
+        ("shuffle", "p2", "shuffle: must be 'tasks' or 'p2p'. Did you mean 'p2p'? (got 'p2')"),
+    ],
+)  # fmt: skip
+def test_the_dask_options_are_sentences(option, value, message):
+    dask = pytest.importorskip("usage_engine.dask")
+    with pytest.raises(InvalidInput) as caught:
+        dask.rate([], [], at="2024-03-05T00:00:00Z", **{option: value})
+    assert str(caught.value) == message

@@ -308,8 +308,9 @@ def _json_type(value: Any) -> str:
 def read_json_lines(name: str) -> list[Any]:
     r"""Every line of a JSON Lines file (gzip accepted) parsed exactly: one Dask partition.
 
-    Stricter than :class:`EventFile`: each line is one JSON value and nothing else is accepted.
-    A problem is an InvalidInput at ``events (FILE, line N)``.
+    Stricter than :class:`EventFile`: each line is one JSON value (an event, or Lago's batch
+    body ``{"events": [...]}`` on one line) and nothing else is accepted. A problem is an
+    InvalidInput at ``events (FILE, line N)``.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
@@ -324,7 +325,12 @@ def read_json_lines(name: str) -> list[Any]:
         with open_bytes(name) as stream:
             lines = JsonLines(stream)
             for _, line in lines:
-                events.append(loads(line))
+                value = loads(line)
+                items = unwrap_events(value)  # Lago's batch body {"events": [...]} on a line
+                if items is not value and isinstance(items, list | tuple):
+                    events.extend(items)
+                else:
+                    events.append(value)
     except json.JSONDecodeError as error:  # a line that is not JSON
         where = f"events ({name}, line {lines.number if lines is not None else 1})"
         text = line[:60].decode("utf-8", "replace")

@@ -55,7 +55,7 @@ from ._gc import collector_paused
 from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
 from .batch import SubscriptionUsages
-from .errors import InvalidInput, did_you_mean
+from .errors import InvalidInput, suggest
 from .models.account import EventAccount
 from .models.usage import RejectedEvents, Usage
 from .partition import (
@@ -297,7 +297,7 @@ def _rate_input(events: Iterable[Any], index: int, job: Job, order: Order) -> Pa
 
 def _shuffle_method(shuffle: Any) -> str:
     if shuffle not in _SHUFFLES:
-        msg = "must be 'tasks' or 'p2p'." + did_you_mean(shuffle, _SHUFFLES)
+        msg = suggest("must be 'tasks' or 'p2p'", shuffle, _SHUFFLES)
         raise InvalidInput.at("shuffle", msg, shuffle)
     return str(shuffle)
 
@@ -540,10 +540,10 @@ def rate(
     ``invalid_events="collect"`` it is in :attr:`Rated.failed` instead, the others priced.
     """
     if layout not in _LAYOUTS:
-        msg = "must be 'by_subscription' or 'any'." + did_you_mean(layout, _LAYOUTS)
+        msg = suggest("must be 'by_subscription' or 'any'", layout, _LAYOUTS)
         raise InvalidInput.at("layout", msg, layout)
     if order not in _ORDERS:
-        msg = "must be 'position' or 'ingested_at'." + did_you_mean(order, _ORDERS)
+        msg = suggest("must be 'position' or 'ingested_at'", order, _ORDERS)
         raise InvalidInput.at("order", msg, order)
     if npartitions is not None and (type(npartitions) is not int or npartitions < 1):
         raise InvalidInput.at("npartitions", "must be a positive integer", npartitions)
