@@ -318,7 +318,7 @@ def read_json_lines(name: str) -> list[Any]:
     >>> read_json_lines(str(path))
     [{'v': Decimal('0.1')}, {'v': 2}]
     """
-    events = []
+    events: list[Any] = []
     line = b""
     lines: JsonLines | None = None
     try:
