@@ -894,3 +894,14 @@ def test_the_html_report_escapes_markup_and_controls(capsys, tmp_path):
     assert "<script>" not in out
     assert "Plan &lt;script&gt;alert(1)&lt;/script&gt;\\x1b[2J (p)" in out
     assert "<h3>Sum &quot;&amp;&quot; &lt;b&gt;</h3>" in out
+
+
+def test_report_freezes_the_previous_period_as_past_does(capsys, sample_dir, sample, tmp_path):
+    """The page's previous period is past_usage over every event (its digest shows it), though
+    the report only rates the events stamped by that period's end."""
+    target = tmp_path / "acme.html"
+    run(capsys, "report", *_with_events(sample_dir), "--now", AT, "-o", target)
+    subscription = sample.subscription("acme")
+    (period,) = periods_before(subscription, AT, 1, plan=sample.plan)
+    frozen = past_usage(sample.plan, sample.events, period, taxes=sample.taxes)
+    assert f"<code>sha256:{frozen.digest}</code>" in target.read_text(encoding="utf-8")

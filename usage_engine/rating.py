@@ -894,6 +894,13 @@ class Rating:
         self.receipts = receipts
         self.seen = set(receipts)
 
+    def forget_prices(self) -> None:
+        """Forget the fees priced so far, before feeding more events to a rating already
+        priced: :func:`consume` adds to the aggregation states directly and leaves each
+        rater's priced fees as they were (a batch prices once, at the end)."""
+        for rater in self.raters:
+            rater.priced.clear()
+
     def results(self) -> list[tuple[RatedCharge, ...]]:
         """The rated charges of each view, in the plan's order."""
         currency = self.plan.amount_currency

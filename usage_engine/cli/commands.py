@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .._gc import collector_paused
+from .._time import event_micros, micros
+from ..models import BillingPeriod, Tax
 from ..models.account import DUPLICATE, OTHER_SUBSCRIPTION, OUTSIDE_PERIOD, EventAccount
 from ..models.period import lago_datetime
 from ..models.usage import Usage
@@ -195,15 +199,28 @@ def past_command(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    period = period_of(inputs)
+    events: list[Any] = []  # the subscription's, for the daily series
+    # The events are kept for the series: a million dicts that the cyclic collector would
+    # scan again and again while more are read, and no cycle among them.
+    with collector_paused():
+        return _report(args, inputs, taxes, period, events)
+
+
+def _report(
+    args: argparse.Namespace,
+    inputs: Inputs,
+    taxes: tuple[Tax, ...],
+    period: BillingPeriod,
+    events: list[Any],
+) -> int:
     from ..past import past_usage
     from ..periods import periods_before
     from ..projection import projected_usage
     from ..report import daily_series, html_report
 
-    inputs = read_inputs(args)
-    taxes = read_taxes(args)
-    period = period_of(inputs)
-    events: list[Any] = []  # the subscription's, for the daily series
     usage = projected_usage(
         inputs.plan,
         keeping(event_file(args), events, inputs.subscription.external_id),
@@ -224,7 +241,13 @@ def report_command(args: argparse.Namespace) -> int:
     )
     before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
     previous = (
-        past_usage(inputs.plan, events, before[0], taxes=taxes, invalid_events="collect")
+        past_usage(
+            inputs.plan,
+            stamped_by(events, before[0].charges_to_datetime),
+            before[0],
+            taxes=taxes,
+            invalid_events="collect",
+        )
         if before
         else None
     )
@@ -277,3 +300,34 @@ def _warn(result: Usage, inputs: Inputs, args: argparse.Namespace) -> None:
     warn_set_aside(
         account, result.rejected_events, known_codes=codes, expected=expected, source=source
     )
+
+
+def stamped_by(events: list[Any], end: datetime) -> list[Any]:
+    """The events that can count in a period ending at ``end``: those stamped by then, and
+    any whose timestamp cannot be read (the rating says why). All of them when a later event
+    repeats the transaction_id of an earlier one: the first copy in input order decides,
+    whatever its timestamp.
+
+    >>> late = {"transaction_id": "t", "timestamp": 1_800_000_000}
+    >>> early = {"transaction_id": "u", "timestamp": 1_700_000_000}
+    >>> end = datetime.fromisoformat("2024-01-01T00:00:00+00:00")
+    >>> stamped_by([late, early], end) == [early]
+    True
+    >>> len(stamped_by([late, early | {"transaction_id": "t"}], end))  # t's first copy is late
+    2
+    """
+    limit = micros(end)
+    kept: list[Any] = []
+    later: set[Any] = set()
+    for event in events:
+        try:
+            stamp = event_micros(event.get("timestamp")) if isinstance(event, dict) else None
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp > limit:
+            later.add(event.get("transaction_id"))
+        else:
+            kept.append(event)
+    if later and any(isinstance(e, dict) and e.get("transaction_id") in later for e in kept):
+        return events
+    return kept

@@ -2,7 +2,7 @@
 
 Nothing here computes a price: the tables and charts show what :func:`current_usage`,
 :func:`projected_usage` and :func:`past_usage` return, and :func:`daily_series` reads the
-engine's :class:`~usage_engine.UsageState` once a day while folding in the events in one pass.
+engine's own rating once a day while folding in the events in one pass.
 
 One module per job: :mod:`.text` (figures and columns), :mod:`.lines` (the rows of a usage
 table), :mod:`.tables` (text tables), :mod:`.daily` (the day-by-day series), :mod:`.charts`
