@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 from importlib import resources
@@ -905,3 +906,22 @@ def test_report_freezes_the_previous_period_as_past_does(capsys, sample_dir, sam
     (period,) = periods_before(subscription, AT, 1, plan=sample.plan)
     frozen = past_usage(sample.plan, sample.events, period, taxes=sample.taxes)
     assert f"<code>sha256:{frozen.digest}</code>" in target.read_text(encoding="utf-8")
+
+
+def test_report_with_progress_off_a_terminal_writes_progress_lines(capsys, sample_dir, tmp_path):
+    """--progress into a log (stderr not a terminal): the events read and the days rated, each
+    report a line of its own, the last always written."""
+    target = tmp_path / "acme.html"
+    status, _, err = run(
+        capsys, "report", *_with_events(sample_dir), "--now", AT, "-o", target, "--progress"
+    )
+    lines = err.splitlines()
+    assert status == 0
+    assert len(lines) == 3
+    assert re.fullmatch(
+        re.escape(f"{sample_dir / 'events.jsonl.gz'}: events read: 26,522 (")
+        + r"[\d,]+/s, [\d.]+ s\)",
+        lines[0],
+    )
+    assert lines[1] == ACME_NOTE.strip()
+    assert re.fullmatch(r"rating day by day: 21/21 \([\d.]+ s\)", lines[2])
