@@ -24,6 +24,7 @@ EXPECTED_PAGES = {
     "event-account.md",
     "rows.md",
     "simulation.md",
+    "repricing.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",

@@ -61,6 +61,7 @@ from ._inputs import (
     TaxInput,
 )
 from ._lago import plan_with_metrics
+from ._reprice import reprice, reprice_frozen
 from ._simulate import Member, simulate
 from .aggregate import aggregate
 from .aggregation import Aggregation, Options
@@ -87,6 +88,7 @@ from .models import (
     Subscription,
     Tax,
 )
+from .models._repricing import BucketDiff, ChargeDiff, RepricingDiff, Segment
 from .models._simulation import CustomerChange, ScenarioOutcome, Simulation
 from .models.account import EventAccount
 from .models.usage import (
@@ -117,8 +119,10 @@ __all__ = [
     "BillableMetric",
     "BillingPeriod",
     "BillingTime",
+    "BucketDiff",
     "BucketFee",
     "Charge",
+    "ChargeDiff",
     "ChargeFilter",
     "ChargeModel",
     "ChargeUsage",
@@ -145,7 +149,9 @@ __all__ = [
     "PlanInterval",
     "ProjectedUsage",
     "RejectedEvents",
+    "RepricingDiff",
     "ScenarioOutcome",
+    "Segment",
     "Simulation",
     "Subscription",
     "SubscriptionInput",
@@ -175,6 +181,8 @@ __all__ = [
     "projected_usage",
     "projection_ratio",
     "rate_subscriptions",
+    "reprice",
+    "reprice_frozen",
     "set_aside_events",
     "simulate",
     "verify",
