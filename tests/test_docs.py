@@ -25,6 +25,7 @@ EXPECTED_PAGES = {
     "rows.md",
     "simulation.md",
     "repricing.md",
+    "attribution.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",

@@ -48,6 +48,7 @@ different instant in each timezone): pass datetime(2025, 3, 15, tzinfo=UTC) or \
 '2025-03-15T00:00:00Z' for midnight UTC (got datetime.date(2025, 3, 15))
 """
 
+from ._attribute import attribute
 from ._inputs import (
     EventInput,
     EventsInput,
@@ -88,6 +89,7 @@ from .models import (
     Subscription,
     Tax,
 )
+from .models._attribution import Attribution, ChargeMethod, Residual, Share
 from .models._repricing import BucketDiff, ChargeDiff, RepricingDiff, Segment
 from .models._simulation import CustomerChange, ScenarioOutcome, Simulation
 from .models.account import EventAccount
@@ -116,6 +118,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Aggregation",
     "AggregationType",
+    "Attribution",
     "BillableMetric",
     "BillingPeriod",
     "BillingTime",
@@ -124,6 +127,7 @@ __all__ = [
     "Charge",
     "ChargeDiff",
     "ChargeFilter",
+    "ChargeMethod",
     "ChargeModel",
     "ChargeUsage",
     "CurrentAndProjected",
@@ -150,8 +154,10 @@ __all__ = [
     "ProjectedUsage",
     "RejectedEvents",
     "RepricingDiff",
+    "Residual",
     "ScenarioOutcome",
     "Segment",
+    "Share",
     "Simulation",
     "Subscription",
     "SubscriptionInput",
@@ -168,6 +174,7 @@ __all__ = [
     "Verification",
     "__version__",
     "aggregate",
+    "attribute",
     "billing_period",
     "ceil_days",
     "current_and_projected_usage",

@@ -1,0 +1,166 @@
+"""Per-event attribution: shares and residuals whose cents add up to the bill exactly."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import usage_engine as ue
+from tests.factories import charge, event, metric, month_period, plan, utc
+from usage_engine import strategies as st_ue
+
+MARCH = month_period(2024, 3)
+SUM = metric("sum_agg", code="m", field_name="n")
+
+
+def _tiers(model, *tiers):
+    key = "graduated_ranges" if model == "graduated" else "volume_ranges"
+    ranges = [
+        {"from_value": low, "to_value": high, "per_unit_amount": price, "flat_amount": flat}
+        for low, high, price, flat in tiers
+    ]
+    return plan(charge(model, {key: ranges}, billable_metric=SUM, code="c"))
+
+
+def _sums(*values):
+    return [
+        event("m", utc(2024, 3, 2 + index), {"n": value}, transaction_id=f"t{index}")
+        for index, value in enumerate(values)
+    ]
+
+
+def test_graduated_shares_follow_the_fill_order():
+    # 0-100 @ 0.10, then 0.05: 90 units cost 9.00; the next 20 are 10 x 0.10 + 10 x 0.05.
+    the_plan = _tiers("graduated", (0, 100, "0.10", "0"), (101, None, "0.05", "0"))
+    found = ue.attribute(the_plan, _sums(90, 20), MARCH)
+    assert [(s.transaction_id, s.units, s.precise_amount, s.amount_cents, s.status)
+            for s in found.shares] == [
+        ("t0", Decimal(90), Decimal("9.00"), 900, "billed"),
+        ("t1", Decimal(20), Decimal("1.50"), 150, "billed"),
+    ]  # fmt: skip
+    assert found.residuals == ()
+    assert [(m.method, m.fact) for m in found.methods] == [("marginal", False)]
+    assert found.amount_cents == found.usage.amount_cents == 1050
+
+
+def test_volume_crossing_a_bound_is_proportional_by_default():
+    # 0-15 @ 10, then 5 for every unit: 15 units cost 150, 16 units 80.
+    the_plan = _tiers("volume", (0, 15, "10", "0"), (16, None, "5", "0"))
+    events = _sums(*[1] * 16)
+    auto = ue.attribute(the_plan, events, MARCH)
+    assert {s.precise_amount for s in auto.shares} == {Decimal(5)}
+    assert sum(s.amount_cents for s in auto.shares) == 8000
+    marginal = ue.attribute(the_plan, events, MARCH, method="marginal")
+    # The marginal share of the crossing event is negative though every price is positive.
+    assert [s.precise_amount for s in marginal.shares] == [Decimal(10)] * 15 + [Decimal(-70)]
+
+
+def test_rounding_at_one_and_a_half_cents_a_unit():
+    # 3 x 0.015 = 0.045, billed 0.05: 5 cents by largest remainder, ties to the earlier event.
+    the_plan = plan(charge("standard", {"amount": "0.015"}, billable_metric=SUM, code="c"))
+    found = ue.attribute(the_plan, _sums(1, 1, 1), MARCH)
+    assert [s.amount_cents for s in found.shares] == [2, 2, 1]
+    assert [(m.method, m.fact) for m in found.methods] == [("marginal", True)]
+
+
+def test_a_first_flat_and_a_minimum_are_residuals():
+    the_plan = _tiers("graduated", (0, 10, "1", "5"), (11, None, "0.5", "0"))
+    the_plan["charges"][0]["min_amount_cents"] = 2000
+    found = ue.attribute(the_plan, _sums(4), MARCH)
+    # 5.00 flat at zero units, 4 x 1.00 for the event; the minimum 20.00 adds 11.00.
+    assert [(s.precise_amount, s.amount_cents) for s in found.shares] == [(Decimal(4), 400)]
+    assert [(r.reason, r.amount_cents) for r in found.residuals] == [
+        ("flat_at_zero", 500),
+        ("true_up", 1100),
+    ]
+    assert found.amount_cents == 2000
+
+
+def test_duplicates_and_set_aside_events_get_nothing():
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM, code="c"))
+    events = [*_sums(2), _sums(3)[0], event("zz", utc(2024, 3, 4), transaction_id="u")]
+    found = ue.attribute(the_plan, events, MARCH)
+    assert [(s.transaction_id, s.status, s.amount_cents) for s in found.shares] == [
+        ("t0", "billed", 200),
+        ("t0", "duplicate", 0),
+        ("u", "unmatched", 0),
+    ]
+
+
+def test_max_is_decided_by_the_first_event_that_reached_it():
+    the_plan = plan(
+        charge("standard", {"amount": "1"}, billable_metric=metric("max_agg", field_name="n"))
+    )
+    found = ue.attribute(the_plan, _sums(3, 7, 7, 2), MARCH)
+    assert [s.amount_cents for s in found.shares] == [0, 700, 0, 0]
+    assert [m.method for m in found.methods] == ["decider"]
+
+
+def test_bad_method_is_refused():
+    with pytest.raises(ue.InvalidInput, match=r"^method: must be 'auto', 'marginal'"):
+        ue.attribute(plan(), [], MARCH, method="fair")
+
+
+def _per_charge(found):
+    cents, precise = defaultdict(int), defaultdict(Decimal)
+    for item in (*found.shares, *found.residuals):
+        if item.charge is not None:
+            cents[item.charge.lago_id] += item.amount_cents
+            precise[item.charge.lago_id] += item.precise_amount
+    return cents, precise
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=st_ue.usage_cases(max_events=12), data=st.data())
+def test_attribution_properties(case, data):
+    now = data.draw(st.sampled_from([None, case.now]))
+    found = ue.attribute(case.plan, case.events, case.period, now=now, taxes=case.taxes)
+    # Every cent is somewhere: shares and residuals add up to the bill, nothing plugged.
+    total = sum(s.amount_cents for s in found.shares) + sum(r.amount_cents for r in found.residuals)
+    assert total == found.amount_cents
+    # Per charge, the shares and residuals are its fees and its true-up, in cents and exactly.
+    cents, precise = _per_charge(found)
+    true_ups = {t.charge_lago_id: t for t in getattr(found.usage, "true_ups", ())}
+    for line in found.usage.charges_usage:
+        true_up = true_ups.get(line.charge.lago_id)
+        extra = 0 if true_up is None else true_up.amount_cents
+        assert cents[line.charge.lago_id] == line.amount_cents + extra
+        if true_up is None:
+            assert precise[line.charge.lago_id] == sum((f.amount for f in line.fees), Decimal(0))
+    assert all(s.amount_cents == 0 for s in found.shares if s.status == "duplicate")
+    # The order the events came in does not matter.
+    shuffled = list(case.events)
+    random.Random(data.draw(st.integers(0, 999))).shuffle(shuffled)
+    again = ue.attribute(case.plan, shuffled, case.period, now=now, taxes=case.taxes)
+    if len({e["transaction_id"] for e in case.events}) == len(case.events):
+        assert again == found
+    # On a price linear in the units, every method gives the same split: a fact.
+    proportional = ue.attribute(
+        case.plan, case.events, case.period, now=now, taxes=case.taxes, method="proportional"
+    )
+    facts = {m.charge.lago_id for m in found.methods if m.fact}
+    marginal = ue.attribute(
+        case.plan, case.events, case.period, now=now, taxes=case.taxes, method="marginal"
+    )
+    for left, right in zip(marginal.shares, proportional.shares, strict=True):
+        if left.charge is not None and left.charge.lago_id in facts:
+            assert left.precise_amount == right.precise_amount
+
+
+def test_a_later_event_leaves_earlier_marginal_shares_alone_except_on_volume():
+    graduated = _tiers("graduated", (0, 10, "1", "0"), (11, None, "0.5", "0"))
+    volume = _tiers("volume", (0, 10, "1", "0"), (11, None, "0.5", "0"))
+    events = _sums(4, 5)
+    later = [*events, _sums(0, 0, 3)[2]]
+    for the_plan, stable in ((graduated, True), (volume, False)):
+        before = [s.precise_amount for s in ue.attribute(the_plan, events, MARCH).shares]
+        after = [s.precise_amount for s in ue.attribute(the_plan, later, MARCH).shares]
+        # Volume reprices every unit when the total crosses a bound: 12 units at 0.5.
+        assert (after[:2] == before) is stable
+    assert before == [Decimal(4), Decimal(5)]
+    assert after == [Decimal(2), Decimal("2.5"), Decimal("1.5")]
