@@ -22,8 +22,8 @@ UNSHARED = re.compile(
     r"|\bunder [0-9]+\.[0-9]+",
     re.IGNORECASE,
 )
-# Modules whose docstrings still cite section numbers; the list may only shrink.
-STILL_CITING = frozenset({"usage_engine.rating", "usage_engine.selection"})
+# Modules whose docstrings still cite section numbers: none, and none may start again.
+STILL_CITING: frozenset[str] = frozenset()
 
 
 def _docstrings(module):

@@ -41,7 +41,7 @@ def _validated(check: Callable[[Any], T], value: Any, path: str) -> T:
         raise CommandError(msg) from None
 
 
-def _instant(text: str | None, option: str) -> datetime:
+def read_instant(text: str | None, option: str) -> datetime:
     if text is None:
         return datetime.now(UTC)
     try:
@@ -100,7 +100,7 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
     document = unwrap(unwrap(read_document(args.subscription), "subscription"), "subscriptions")
     raw = _pick_subscription(document, args.subscription, args.external_id)
     subscription = _validated(as_subscription, raw, args.subscription)
-    joined = _plan_reader(args)
+    joined = plan_reader(args)
     if args.plan is not None:
         plan = _validated(joined, read_document(args.plan), args.plan)
         if subscription.plan is not None and subscription.plan != plan:
@@ -128,10 +128,10 @@ def read_inputs(args: argparse.Namespace) -> Inputs:
         raise CommandError(msg)
     option = instant_option(args)
     several = isinstance(document, list) and len(document) > 1
-    return Inputs(plan, subscription, _instant(args.now, option), option, several)
+    return Inputs(plan, subscription, read_instant(args.now, option), option, several)
 
 
-def _plan_reader(args: argparse.Namespace) -> Callable[[Any], Plan]:
+def plan_reader(args: argparse.Namespace) -> Callable[[Any], Plan]:
     """How a plan is read: as it is, or joined with the billable metrics of --metrics."""
     if getattr(args, "metrics", None) is None:
         return as_plan

@@ -15,6 +15,7 @@ from .commands import (
     report_command,
     sample_command,
 )
+from .explain import attribute_command, simulate_command
 from .output import PROG
 
 
@@ -198,4 +199,69 @@ def build_parser() -> Parser:
         help="where to write the page (default usage-report.html; - for stdout)",
     )
     report.set_defaults(run=report_command)
+
+    attribute = command(
+        "attribute", "which events each fee of the period came from", inputs, events, output, rows
+    )
+    attribute.add_argument(
+        "--method",
+        choices=("auto", "marginal", "proportional"),
+        default="auto",
+        help="how fees are split between events (default auto: chosen per charge)",
+    )
+    attribute.add_argument(
+        "--by", metavar="PROPERTY", help="the amount per value of an event property (per user)"
+    )
+    attribute.add_argument(
+        "--top", type=int, default=10, metavar="N", help="the N events that cost most (10)"
+    )
+    attribute.add_argument(
+        "--past",
+        action="store_true",
+        help="explain the last period ended by --at, frozen (as past gives it)",
+    )
+    attribute.set_defaults(run=attribute_command)
+
+    simulate = command("simulate", "a cohort's closed periods under scenario plans", events)
+    simulate.add_argument(
+        "--subscription",
+        required=True,
+        metavar="FILE",
+        help="the cohort: subscriptions (an array), each a member; its customer is "
+        "external_customer_id",
+    )
+    simulate.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="the baseline plan, where a subscription does not carry its own",
+    )
+    simulate.add_argument(
+        "--scenario",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="a scenario plan (repeat for more); named after its file",
+    )
+    simulate.add_argument(
+        "--metrics",
+        metavar="FILE",
+        help="billable metrics for plans that name them (Lago's GET /billable_metrics)",
+    )
+    simulate.add_argument(
+        "--from",
+        dest="window_from",
+        required=True,
+        metavar="INSTANT",
+        help="the window's start: periods starting then or later",
+    )
+    simulate.add_argument(
+        "--to",
+        dest="window_to",
+        required=True,
+        metavar="INSTANT",
+        help="the window's end: periods ended by then",
+    )
+    simulate.add_argument("--top", type=int, default=5, metavar="N", help="top movers (5)")
+    simulate.add_argument("-o", "--output", metavar="FILE", help="also write the HTML report")
+    simulate.set_defaults(run=simulate_command)
     return parser

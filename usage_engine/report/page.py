@@ -18,7 +18,7 @@ from .daily import DailySeries
 from .lines import usage_lines
 from .text import format_money, format_quantity, format_share
 
-_STYLE: Final = """
+STYLE: Final = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
   margin: 0 auto; max-width: 1060px; padding: 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 32px 0 8px; }
@@ -130,7 +130,7 @@ def html_report(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(heading)}: {esc(period_text)}</title>",
-        f"<style>{_STYLE}</style>",
+        f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
         "<header>",

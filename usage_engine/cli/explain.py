@@ -1,0 +1,248 @@
+"""The commands that explain and compare bills: ``attribute`` and ``simulate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from .._files import read_document, shown_name
+from .._rows import cell, csv_text
+from .._wrappers import unwrap
+from ..models.period import lago_datetime
+from ..report.text import format_money, format_quantity, text_table
+from .commands import output_format
+from .inputs import event_file, period_of, read_inputs, read_taxes
+from .output import CommandError, print_json, say, write_output
+
+__all__ = ["attribute_command", "simulate_command"]
+
+ATTRIBUTION_COLUMNS: Final = (
+    "transaction_id",
+    "timestamp",
+    "charge_code",
+    "metric_code",
+    "filter",
+    "group",
+    "units",
+    "precise_amount",
+    "amount_cents",
+    "status",
+)
+
+
+def _percent(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:+} %"
+
+
+def attribute_command(args: argparse.Namespace) -> int:
+    from .._attribute import attribute
+    from ..report import period_heading
+
+    shape = output_format(args)
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    now: Any = inputs.now
+    if args.past:
+        from ..periods import periods_before
+
+        before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
+        if not before:
+            msg = f"{inputs.option}: no period of {inputs.subscription.external_id} ended by then"
+            raise CommandError(msg)
+        period, now = before[0], None
+    else:
+        period = period_of(inputs)
+    events = list(event_file(args))
+    found = attribute(inputs.plan, events, period, now=now, taxes=taxes, method=args.method)
+    rows = found.to_rows()
+    if shape == "csv":
+        sys.stdout.write(csv_text(ATTRIBUTION_COLUMNS, rows))
+        return 0
+    if shape == "json":
+        print_json([{key: _plain(value) for key, value in row.items()} for row in rows])
+        return 0
+    currency = found.usage.currency
+    moment = " (frozen)" if now is None else f" at {lago_datetime(now)}"
+    out = [period_heading("Attribution", period) + moment, ""]
+    out += text_table(
+        ["charge", "split", "method"],
+        [
+            [
+                m.charge.invoice_display_name or m.charge.code or m.charge.lago_id,
+                "fact" if m.fact else "convention",
+                m.method,
+            ]
+            for m in found.methods
+        ],
+    )
+    if args.by:
+        out += ["", *_by_property(found, events, args.by, currency)]
+    else:
+        billed = sorted(
+            (s for s in found.shares if s.amount_cents),
+            key=lambda s: (-s.amount_cents, s.transaction_id or ""),
+        )
+        out += ["", f"the {min(args.top, len(billed))} events that cost most:"]
+        out += text_table(
+            ["transaction_id", "timestamp", "charge", "units", f"amount {currency}"],
+            [
+                [
+                    s.transaction_id or "",
+                    "" if s.timestamp is None else lago_datetime(s.timestamp),
+                    s.charge.code or s.metric_code or "" if s.charge else "",
+                    format_quantity(s.units),
+                    format_money(s.amount_cents, currency),
+                ]
+                for s in billed[: args.top]
+            ],
+            left=3,
+        )
+    shares = sum(s.amount_cents for s in found.shares)
+    residuals = sum(r.amount_cents for r in found.residuals)
+    out += [
+        "",
+        f"total {format_money(found.amount_cents, currency)} = events "
+        f"{format_money(shares, currency)} + residuals {format_money(residuals, currency)}"
+        + "".join(
+            f"\n  residual {r.reason} ({r.charge.code or r.charge.lago_id}): "
+            f"{format_money(r.amount_cents, currency)}"
+            for r in found.residuals
+        ),
+    ]
+    say("\n".join(out))
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    return cell(value) if isinstance(value, Decimal) or hasattr(value, "isoformat") else value
+
+
+def _by_property(found: Any, events: Sequence[Any], name: str, currency: str) -> list[str]:
+    """Cents per value of an event property: per user, per workspace."""
+    values: dict[str, Any] = {}
+    for event in events:
+        if isinstance(event, Mapping):
+            key = event.get("transaction_id")
+            properties = event.get("properties")
+            if isinstance(key, str) and key not in values and isinstance(properties, Mapping):
+                values[key] = properties.get(name)
+    cents: dict[str, int] = {}
+    counted: dict[str, int] = {}
+    for share in found.shares:
+        if share.charge is None:
+            continue
+        value = values.get(share.transaction_id or "")
+        label = "(none)" if value is None else str(value)
+        cents[label] = cents.get(label, 0) + share.amount_cents
+        counted[label] = counted.get(label, 0) + 1
+    order = sorted(cents, key=lambda label: (-cents[label], label))
+    return [
+        f"amount per {name} (shares of events; residuals apart):",
+        *text_table(
+            [name, "shares", f"amount {currency}"],
+            [
+                [label, f"{counted[label]:,}", format_money(cents[label], currency)]
+                for label in order
+            ],
+            left=1,
+        ),
+    ]
+
+
+def _scenarios(paths: Iterable[str], metrics: Any) -> dict[str, Any]:
+    from .._coerce import as_plan
+    from .._lago import plan_with_metrics
+
+    found: dict[str, Any] = {}
+    for path in paths:
+        name = Path(path).stem.removesuffix(".json")
+        document = read_document(path)
+        try:
+            plan = as_plan(document) if metrics is None else plan_with_metrics(document, metrics)
+        except Exception as error:
+            msg = f"{shown_name(path)}: {error}"
+            raise CommandError(msg) from None
+        if name in found:
+            msg = f"--scenario: two scenarios are named {name!r}; give the files other names"
+            raise CommandError(msg)
+        found[name] = plan
+    return found
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    from .._simulate import Member, simulate
+    from .inputs import plan_reader, read_instant
+
+    metrics = None if args.metrics is None else read_document(args.metrics)
+    baseline = plan_reader(args)(read_document(args.plan)) if args.plan else None
+    scenarios = _scenarios(args.scenario, metrics)
+    document = unwrap(read_document(args.subscription), "subscriptions")
+    subscriptions = document if isinstance(document, list) else [document]
+    grouped: dict[str, list[Any]] = {}
+    for event in event_file(args):
+        if isinstance(event, Mapping):
+            grouped.setdefault(str(event.get("external_subscription_id")), []).append(event)
+    members = [
+        Member(
+            str(item.get("external_customer_id") or item.get("external_id"))
+            if isinstance(item, Mapping)
+            else "",
+            item,
+            grouped.get(str(item.get("external_id")) if isinstance(item, Mapping) else "", []),
+            None
+            if isinstance(item, Mapping) and isinstance(item.get("plan"), Mapping)
+            else baseline,
+        )
+        for item in subscriptions
+    ]
+    window = (read_instant(args.window_from, "--from"), read_instant(args.window_to, "--to"))
+    result = simulate(members, scenarios, window=window, top_n=args.top)
+    say("\n\n".join(_scenario_text(outcome, result.currency or "") for outcome in result))
+    for item in result.coverage:
+        say(f"skipped {item.customer_id} ({item.subscription_id}): {item.reason}", error=True)
+    for note in result.notes:
+        say(f"note: {note}", error=True)
+    if args.output:
+        from ..report.cohort import cohort_page
+
+        write_output(args.output, cohort_page(result), quiet=True)
+    return 0
+
+
+def _scenario_text(outcome: Any, currency: str) -> str:
+    def money(cents: int) -> str:
+        return format_money(cents, currency)
+
+    q = outcome.quantiles
+    lines = [
+        f"Scenario {outcome.name}: {money(outcome.baseline_cents)} -> "
+        f"{money(outcome.scenario_cents)} {currency} ({'+' if outcome.delta_cents >= 0 else ''}"
+        f"{money(outcome.delta_cents)}, {_percent(outcome.percent)})",
+        f"customers: {outcome.up} pay more, {outcome.flat} the same, {outcome.down} less; "
+        f"change p50 {_percent(q['p50'])}, p90 {_percent(q['p90'])}, p95 {_percent(q['p95'])}",
+    ]
+    for title, movers in (
+        ("increases", outcome.top_increases),
+        ("decreases", outcome.top_decreases),
+    ):
+        if movers:
+            lines.append(
+                f"largest {title}: "
+                + ", ".join(
+                    f"{c.customer_id} {money(c.delta_cents)} ({_percent(c.percent)})"
+                    for c in movers
+                )
+            )
+    lines += text_table(
+        ["charge", "baseline", "scenario", "change"],
+        [
+            [s.key, money(s.baseline_cents), money(s.scenario_cents), money(s.delta_cents)]
+            for s in outcome.by_charge
+        ],
+        left=1,
+    )
+    return "\n".join(lines)
