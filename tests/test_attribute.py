@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 import usage_engine as ue
 from tests.factories import charge, event, metric, month_period, plan, utc
 from usage_engine import strategies as st_ue
+from usage_engine.money import EXACT
 
 MARCH = month_period(2024, 3)
 SUM = metric("sum_agg", code="m", field_name="n")
@@ -46,6 +48,11 @@ def test_graduated_shares_follow_the_fill_order():
     assert found.residuals == ()
     assert [(m.method, m.fact) for m in found.methods] == [("marginal", False)]
     assert found.amount_cents == found.usage.amount_cents == 1050
+    # The second event's share is 10 units of the first tier and 10 of the second.
+    assert [s.components for s in found.shares] == [
+        (("tier[1]", Decimal(90), Decimal("9.00")),),
+        (("tier[1]", Decimal(10), Decimal("1.00")), ("tier[2]", Decimal(10), Decimal("0.50"))),
+    ]
 
 
 def test_volume_crossing_a_bound_is_proportional_by_default():
@@ -111,11 +118,13 @@ def _per_charge(found):
     for item in (*found.shares, *found.residuals):
         if item.charge is not None:
             cents[item.charge.lago_id] += item.amount_cents
-            precise[item.charge.lago_id] += item.precise_amount
+            precise[item.charge.lago_id] = EXACT.add(
+                precise[item.charge.lago_id], item.precise_amount
+            )
     return cents, precise
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(case=st_ue.usage_cases(max_events=12), data=st.data())
 def test_attribution_properties(case, data):
     now = data.draw(st.sampled_from([None, case.now]))
@@ -131,8 +140,31 @@ def test_attribution_properties(case, data):
         extra = 0 if true_up is None else true_up.amount_cents
         assert cents[line.charge.lago_id] == line.amount_cents + extra
         if true_up is None:
-            assert precise[line.charge.lago_id] == sum((f.amount for f in line.fees), Decimal(0))
+            fees_amount = functools.reduce(EXACT.add, (f.amount for f in line.fees), Decimal(0))
+            assert precise[line.charge.lago_id] == fees_amount
     assert all(s.amount_cents == 0 for s in found.shares if s.status == "duplicate")
+    # A share's components add up to it; for additive aggregations, the shares' units to the
+    # charge's units.
+    marginal_ids = {m.charge.lago_id for m in found.methods if m.method == "marginal"}
+    for share in found.shares:
+        if share.charge is not None and share.charge.lago_id in marginal_ids:
+            parts = functools.reduce(EXACT.add, (c[2] for c in share.components), Decimal(0))
+            assert parts == share.precise_amount
+    plain = {
+        c.lago_id
+        for c in ue.Plan.model_validate(case.plan).charges
+        if c.billable_metric.aggregation_type.value in ("count_agg", "sum_agg")
+        and not c.billable_metric.recurring
+        and not c.prorated
+        and not c.pay_in_advance
+    }
+    units = defaultdict(Decimal)
+    for share in found.shares:
+        if share.charge is not None:
+            units[share.charge.lago_id] += share.units
+    for line in found.usage.charges_usage:
+        if line.charge.lago_id in plain and all(f.units >= 0 for f in line.fees):
+            assert units[line.charge.lago_id] == line.units
     # The order the events came in does not matter.
     shuffled = list(case.events)
     random.Random(data.draw(st.integers(0, 999))).shuffle(shuffled)

@@ -484,4 +484,7 @@ def test_the_page_is_for_a_reader_titled_by_name_details_apart(acme):
     assert "Projection method: Lago&#x27;s: the units so far divided by" in details
     assert f"<code>sha256:{result.previous.digest}</code>" in details
     assert page.count("sha256:") == 1
+    # How each charge's fees split between events: a fact for a linear price, else a convention.
+    assert "api_requests: marginal, a fact; compute: marginal, a convention;" in details
+    assert "connections: decider, a convention;" in details
     assert re.search(r"\d\.\d{7,}", page) is None

@@ -18,6 +18,7 @@ from ._allocate import largest_remainder
 from ._coerce import as_period, as_plan, as_taxes
 from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from ._labels import filter_text, group_text
+from ._reprice import tier_parts
 from ._rows import currency_amount
 from ._time import from_micros
 from .account import (
@@ -30,7 +31,7 @@ from .account import (
 )
 from .aggregation import Window
 from .errors import InvalidInput
-from .models import AggregationType, ChargeModel, Plan
+from .models import AggregationType, Charge, ChargeModel, Plan
 from .models._attribution import Attribution, ChargeMethod, Residual, Share
 from .models.usage import ChargeRef, Usage
 from .money import exact_decimals
@@ -39,7 +40,7 @@ from .rating import RatedCharge, Rating, View
 from .selection import Rejections, iterate_events, read_events
 from .usage import current_usage, read_now
 
-__all__ = ["Method", "attribute"]
+__all__ = ["Method", "attribute", "split_method"]
 
 Method = Literal["auto", "marginal", "proportional"]
 ZERO = Decimal(0)
@@ -68,6 +69,7 @@ class _Step:
     amount: Decimal
     counted: int
     level: Decimal  # the fee's units after the event
+    components: tuple[tuple[str, Decimal, Decimal], ...]  # (name, units, amount)
 
 
 @dataclass
@@ -96,10 +98,20 @@ def _label(rated: RatedCharge, filter_index: int | None) -> str | None:
     return filter_text(bucket.declared, bucket.invoice_display_name)
 
 
-def _method(rated: RatedCharge, asked: Method) -> tuple[str, bool]:
-    charge = rated.charge
+def split_method(charge: Charge, asked: Method = "auto") -> tuple[str, bool]:
+    """How ``charge``'s fees are split between events, and whether that split is a fact.
+
+    >>> from usage_engine.models import Charge
+    >>> charge = Charge.model_validate({"charge_model": "volume", "properties": {
+    ...     "volume_ranges": [{"from_value": 0, "to_value": None, "per_unit_amount": "1"}]},
+    ...     "billable_metric": {"code": "c", "aggregation_type": "count_agg"}})
+    >>> split_method(charge), split_method(charge, "marginal")
+    (('proportional', False), ('marginal', False))
+    """
     aggregation = charge.billable_metric.aggregation_type
     fact = charge.charge_model in _LINEAR and aggregation in _ADDITIVE and not charge.prorated
+    if charge.charge_model is ChargeModel.DYNAMIC:
+        return "marginal", fact  # a dynamic fee is its events' own amounts, under any method
     if asked != "auto":
         return asked, fact
     if aggregation in _DECIDED:
@@ -218,6 +230,7 @@ def _attribute(
         else:
             firsts[key] = (position, key, code, ts, properties, precise)
     fees: dict[Slot, _Fee] = {}
+    parts_before: dict[Slot, list[tuple[Decimal, Decimal]] | None] = {}
     before: dict[Slot, tuple[Decimal, Decimal, int]] = {}
     blank: dict[tuple[str, int | None], Decimal] = {}  # what each bucket costs with no units
     for rated in rating.results()[0]:
@@ -237,6 +250,7 @@ def _attribute(
             continue
         for index, rater in rating.by_code.get(code, ()):
             rated = rating.rated(index, rater, currency)
+            by_slot = {(rated.charge.lago_id, f.filter_index, f.grouped_by): f for f in rated.fees}
             for slot, (units, amount, counted) in _fees_of(rated).items():
                 fee = fees.get(slot)
                 if fee is None:
@@ -245,6 +259,9 @@ def _attribute(
                 before[slot] = (units, amount, counted)
                 if (units, amount, counted) == (was_units, was_amount, was_counted):
                     continue
+                parts = tier_parts(rated.charge, by_slot[slot], currency)
+                earlier = parts_before.get(slot, _empty_parts(parts, fee.zero))
+                parts_before[slot] = parts
                 if ts < start:  # a recurring metric's event before the period: carried over
                     fee.carried += amount - was_amount
                     continue
@@ -257,9 +274,47 @@ def _attribute(
                         amount - was_amount,
                         counted - was_counted,
                         units,
+                        _components(
+                            rated.charge, parts, earlier, units - was_units, amount - was_amount
+                        ),
                     )
                 )
     return _assemble(usage, rating, fees, shares, method, currency)
+
+
+def _empty_parts(
+    parts: list[tuple[Decimal, Decimal]] | None, zero: Decimal
+) -> list[tuple[Decimal, Decimal]] | None:
+    # A fee with no units yet: its first segment holds the price of no units.
+    if parts is None:
+        return None
+    return [(ZERO, zero if index == 0 else ZERO) for index in range(len(parts))]
+
+
+def _components(
+    charge: Any,
+    after: list[tuple[Decimal, Decimal]] | None,
+    before: list[tuple[Decimal, Decimal]] | None,
+    units: Decimal,
+    amount: Decimal,
+) -> tuple[tuple[str, Decimal, Decimal], ...]:
+    """What the event added to each tier of its fee: the difference of the fee's parts."""
+    if after is None or before is None or len(after) != len(before):
+        return (("usage", units, amount),)
+    model = charge.charge_model
+    found = []
+    for index, ((units_after, amount_after), (units_before, amount_before)) in enumerate(
+        zip(after, before, strict=True)
+    ):
+        if units_after == units_before and amount_after == amount_before:
+            continue
+        name = (
+            f"tier[{index + 1}]"
+            if model in (ChargeModel.GRADUATED, ChargeModel.VOLUME)
+            else ("package" if model is ChargeModel.PACKAGE else "usage")
+        )
+        found.append((name, units_after - units_before, amount_after - amount_before))
+    return tuple(found) or (("usage", units, amount),)
 
 
 def _new_fee(rated: RatedCharge, slot: Slot, zero: Decimal) -> _Fee:
@@ -304,13 +359,12 @@ def _assemble(
     residuals: list[Residual] = []
     rating.forget_prices()
     for rated in rating.results()[0]:
-        chosen, fact = _method(rated, method)
+        chosen, fact = split_method(rated.charge, method)
         methods.append(ChargeMethod.build(charge=rated.ref, method=chosen, fact=fact))
         aggregation = rated.charge.billable_metric.aggregation_type
         for fee_slot, (_, final, _) in _fees_of(rated).items():
             fee, target = fees[fee_slot], billed.get(fee_slot)
-            if target is None:  # a closed period keeps no empty fee, as Lago's invoices
-                assert not final, (fee_slot, final)
+            if target is None:  # a closed period keeps no fee of 0 units, cents and events
                 continue
             # The rating fed one event at a time ends where the usage explained ends.
             assert final == target.amount, (fee_slot, final, target.amount)
@@ -330,6 +384,11 @@ def _assemble(
                         precise_amount=amount,
                         amount_cents=share_cents,
                         status="billed" if amount or share_cents else "free",
+                        components=(
+                            step.components
+                            if chosen == "marginal"
+                            else (("usage", step.units, amount),)
+                        ),
                     )
                 )
             for reason, amount, share_cents in (

@@ -100,6 +100,21 @@ def _properties(charge: Charge, fee: BucketFee) -> Any:
     return charge.filters[fee.filter_index].properties
 
 
+def tier_parts(
+    charge: Charge, fee: BucketFee, currency: str
+) -> list[tuple[Decimal, Decimal]] | None:
+    """``(units, amount)`` of a fee in each tier of its own bucket's ladder (see
+    :func:`_fee_parts`); None when its amount is not a function of its units alone."""
+    properties = _properties(charge, fee)
+    ranges: Sequence[Any] = (
+        getattr(properties, "graduated_ranges", None)
+        or getattr(properties, "volume_ranges", None)
+        or ()
+    )
+    grid = sorted({Decimal(r.to_value) for r in ranges if r.to_value is not None} - {ZERO})
+    return _fee_parts(charge, fee, grid, currency)
+
+
 def _priced_at(charge: Charge, fee: BucketFee, units: Decimal, currency: str) -> Decimal:
     aggregation = Aggregation.plain(units, fee.events_count)
     pricing = PricingInput(aggregation, charge.billable_metric.aggregation_type, False, currency)

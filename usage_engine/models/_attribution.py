@@ -30,6 +30,9 @@ class Share(Model):
     precise_amount: Decimal
     amount_cents: int
     status: str
+    components: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    """``(name, units, precise amount)`` the event added to each part of the fee: ``tier[2]``
+    of a graduated or volume ladder, ``package``, else ``usage``; they add up to the share."""
 
 
 class Residual(Model):

@@ -204,7 +204,7 @@ def html_report(
         ]
     if previous is not None:
         out += _previous_html(previous, the_plan)
-    out += _details_html(usage, the_period.external_subscription_id, previous)
+    out += _details_html(usage, the_period.external_subscription_id, previous, the_plan)
     out += [
         "</main>",
         "<footer>",
@@ -249,12 +249,28 @@ _METHODS = {
 }
 
 
-def _details_html(usage: ProjectedUsage, external_id: str, previous: PastUsage | None) -> list[str]:
+def _details_html(
+    usage: ProjectedUsage, external_id: str, previous: PastUsage | None, plan: Plan | None = None
+) -> list[str]:
     """The figures a finance reader may check but need not read: in a closed block."""
     items = [
         f"<li>Subscription <code>{esc(external_id)}</code>.</li>",
         f"<li>Projection method: {esc(_METHODS.get(usage.method, usage.method))}.</li>",
     ]
+    if plan is not None:
+        from .._attribute import split_method
+
+        splits = []
+        for charge in plan.charges:
+            method, fact = split_method(charge)
+            name = charge.invoice_display_name or charge.code or charge.billable_metric.code
+            kind = "a fact" if fact else "a convention"
+            splits.append(f"{esc(name)}: {esc(method)}, {kind}")
+        items.append(
+            "<li>Fees split between events (<code>usage-engine attribute</code>): "
+            + "; ".join(splits)
+            + ".</li>"
+        )
     if previous is not None:
         items.append(
             "<li>Previous period digest (SHA-256 of its canonical JSON, to check the frozen "
