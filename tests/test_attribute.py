@@ -196,3 +196,38 @@ def test_a_later_event_leaves_earlier_marginal_shares_alone_except_on_volume():
         assert (after[:2] == before) is stable
     assert before == [Decimal(4), Decimal(5)]
     assert after == [Decimal(2), Decimal("2.5"), Decimal("1.5")]
+
+
+def _charge_amounts(usage):
+    return {
+        line.charge.lago_id: functools.reduce(EXACT.add, (f.amount for f in line.fees), Decimal(0))
+        for line in usage.charges_usage
+    }
+
+
+@settings(max_examples=20, deadline=None)
+@given(case=st_ue.usage_cases(max_events=8, duplicate_rate=0.0))
+def test_a_marginal_share_is_what_lagos_pay_in_advance_path_charges(case):
+    """Each event's marginal share is the fee with the events up to it less the fee with the
+    events before it, in (timestamp, transaction_id) order, before rounding."""
+    from usage_engine._time import event_micros
+
+    found = ue.attribute(case.plan, case.events, case.period, method="marginal")
+    marginal = {m.charge.lago_id for m in found.methods if m.method == "marginal"}
+    ordered = sorted(case.events, key=lambda e: (event_micros(e["timestamp"]), e["transaction_id"]))
+    shares = defaultdict(Decimal)
+    for share in found.shares:
+        if share.charge is not None:
+            key = (share.transaction_id, share.charge.lago_id)
+            shares[key] = EXACT.add(shares[key], share.precise_amount)
+    start = int(case.period.charges_from_datetime.timestamp() * 1_000_000)
+    for index, item in enumerate(ordered):
+        if event_micros(item["timestamp"]) < start:
+            continue  # carried over into the period: a residual, not a share
+        with_it = _charge_amounts(ue.past_usage(case.plan, ordered[: index + 1], case.period))
+        without = _charge_amounts(ue.past_usage(case.plan, ordered[:index], case.period))
+        for lago_id in marginal:
+            paid = EXACT.subtract(
+                with_it.get(lago_id, Decimal(0)), without.get(lago_id, Decimal(0))
+            )
+            assert shares[(item["transaction_id"], lago_id)] == paid

@@ -232,11 +232,13 @@ def _attribute(
     fees: dict[Slot, _Fee] = {}
     parts_before: dict[Slot, list[tuple[Decimal, Decimal]] | None] = {}
     before: dict[Slot, tuple[Decimal, Decimal, int]] = {}
-    blank: dict[tuple[str, int | None], Decimal] = {}  # what each bucket costs with no units
+    # What each bucket costs with no event (its blank fee): no event caused it. A pricing
+    # group that replaces the blank fee takes it over; any later group starts from nothing.
+    blank: dict[tuple[str, int | None], tuple[Slot, Decimal]] = {}
     for rated in rating.results()[0]:
         for slot, value in _fees_of(rated).items():
             before[slot] = value
-            blank[slot[:2]] = value[1]
+            blank[slot[:2]] = (slot, value[1])
             fees[slot] = _new_fee(rated, slot, value[1])
     for position, key, code, ts, properties, precise in sorted(
         firsts.values(), key=lambda item: (item[3], item[1])
@@ -251,10 +253,16 @@ def _attribute(
         for index, rater in rating.by_code.get(code, ()):
             rated = rating.rated(index, rater, currency)
             by_slot = {(rated.charge.lago_id, f.filter_index, f.grouped_by): f for f in rated.fees}
-            for slot, (units, amount, counted) in _fees_of(rated).items():
+            priced = _fees_of(rated)
+            for slot, (units, amount, counted) in priced.items():
                 fee = fees.get(slot)
                 if fee is None:
-                    fee = fees[slot] = _new_fee(rated, slot, blank[slot[:2]])
+                    replaced = blank.get(slot[:2])
+                    zero = ZERO
+                    if replaced is not None and replaced[0] not in priced:
+                        zero = replaced[1]
+                        del blank[slot[:2]]  # taken over once
+                    fee = fees[slot] = _new_fee(rated, slot, zero)
                 was_units, was_amount, was_counted = before.get(slot, (ZERO, fee.zero, 0))
                 before[slot] = (units, amount, counted)
                 if (units, amount, counted) == (was_units, was_amount, was_counted):
@@ -279,6 +287,12 @@ def _attribute(
                         ),
                     )
                 )
+            lago_id = rated.charge.lago_id
+            for slot in [s for s in before if s[0] == lago_id and s not in priced]:
+                # A blank fee replaced by a pricing group: gone, its price taken over.
+                before[slot] = (ZERO, ZERO, 0)
+                fees[slot].zero = ZERO
+                parts_before.pop(slot, None)
     return _assemble(usage, rating, fees, shares, method, currency)
 
 
