@@ -231,3 +231,25 @@ def test_a_marginal_share_is_what_lagos_pay_in_advance_path_charges(case):
                 with_it.get(lago_id, Decimal(0)), without.get(lago_id, Decimal(0))
             )
             assert shares[(item["transaction_id"], lago_id)] == paid
+
+
+def test_a_percentage_share_names_its_rate_fixed_fee_and_minimum():
+    # 1 % of each payment plus 0.10, at least 0.20 a transaction: 10.00 pays 0.10 + 0.10;
+    # 5.00 pays 0.05 + 0.10, raised by 0.05 to the minimum.
+    the_plan = plan(
+        charge(
+            "percentage",
+            {"rate": "1", "fixed_amount": "0.10", "per_transaction_min_amount": "0.20"},
+            billable_metric=SUM,
+            code="pay",
+        )
+    )
+    found = ue.attribute(the_plan, _sums(10, 5), MARCH)
+    assert [s.components for s in found.shares] == [
+        (("percentage.rate", Decimal(10), Decimal("0.1")),
+         ("percentage.fixed_fee", Decimal(0), Decimal("0.10"))),
+        (("percentage.rate", Decimal(5), Decimal("0.05")),
+         ("percentage.fixed_fee", Decimal(0), Decimal("0.10")),
+         ("percentage.min_max_adjustment", Decimal(0), Decimal("0.05"))),
+    ]  # fmt: skip
+    assert [s.amount_cents for s in found.shares] == [20, 20]

@@ -20,7 +20,7 @@ from .models import Charge, ChargeModel, Plan
 from .models._repricing import BucketDiff, ChargeDiff, RepricingDiff, Segment
 from .models._simulation import percent_change
 from .models.usage import BucketFee, ChargeUsage
-from .money import exact_decimals
+from .money import EXACT, exact_decimals
 from .past import PastUsage, past_usage
 from .pricing import PricingInput, price
 from .selection import iterate_events
@@ -141,7 +141,7 @@ def _fee_parts(
         reached = min(units, grid[index]) if index < len(grid) else units
         # The first segment carries what the pricer charges at zero units (a first flat).
         upto = _priced_at(charge, fee, reached, currency)
-        parts.append((reached - lower, upto - before))
+        parts.append((EXACT.subtract(reached, lower), EXACT.subtract(upto, before)))
         before = upto
     return parts
 
@@ -166,8 +166,8 @@ def _segments(
                 parts[where] = (fee.units, fee.amount)
             shares = largest_remainder([amount for _, amount in parts], fee.amount_cents, currency)
             for index, ((inside, amount), share) in enumerate(zip(parts, shares, strict=True)):
-                units[index] += inside
-                amounts[index] += amount
+                units[index] = EXACT.add(units[index], inside)
+                amounts[index] = EXACT.add(amounts[index], amount)
                 cents[index] += share
         per_side.append((units, amounts, cents))
     (units_a, amounts_a, cents_a), (units_b, amounts_b, cents_b) = per_side
@@ -208,7 +208,7 @@ def _buckets(usages: tuple[ChargeUsage | None, ChargeUsage | None]) -> tuple[Buc
             continue
         for fee in usage.fees:
             row = found.setdefault(_bucket_key(usage, fee), [ZERO, ZERO, 0, 0])
-            row[side] += fee.units
+            row[side] = EXACT.add(row[side], fee.units)
             row[2 + side] += fee.amount_cents
     return tuple(
         BucketDiff.build(
