@@ -50,9 +50,10 @@ def test_graduated_shares_follow_the_fill_order():
     assert found.amount_cents == found.usage.amount_cents == 1050
     # The second event's share is 10 units of the first tier and 10 of the second.
     assert [s.components for s in found.shares] == [
-        (("tier[1]", Decimal(90), Decimal("9.00")),),
-        (("tier[1]", Decimal(10), Decimal("1.00")), ("tier[2]", Decimal(10), Decimal("0.50"))),
-    ]
+        (("tier[1].per_unit", Decimal(90), Decimal("9.00")),),
+        (("tier[1].per_unit", Decimal(10), Decimal("1.00")),
+         ("tier[2].per_unit", Decimal(10), Decimal("0.50"))),
+    ]  # fmt: skip
 
 
 def test_volume_crossing_a_bound_is_proportional_by_default():
@@ -253,3 +254,29 @@ def test_a_percentage_share_names_its_rate_fixed_fee_and_minimum():
          ("percentage.min_max_adjustment", Decimal(0), Decimal("0.05"))),
     ]  # fmt: skip
     assert [s.amount_cents for s in found.shares] == [20, 20]
+
+
+def test_crossing_into_a_tier_brings_its_flat_amount():
+    # 0-10 @ 1.00 (flat 5.00, the residual of no units), then 0.50 (flat 2.00): 4 units, then
+    # 8 more: 6 to fill the first tier, 2 in the second, whose flat the crossing event brings.
+    the_plan = _tiers("graduated", (0, 10, "1", "5"), (11, None, "0.5", "2"))
+    found = ue.attribute(the_plan, _sums(4, 8), MARCH)
+    assert found.shares[1].components == (
+        ("tier[1].per_unit", Decimal(6), Decimal(6)),
+        ("tier[2].per_unit", Decimal(2), Decimal("1.0")),
+        ("tier[2].flat", Decimal(0), Decimal("2.0")),
+    )
+    assert [s.precise_amount for s in found.shares] == [Decimal(4), Decimal("9.0")]
+    assert [(r.reason, r.amount_cents) for r in found.residuals] == [("flat_at_zero", 500)]
+
+
+def test_an_event_the_engine_cannot_read_is_malformed():
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM, code="c"))
+    broken = event("m", utc(2024, 3, 3), {"n": 1}, transaction_id="x") | {"timestamp": "soon"}
+    with pytest.raises(ue.InvalidInput, match=r"^events\[1\] \(transaction_id 'x'\): timestamp"):
+        ue.attribute(the_plan, [*_sums(2), broken], MARCH)
+    found = ue.attribute(the_plan, [*_sums(2), broken], MARCH, invalid_events="collect")
+    assert [(s.transaction_id, s.status, s.amount_cents) for s in found.shares] == [
+        ("t0", "billed", 200),
+        ("x", "malformed", 0),
+    ]

@@ -8,8 +8,9 @@ share. Nothing here prices or selects: the rules are the rating core's and the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final, Literal
@@ -35,9 +36,10 @@ from .models import AggregationType, Charge, ChargeModel, Plan
 from .models._attribution import Attribution, ChargeMethod, Residual, Share
 from .models.usage import ChargeRef, Usage
 from .money import EXACT, exact_decimals
+from .partition import subscription_of
 from .past import past_usage
 from .rating import RatedCharge, Rating, View
-from .selection import Rejections, iterate_events, read_events
+from .selection import InvalidEvents, Rejections, id_text, iterate_events, read_events
 from .usage import current_usage, read_now
 
 __all__ = ["Method", "attribute", "split_method"]
@@ -58,6 +60,7 @@ _STATUS: Final = {
     NO_VALUE: "malformed",
 }
 Slot = tuple[str, int | None, tuple[tuple[str, str | None], ...]]
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -178,6 +181,7 @@ def attribute(
     now: InstantInput | None = None,
     method: Method = "auto",
     taxes: TaxesInput = (),
+    invalid_events: InvalidEvents = "raise",
 ) -> Attribution:
     """Which events each fee of the period came from: one share per (event, fee it reached),
     residuals for what no event caused, cents that add up to the usage exactly.
@@ -188,7 +192,8 @@ def attribute(
     charges an event on its pay-in-advance path), ``"proportional"`` (units x the fee's
     average price) or ``"auto"`` (per charge: the event deciding a max or latest value gets it
     all, volume charges are proportional, the others marginal). Within each fee, cents are
-    given by largest remainder (ties in event order); nothing is plugged.
+    given by largest remainder (ties in event order); nothing is plugged. A malformed event
+    raises, or with ``invalid_events="collect"`` has a ``malformed`` share of nothing.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"code": "api", "charge_model": "graduated", "billable_metric":
@@ -216,10 +221,11 @@ def attribute(
     kept = list(iterate_events(events))
     instant = None if now is None else read_now(now)
     open_now = instant is not None and instant < the_period.charges_to_datetime
+    common: dict[str, Any] = {"taxes": customer_taxes, "invalid_events": invalid_events}
     usage: Usage = (
-        current_usage(the_plan, kept, the_period, now=instant, taxes=customer_taxes)
+        current_usage(the_plan, kept, the_period, now=instant, **common)
         if open_now
-        else past_usage(the_plan, kept, the_period, taxes=customer_taxes)
+        else past_usage(the_plan, kept, the_period, **common)
     )
     return _attribute(the_plan, the_period, kept, usage, method, invoicing=not open_now)
 
@@ -238,11 +244,17 @@ def _attribute(
     selection = Rejections("collect")
     firsts: dict[str, tuple[Any, ...]] = {}
     shares: list[Share] = []
+    read: set[int] = set()
     for _, position, key, code, ts, properties, precise in read_events(events, (sub,), selection):
+        read.add(position)
         if key in firsts:
             shares.append(_aside(key, ts, code, "duplicate"))
         else:
             firsts[key] = (position, key, code, ts, properties, precise)
+    for position, event in enumerate(events):
+        # The subscription's events the engine could not read (no id, a bad timestamp...).
+        if position not in read and subscription_of(event) in (sub, None):
+            shares.append(_unreadable(event))
     fees: dict[Slot, _Fee] = {}
     parts_before: dict[Slot, list[Part] | None] = {}
     before: dict[Slot, tuple[Decimal, Decimal, int]] = {}
@@ -343,6 +355,23 @@ def _new_fee(rated: RatedCharge, slot: Slot, zero: Decimal) -> _Fee:
         filter=_label(rated, slot[1]),
         group=group_text(slot[2]) or None,
         zero=zero,
+    )
+
+
+def _unreadable(event: Any) -> Share:
+    fields = event if isinstance(event, Mapping) else {}
+    code = fields.get("code")
+    return Share.build(
+        transaction_id=id_text(fields.get("transaction_id")),
+        timestamp=None,
+        charge=None,
+        metric_code=code if isinstance(code, str) else None,
+        filter=None,
+        group=None,
+        units=ZERO,
+        precise_amount=ZERO,
+        amount_cents=0,
+        status="malformed",
     )
 
 
@@ -448,7 +477,12 @@ def _assemble(
         )
     # In fill order; an event's own shares before a set-aside copy of it.
     shares.sort(
-        key=lambda s: (s.timestamp, s.transaction_id or "", s.status not in ("billed", "free"))
+        key=lambda s: (
+            s.timestamp is None,
+            s.timestamp or _EPOCH,
+            s.transaction_id or "",
+            s.status not in ("billed", "free"),
+        )
     )
     return Attribution.build(
         usage=usage, shares=tuple(shares), residuals=tuple(residuals), methods=tuple(methods)

@@ -3,7 +3,9 @@ ladder, or a percentage's rate, fixed fees and per-transaction adjustment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from ._reprice import tier_parts
 from .aggregation import Aggregation
@@ -47,12 +49,31 @@ def _percentage(
     ]
 
 
+def _graduated(charge: Charge, fee: BucketFee, tiers: list[tuple[Decimal, Decimal]]) -> list[Part]:
+    # Each tier's units at its per-unit price, and the rest of its amount: its flat amount.
+    properties = (
+        charge.properties
+        if fee.filter_index is None
+        else charge.filters[fee.filter_index].properties
+    )
+    ranges: Sequence[Any] = getattr(properties, "graduated_ranges", ())
+    if len(ranges) != len(tiers):  # bounds that coincide: one part per distinct bound
+        return [(f"tier[{i + 1}]", units, amount) for i, (units, amount) in enumerate(tiers)]
+    found: list[Part] = []
+    for index, ((units, amount), tier) in enumerate(zip(tiers, ranges, strict=True)):
+        per_unit = EXACT.multiply(units, tier.per_unit_amount)
+        found.append((f"tier[{index + 1}].per_unit", units, per_unit))
+        found.append((f"tier[{index + 1}].flat", ZERO, EXACT.subtract(amount, per_unit)))
+    return found
+
+
 def fee_parts(
     charge: Charge, fee: BucketFee, aggregation: Aggregation, currency: str, invoicing: bool
 ) -> list[Part] | None:
     """The named parts of ``fee`` (they add up to its amount), or None when its model has none.
 
-    Graduated and volume ladders give ``tier[i]``, a package ``package``, a standard charge
+    A graduated ladder gives ``tier[i].per_unit`` and ``tier[i].flat``, a volume one
+    ``tier[i]``, a package ``package``, a standard charge
     ``usage``; a percentage ``percentage.rate``, ``percentage.fixed_fee`` and
     ``percentage.min_max_adjustment``.
     """
@@ -62,7 +83,9 @@ def fee_parts(
     tiers = tier_parts(charge, fee, currency)
     if tiers is None:
         return None
-    if model in (ChargeModel.GRADUATED, ChargeModel.VOLUME):
+    if model is ChargeModel.GRADUATED:
+        return _graduated(charge, fee, tiers)
+    if model is ChargeModel.VOLUME:
         return [(f"tier[{i + 1}]", units, amount) for i, (units, amount) in enumerate(tiers)]
     name = "package" if model is ChargeModel.PACKAGE else "usage"
     return [(name, units, amount) for units, amount in tiers]
