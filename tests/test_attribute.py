@@ -280,3 +280,29 @@ def test_an_event_the_engine_cannot_read_is_malformed():
         ("t0", "billed", 200),
         ("x", "malformed", 0),
     ]
+
+
+@pytest.mark.parametrize(
+    "the_charge",
+    [
+        charge("package", {"amount": "3", "package_size": 4, "free_units": 2},
+               billable_metric=SUM),
+        charge("percentage", {"rate": "2", "fixed_amount": "0.1"}, billable_metric=SUM),
+        charge("graduated_percentage", {"graduated_percentage_ranges": [
+            {"from_value": 0, "to_value": 10, "rate": "1", "flat_amount": "0"},
+            {"from_value": 11, "to_value": None, "rate": "2", "flat_amount": "1"}]},
+            billable_metric=SUM),
+    ],
+    ids=["package", "percentage", "graduated_percentage"],
+)  # fmt: skip
+def test_later_events_leave_earlier_marginal_shares_alone(the_charge):
+    """With non-negative values, marginal shares are settled as events come: a later event
+    does not change them (volume, max and latest can, and are split otherwise)."""
+    the_plan = plan(the_charge)
+    events = _sums(3, 5, 2, 9)
+    for count in range(1, len(events)):
+        early = ue.attribute(the_plan, events[:count], MARCH, method="marginal")
+        late = ue.attribute(the_plan, events, MARCH, method="marginal")
+        assert [s.precise_amount for s in late.shares][:count] == [
+            s.precise_amount for s in early.shares
+        ]
