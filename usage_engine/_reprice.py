@@ -261,10 +261,20 @@ def _diff(
 
 
 def _compare(
-    plan_a: Plan, plan_b: Plan, a: PastUsage, b: PastUsage, charge_map: Mapping[str, str] | None
+    plan_a: Plan,
+    plan_b: Plan,
+    a: PastUsage,
+    b: PastUsage,
+    charge_map: Mapping[str, str] | None,
+    *,
+    own_period: bool = False,
 ) -> RepricingDiff:
     notes = ["usage held fixed: the same events priced under both plans"]
-    if plan_a.interval != plan_b.interval:
+    if own_period:
+        notes.append(
+            f"plan B priced over its own period, {b.from_datetime.date()} to {b.to_datetime.date()}"
+        )
+    elif plan_a.interval != plan_b.interval:
         notes.append(
             f"plan B ({plan_b.interval.value}) priced over plan A's {plan_a.interval.value} period"
         )
@@ -310,11 +320,13 @@ def reprice(
     *,
     charge_map: Mapping[str, str] | None = None,
     taxes: TaxesInput = (),
+    period_b: PeriodInput | None = None,
 ) -> RepricingDiff:
     """A closed period priced under plan A and under plan B, charge by charge.
 
     Both sides are :func:`past_usage` of the same events and period (a plan B of another
-    interval is priced over A's period, and ``notes`` says so). Charges are matched by code,
+    interval is priced over A's period, and ``notes`` says so), unless ``period_b`` gives B a
+    period of its own. Charges are matched by code,
     then by metric and filters, or as ``charge_map`` says (A's code to B's); the others are
     ``removed`` or ``added``. Nothing is stored or changed.
 
@@ -335,10 +347,11 @@ def reprice(
     """
     a_plan, b_plan = _checked_plans(plan_a, plan_b)
     the_period = as_period(period)
+    other = the_period if period_b is None else as_period(period_b, "period_b")
     kept = list(iterate_events(events))
     a = past_usage(a_plan, kept, the_period, taxes=taxes)
-    b = past_usage(b_plan, kept, the_period, taxes=taxes)
-    return _compare(a_plan, b_plan, a, b, _map(charge_map))
+    b = past_usage(b_plan, kept, other, taxes=taxes)
+    return _compare(a_plan, b_plan, a, b, _map(charge_map), own_period=period_b is not None)
 
 
 @exact_decimals
