@@ -26,6 +26,7 @@ EXPECTED_PAGES = {
     "simulation.md",
     "repricing.md",
     "attribution.md",
+    "corrections.md",
     "periods.md",
     "aggregations.md",
     "charge-models.md",

@@ -49,6 +49,7 @@ different instant in each timezone): pass datetime(2025, 3, 15, tzinfo=UTC) or \
 """
 
 from ._attribute import attribute
+from ._correct import apply_correction, correct, correct_chain
 from ._inputs import (
     EventInput,
     EventsInput,
@@ -90,6 +91,7 @@ from .models import (
     Tax,
 )
 from .models._attribution import Attribution, ChargeMethod, Residual, Share
+from .models._correction import Correction, CorrectionLine
 from .models._repricing import BucketDiff, ChargeDiff, RepricingDiff, Segment
 from .models._simulation import CustomerChange, ScenarioOutcome, Simulation
 from .models.account import EventAccount
@@ -130,6 +132,8 @@ __all__ = [
     "ChargeMethod",
     "ChargeModel",
     "ChargeUsage",
+    "Correction",
+    "CorrectionLine",
     "CurrentAndProjected",
     "CustomerChange",
     "EmptyFilterWarning",
@@ -174,9 +178,12 @@ __all__ = [
     "Verification",
     "__version__",
     "aggregate",
+    "apply_correction",
     "attribute",
     "billing_period",
     "ceil_days",
+    "correct",
+    "correct_chain",
     "current_and_projected_usage",
     "current_usage",
     "next_period",

@@ -78,6 +78,9 @@ class PastUsage(Usage):
 
     true_ups: tuple[TrueUp, ...] = ()
     digest: str = ""
+    plan_digest: str = ""
+    """SHA-256 of the plan the period was priced with (not part of ``digest``): a correction
+    must be computed with the same plan."""
 
     def canonical_json(self) -> str:
         """The text the digest is computed from: the Lago shape plus the true-ups, sorted keys."""
@@ -162,7 +165,14 @@ def frozen_usage(
     fields = dict(usage) | {"issuing_date": _invoice_date(period)}
     result = PastUsage(**fields, true_ups=tuple(true_ups))
     digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
-    return result.model_copy(update={"digest": digest}).with_account(report.account)
+    update = {"digest": digest, "plan_digest": plan_digest(plan)}
+    return result.model_copy(update=update).with_account(report.account)
+
+
+def plan_digest(plan: Plan) -> str:
+    """SHA-256 of the plan's canonical JSON: the same plan, the same digest."""
+    text = json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @exact_decimals

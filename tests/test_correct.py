@@ -1,0 +1,158 @@
+"""Corrections of closed periods: exact lines between a frozen result and a fresh one."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import usage_engine as ue
+from tests.factories import charge, event, metric, month_period, plan, utc
+from usage_engine import strategies as st_ue
+
+MARCH = month_period(2024, 3)
+APRIL = month_period(2024, 4)
+SUM = metric("sum_agg", code="m", field_name="n")
+
+
+def _sums(*values, month=3):
+    return [
+        event("m", utc(2024, month, 2 + i), {"n": v}, transaction_id=f"t{month}-{i}")
+        for i, v in enumerate(values)
+    ]
+
+
+def test_one_and_a_half_cents_a_unit_moves_one_cent_not_two():
+    # 1 unit at 0.015 was billed 0.02; 2 units are 0.03: +1 cent (round(0.015) would be 2).
+    the_plan = plan(charge("standard", {"amount": "0.015"}, billable_metric=SUM, code="c"))
+    frozen = ue.past_usage(the_plan, _sums(1), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(1, 1), MARCH, previous_events=_sums(1))
+    assert [(line.kind, line.units, line.amount, line.amount_cents) for line in fix.lines] == [
+        ("delta", Decimal(1), Decimal("0.015"), 1)
+    ]
+    assert (fix.amount_cents, fix.added_ids, fix.voided_ids) == (1, ("t3-1",), ())
+    assert ue.apply_correction(frozen, fix) == ue.past_usage(the_plan, _sums(1, 1), MARCH)
+
+
+def test_a_change_of_volume_tier_is_a_reversal_and_a_rebill():
+    # 15 units at 10.00 = 150.00; a 16th moves them all to 5.00 = 80.00.
+    ranges = [
+        {"from_value": 0, "to_value": 15, "per_unit_amount": "10", "flat_amount": "0"},
+        {"from_value": 16, "to_value": None, "per_unit_amount": "5", "flat_amount": "0"},
+    ]
+    the_plan = plan(charge("volume", {"volume_ranges": ranges}, billable_metric=SUM, code="v"))
+    frozen = ue.past_usage(the_plan, _sums(*[1] * 15), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(*[1] * 16), MARCH)
+    assert [(line.kind, line.units, line.amount_cents) for line in fix.lines] == [
+        ("reversal", Decimal(-15), -15000),
+        ("rebill", Decimal(16), 8000),
+    ]
+    assert fix.amount_cents == -7000
+    with pytest.raises(ue.InvalidInput, match=r"^fee: went down, and on_decrease='raise'"):
+        ue.correct(frozen, the_plan, _sums(*[1] * 16), MARCH, on_decrease="raise")
+
+
+def test_a_minimum_true_up_moves_with_usage():
+    # A 10.00 minimum: 4 units at 1.00 are topped up by 6.00; 3 more units cost 3.00 and take
+    # 3.00 off the true-up: both lines shown, netting to 0.
+    the_plan = plan(
+        charge("standard", {"amount": "1"}, billable_metric=SUM, code="c", min_amount_cents=1000)
+    )
+    frozen = ue.past_usage(the_plan, _sums(4), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(4, 3), MARCH)
+    assert sorted((line.key[3], line.kind, line.amount_cents) for line in fix.lines) == [
+        ("true_up", "delta", -300),
+        ("usage", "delta", 300),
+    ]
+    assert fix.amount_cents == 0
+
+
+def test_taxes_by_difference_or_on_the_delta():
+    the_plan = plan(charge("standard", {"amount": "0.333"}, billable_metric=SUM, code="c"))
+    vat = [{"code": "vat", "name": "VAT", "rate": "20"}]
+    frozen = ue.past_usage(the_plan, _sums(1, 1), MARCH, taxes=vat)
+    late = _sums(1, 1, 1)
+    # Frozen: 0.666 -> 0.67, tax 0.134 -> 0.13; now 0.999 -> 1.00, tax 0.20: +0.07 by
+    # difference; on the change, 0.33 x 20 % = 0.066 -> 0.07 as well, no residual.
+    fix = ue.correct(frozen, the_plan, late, MARCH, taxes=vat)
+    on_delta = ue.correct(frozen, the_plan, late, MARCH, taxes=vat, tax_mode="on_delta")
+    assert (fix.amount_cents, fix.taxes_amount_cents, fix.total_amount_cents) == (33, 7, 40)
+    assert (on_delta.taxes_amount_cents, on_delta.tax_residual_cents) == (7, 0)
+
+
+def test_bad_input_is_refused():
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM, code="c"))
+    other = plan(charge("standard", {"amount": "2"}, billable_metric=SUM, code="c"))
+    frozen = ue.past_usage(the_plan, _sums(1), MARCH)
+    with pytest.raises(ue.InvalidInput, match=r"^frozen\.plan_digest: was priced with another"):
+        ue.correct(frozen, other, _sums(1), MARCH)
+    with pytest.raises(ue.InvalidInput, match=r"^shape: must be 'delta' or 'reverse_rebill'"):
+        ue.correct(frozen, the_plan, _sums(1), MARCH, shape="patch")
+    with pytest.raises(ue.InvalidInput, match=r"^period: is not the frozen period"):
+        ue.correct(frozen, the_plan, _sums(1), APRIL)
+    with pytest.raises(ue.InvalidInput, match=r"^frozen: must be a PastUsage"):
+        ue.correct(frozen.to_lago(), the_plan, _sums(1), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(2), MARCH)
+    with pytest.raises(ue.InvalidInput, match=r"^correction\.base_digest: corrects another"):
+        ue.apply_correction(ue.past_usage(the_plan, _sums(3), MARCH), fix)
+
+
+def test_a_late_event_of_a_recurring_metric_corrects_every_later_period():
+    seats = metric("sum_agg", code="m", field_name="n", recurring=True)
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=seats, code="seats"))
+    feb = month_period(2024, 2)
+    events = _sums(2, month=2)
+    frozen = [(ue.past_usage(the_plan, events, p), p) for p in (feb, MARCH, APRIL)]
+    late = [*events, *_sums(1, month=2)[:0], event("m", utc(2024, 2, 20), {"n": 3},
+                                                   transaction_id="late")]  # fmt: skip
+    corrections, ignored = ue.correct_chain(frozen, the_plan, late)
+    assert [c.target.from_datetime.month for c in corrections] == [2, 3, 4]
+    assert ignored == ()
+    recent, older = ue.correct_chain(frozen, the_plan, late, max_periods_back=1)
+    assert [c.target.from_datetime.month for c in recent] == [4]
+    assert [p.charges_from_datetime.month for p in older] == [2, 3]
+
+
+def _apply(frozen_cents, fix):
+    found = defaultdict(int, frozen_cents)
+    for line in fix.lines:
+        found[line.key] += line.amount_cents
+    return {key: cents for key, cents in found.items() if cents}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=st_ue.usage_cases(max_events=10), data=st.data())
+def test_correction_properties(case, data):
+    """Applying the lines to the frozen figures gives the fresh ones, exactly, in any shape."""
+    from usage_engine._correct import _components
+
+    the_plan = ue.Plan.model_validate(case.plan)
+    keep = data.draw(st.lists(st.booleans(), min_size=len(case.events), max_size=len(case.events)))
+    before = [e for e, kept in zip(case.events, keep, strict=True) if kept]
+    frozen = ue.past_usage(case.plan, before, case.period, taxes=case.taxes)
+    shape = data.draw(st.sampled_from(["delta", "reverse_rebill"]))
+    fix = ue.correct(frozen, case.plan, case.events, case.period, taxes=case.taxes, shape=shape)
+    target = ue.past_usage(case.plan, case.events, case.period, taxes=case.taxes)
+    assert fix.target == target
+    old = {key: cents for key, (_, _, cents) in _components(frozen, the_plan)[0].items() if cents}
+    new = {key: cents for key, (_, _, cents) in _components(target, the_plan)[0].items() if cents}
+    assert _apply(old, fix) == new
+    true_ups = lambda usage: sum(t.amount_cents for t in usage.true_ups)  # noqa: E731
+    assert fix.amount_cents == (target.amount_cents + true_ups(target)) - (
+        frozen.amount_cents + true_ups(frozen)
+    )
+    assert fix.taxes_amount_cents == target.taxes_amount_cents - frozen.taxes_amount_cents
+    # No line mixes two prices: a delta keeps the unit price.
+    for line in fix.lines:
+        assert line.kind in ("delta", "reversal", "rebill")
+    # The same events correct nothing; the order of the events changes nothing.
+    assert ue.correct(target, case.plan, case.events, case.period, taxes=case.taxes).lines == ()
+    shuffled = list(case.events)
+    random.Random(0).shuffle(shuffled)
+    if len({e["transaction_id"] for e in case.events}) == len(case.events):
+        again = ue.correct(frozen, case.plan, shuffled, case.period, taxes=case.taxes, shape=shape)
+        assert again.lines == fix.lines
