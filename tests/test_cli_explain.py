@@ -155,3 +155,34 @@ def test_reprice_compares_the_last_closed_period_under_plan_b(capsys, files):
         "charge,status,metric_code,units_a,units_b,amount_cents_a,amount_cents_b,delta_cents,percent",
         "api,matched,calls,115,115,1075,920,-155,-14.42",
     ]
+
+
+def test_correct_prints_the_lines_of_late_events(capsys, files):
+    frozen = files / "frozen.jsonl"
+    frozen.write_text("".join(json.dumps(_event(k, d, n, u)) + "\n"
+                              for k, d, n, u in (("a", 2, 90, "ann"),)))  # fmt: skip
+    common = [
+        "--plan", str(files / "plan.json"), "--subscription", str(files / "subs.json"),
+        "--external-id", "s1", "--at", "2024-04-15T00:00:00Z",
+        "--frozen-events", str(frozen), "--events", str(files / "events.jsonl"),
+    ]  # fmt: skip
+    # Frozen: 90 units, 9.00. Now 115: 10 more at 0.10 and 15 at 0.05 (1.75).
+    canonical = files / "march.json"
+    assert main(["past", *common[:-4], "--events", str(frozen), "--canonical"]) == 0
+    canonical.write_text(capsys.readouterr().out)
+    assert main(["correct", *common, "--frozen", str(canonical)]) == 0
+    out, _ = capsys.readouterr()
+    rows = [line.split() for line in out.splitlines()]
+    assert ["api", "tier[1].per_unit", "delta", "10", "1.00"] in rows
+    assert ["api", "tier[2].per_unit", "rebill", "15", "0.75"] in rows
+    assert "fees 1.75, taxes 0.00, total 1.75 EUR" in out
+    assert main(["correct", *common, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("charge,filter,group,component,kind,units,amount,amount_cents")
+    assert [line.split(",")[3:8] for line in lines[1:]] == [
+        ["tier[1].per_unit", "delta", "10", "1.00", "100"],
+        ["tier[2].per_unit", "rebill", "15", "0.75", "75"],
+    ]
+    canonical.write_text("0" * 64)
+    assert main(["correct", *common, "--frozen", str(canonical)]) == 2
+    assert "is not what --frozen-events give" in capsys.readouterr().err

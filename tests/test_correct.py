@@ -102,13 +102,13 @@ def test_bad_input_is_refused():
 
 
 def test_a_late_event_of_a_recurring_metric_corrects_every_later_period():
-    seats = metric("sum_agg", code="m", field_name="n", recurring=True)
+    # A recurring weighted sum: a late event in February changes February, March and April.
+    seats = metric("weighted_sum_agg", code="m", field_name="n", recurring=True)
     the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=seats, code="seats"))
     feb = month_period(2024, 2)
     events = _sums(2, month=2)
     frozen = [(ue.past_usage(the_plan, events, p), p) for p in (feb, MARCH, APRIL)]
-    late = [*events, *_sums(1, month=2)[:0], event("m", utc(2024, 2, 20), {"n": 3},
-                                                   transaction_id="late")]  # fmt: skip
+    late = [*events, event("m", utc(2024, 2, 20), {"n": 3}, transaction_id="late")]  # fmt: skip
     corrections, ignored = ue.correct_chain(frozen, the_plan, late)
     assert [c.target.from_datetime.month for c in corrections] == [2, 3, 4]
     assert ignored == ()
@@ -156,3 +156,80 @@ def test_correction_properties(case, data):
     if len({e["transaction_id"] for e in case.events}) == len(case.events):
         again = ue.correct(frozen, case.plan, shuffled, case.period, taxes=case.taxes, shape=shape)
         assert again.lines == fix.lines
+
+
+def test_graduated_late_events_and_voiding_the_only_event():
+    # 0-100 @ 0.10, then 0.05: 90 units frozen (9.00), 20 late (10 @ 0.10 + 10 @ 0.05 = 1.50).
+    ranges = [
+        {"from_value": 0, "to_value": 100, "per_unit_amount": "0.10", "flat_amount": "2"},
+        {"from_value": 101, "to_value": None, "per_unit_amount": "0.05", "flat_amount": "0"},
+    ]
+    the_plan = plan(
+        charge("graduated", {"graduated_ranges": ranges}, billable_metric=SUM, code="g",
+               min_amount_cents=1500)
+    )  # fmt: skip
+    frozen = ue.past_usage(the_plan, _sums(90), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(90, 20), MARCH)
+    assert [(line.key[3], line.kind, line.units, line.amount_cents) for line in fix.lines] == [
+        ("tier[1].per_unit", "delta", Decimal(10), 100),
+        ("tier[2].per_unit", "rebill", Decimal(10), 50),
+        ("true_up", "delta", Decimal(0), -150),
+    ]
+    # Voiding the only event reverses its units; the first range's flat amount (charged at
+    # zero units too) stays, and the true-up takes up the rest of the 15.00 minimum.
+    void = ue.correct(frozen, the_plan, [], MARCH)
+    assert sorted((line.key[3], line.kind, line.amount_cents) for line in void.lines) == [
+        ("tier[1].per_unit", "reversal", -900),
+        ("true_up", "delta", 900),
+    ]
+
+
+def test_tax_of_twenty_percent_on_1002_to_1004_cents_moves_one_cent():
+    # 1 002 units at 0.01, then 2 more: 1 002 x 20 % = 200.4 -> 200; 1 004 x 20 % = 200.8
+    # -> 201: +2 cents of fees, +1 cent of tax.
+    the_plan = plan(charge("standard", {"amount": "0.01"}, billable_metric=SUM, code="c"))
+    vat = [{"code": "vat", "name": "VAT", "rate": "20"}]
+    frozen = ue.past_usage(the_plan, _sums(1002), MARCH, taxes=vat)
+    fix = ue.correct(frozen, the_plan, _sums(1002, 2), MARCH, taxes=vat)
+    assert (fix.amount_cents, fix.taxes_amount_cents, fix.total_amount_cents) == (2, 1, 3)
+
+
+def test_corrections_compose_and_cancel():
+    the_plan = plan(charge("graduated", {"graduated_ranges": [
+        {"from_value": 0, "to_value": 5, "per_unit_amount": "1", "flat_amount": "0"},
+        {"from_value": 6, "to_value": None, "per_unit_amount": "0.5", "flat_amount": "0"}]},
+        billable_metric=SUM, code="g"))  # fmt: skip
+    e1, e2, e3 = _sums(2), _sums(2, 3), _sums(2, 3, 4)
+    f1, f2 = (ue.past_usage(the_plan, e, MARCH) for e in (e1, e2))
+    one, two = ue.correct(f1, the_plan, e2, MARCH), ue.correct(f2, the_plan, e3, MARCH)
+    whole = ue.correct(f1, the_plan, e3, MARCH)
+    # E1 -> E2 -> E3 nets, per key, to E1 -> E3; E1 -> E2 and back nets to nothing.
+    assert _net(one, two) == _net(whole)
+    assert _net(one, ue.correct(f2, the_plan, e1, MARCH)) == {}
+    # Booking into another period changes only the booking period.
+    booked = ue.correct(f1, the_plan, e2, MARCH, booking_period=APRIL)
+    assert [line.model_copy(update={"booking_period": one.lines[0].booking_period})
+            for line in booked.lines] == list(one.lines)  # fmt: skip
+    assert booked.lines[0].booking_period[0] == APRIL.charges_from_datetime
+
+
+def _net(*fixes):
+    found = defaultdict(int)
+    for fix in fixes:
+        for line in fix.lines:
+            found[line.key] += line.amount_cents
+    return {key: cents for key, cents in found.items() if cents}
+
+
+def test_a_correction_is_the_difference_of_attributions():
+    the_plan = plan(charge("volume", {"volume_ranges": [
+        {"from_value": 0, "to_value": 3, "per_unit_amount": "2", "flat_amount": "0"},
+        {"from_value": 4, "to_value": None, "per_unit_amount": "1", "flat_amount": "0"}]},
+        billable_metric=SUM, code="v", min_amount_cents=700))  # fmt: skip
+    before, after = _sums(1, 1), _sums(1, 1, 1, 1)
+    frozen = ue.past_usage(the_plan, before, MARCH)
+    fix = ue.correct(frozen, the_plan, after, MARCH)
+    assert fix.amount_cents == (
+        ue.attribute(the_plan, after, MARCH).amount_cents
+        - ue.attribute(the_plan, before, MARCH).amount_cents
+    )

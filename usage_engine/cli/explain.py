@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -18,7 +19,7 @@ from .commands import output_format
 from .inputs import event_file, period_of, read_inputs, read_taxes
 from .output import CommandError, print_json, say, write_output
 
-__all__ = ["attribute_command", "reprice_command", "simulate_command"]
+__all__ = ["attribute_command", "correct_command", "reprice_command", "simulate_command"]
 
 ATTRIBUTION_COLUMNS: Final = (
     "transaction_id",
@@ -316,3 +317,130 @@ def reprice_command(args: argparse.Namespace) -> int:
     out += [f"note: {note}" for note in diff.notes]
     say("\n".join(out))
     return 0
+
+
+CORRECTION_COLUMNS: Final = (
+    "charge",
+    "filter",
+    "group",
+    "component",
+    "kind",
+    "units",
+    "amount",
+    "amount_cents",
+    "from_datetime",
+    "to_datetime",
+    "booking_from",
+    "booking_to",
+    "corrects",
+    "reference",
+)
+
+
+def correct_command(args: argparse.Namespace) -> int:
+    from .._correct import correct
+    from .._files import EventFile
+    from ..past import past_usage, verify
+    from ..periods import periods_before
+
+    shape = output_format(args)
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
+    if not before:
+        msg = f"{inputs.option}: no period of {inputs.subscription.external_id} ended by then"
+        raise CommandError(msg)
+    period = before[0]
+    previous: list[Any] = list(EventFile(args.frozen_events))
+    frozen = past_usage(inputs.plan, previous, period, taxes=taxes, invalid_events="collect")
+    if args.frozen is not None:
+        # The stored result (a digest or the canonical JSON `past --canonical` prints) must be
+        # what the frozen events give: the correction starts from what was billed.
+        text = _stored(args.frozen)
+        check = verify(text, inputs.plan, previous, period, taxes=taxes)
+        if not check.matches:
+            msg = (
+                f"{shown_name(args.frozen)}: is not what --frozen-events give for "
+                f"{lago_datetime(period.charges_from_datetime)}: {check.differences[0]}"
+            )
+            raise CommandError(msg)
+    fix = correct(
+        frozen,
+        inputs.plan,
+        list(event_file(args)),
+        period,
+        taxes=taxes,
+        shape=args.shape,
+        tax_mode=args.tax_mode,
+        previous_events=previous,
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "charge": line.key[0],
+            "filter": line.key[1],
+            "group": line.key[2],
+            "component": line.key[3],
+            "kind": line.kind,
+            "units": line.units,
+            "amount": line.amount,
+            "amount_cents": line.amount_cents,
+            "from_datetime": line.service_period[0],
+            "to_datetime": line.service_period[1],
+            "booking_from": line.booking_period[0],
+            "booking_to": line.booking_period[1],
+            "corrects": line.corrects,
+            "reference": line.reference,
+        }
+        for line in fix.lines
+    ]
+    if shape == "csv":
+        sys.stdout.write(csv_text(CORRECTION_COLUMNS, rows))
+        return 0
+    if shape == "json":
+        print_json(
+            {**fix.to_lago(), "added_ids": list(fix.added_ids), "voided_ids": list(fix.voided_ids)}
+        )
+        return 0
+    from ..report import period_heading
+
+    currency = fix.target.currency
+    out = [period_heading("Correction", period), ""]
+    out += text_table(
+        ["charge", "filter", "group", "component", "kind", "units", f"amount {currency}"],
+        [
+            [
+                row["charge"],
+                row["filter"] or "",
+                row["group"] or "",
+                row["component"],
+                row["kind"],
+                format_quantity(row["units"]),
+                format_money(row["amount_cents"], currency),
+            ]
+            for row in rows
+        ]
+        or [["(no line: the events give the frozen period)", "", "", "", "", "", ""]],
+        left=5,
+    )
+    out += [
+        "",
+        f"fees {format_money(fix.amount_cents, currency)}, taxes "
+        f"{format_money(fix.taxes_amount_cents, currency)}, total "
+        f"{format_money(fix.total_amount_cents, currency)} {currency}",
+        f"added {len(fix.added_ids)} events, voided {len(fix.voided_ids)}; corrects "
+        f"sha256:{fix.base_digest}",
+    ]
+    say("\n".join(out))
+    return 0
+
+
+def _stored(path: str) -> str:
+    """A stored past usage as ``verify`` takes it: its digest, or its canonical JSON."""
+    try:
+        raw = Path(path).read_text(encoding="utf-8").strip() if path != "-" else ""
+    except (OSError, UnicodeDecodeError):
+        raw = ""  # gzip, or missing: read_document says what is wrong
+    if len(raw) == 64 and all(c in "0123456789abcdef" for c in raw):
+        return raw
+    stored = read_document(path)
+    return stored if isinstance(stored, str) else json.dumps(stored, default=str)

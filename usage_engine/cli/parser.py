@@ -15,7 +15,7 @@ from .commands import (
     report_command,
     sample_command,
 )
-from .explain import attribute_command, reprice_command, simulate_command
+from .explain import attribute_command, correct_command, reprice_command, simulate_command
 from .output import PROG
 
 
@@ -234,6 +234,29 @@ def build_parser() -> Parser:
         "--other", required=True, metavar="FILE", help="plan B, compared with the plan (A)"
     )
     reprice.set_defaults(run=reprice_command)
+
+    correct = command(
+        "correct",
+        "the lines that correct the last period ended by --at when events changed",
+        inputs,
+        events,
+        output,
+        rows,
+    )
+    correct.add_argument(
+        "--frozen-events",
+        required=True,
+        metavar="FILE",
+        help="the events the period was frozen with (--events: all of them now)",
+    )
+    correct.add_argument(
+        "--frozen",
+        metavar="FILE",
+        help="the stored result (past --canonical, or its digest), checked against them",
+    )
+    correct.add_argument("--shape", choices=("delta", "reverse_rebill"), default="delta")
+    correct.add_argument("--tax-mode", choices=("difference", "on_delta"), default="difference")
+    correct.set_defaults(run=correct_command)
 
     simulate = command("simulate", "a cohort's closed periods under scenario plans", events)
     simulate.add_argument(
