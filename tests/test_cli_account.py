@@ -216,3 +216,24 @@ def test_csv_of_past_periods_lists_each_periods_rows(capsys, files):
         ("2024-02-01T00:00:00Z", "storage", "0.5", "100"),
     ]
     assert (status, err) == (0, "usage-engine: 1 event set aside: 1 outside the period\n")
+
+
+def test_attribute_and_report_say_what_was_set_aside_and_obey_strict(capsys, files, tmp_path):
+    args = files(_event("t1"), _event("t2", "api_cals"))
+    warning = (
+        "usage-engine: warning: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?)\n"
+    )
+    assert main(["attribute", *args]) == 0
+    assert capsys.readouterr().err == warning
+    assert main(["attribute", *args, "--strict"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "",
+        "usage-engine: --strict: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?); transaction_id 't2'\n",
+    )
+    page = tmp_path / "report.html"
+    assert main(["report", *args, "-o", str(page)]) == 0
+    assert capsys.readouterr().err == warning
+    assert main(["report", *args, "-o", str(page), "--strict"]) == 2

@@ -14,7 +14,7 @@ from .._rows import cell, csv_text
 from .._wrappers import unwrap
 from ..models.period import lago_datetime
 from ..report.text import format_money, format_quantity, text_table
-from .commands import output_format
+from .commands import account_said, output_format
 from .inputs import event_file, period_of, read_inputs, read_taxes
 from .output import CommandError, print_json, say, write_output
 
@@ -58,6 +58,7 @@ def attribute_command(args: argparse.Namespace) -> int:
         period = period_of(inputs)
     events = list(event_file(args))
     found = attribute(inputs.plan, events, period, now=now, taxes=taxes, method=args.method)
+    account_said(found.usage, inputs, args)
     rows = found.to_rows()
     if shape == "csv":
         sys.stdout.write(csv_text(ATTRIBUTION_COLUMNS, rows))
