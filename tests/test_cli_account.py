@@ -237,3 +237,19 @@ def test_attribute_and_report_say_what_was_set_aside_and_obey_strict(capsys, fil
     assert main(["report", *args, "-o", str(page)]) == 0
     assert capsys.readouterr().err == warning
     assert main(["report", *args, "-o", str(page), "--strict"]) == 2
+
+
+def test_attribute_collects_a_line_that_is_not_json(capsys, files):
+    args = files(_event("t1"), "{not json")
+    assert main(["attribute", *args]) == 2
+    assert capsys.readouterr().err.endswith(
+        "events.jsonl line 2 column 2: invalid JSON (Expecting property name enclosed in double "
+        "quotes)\n"
+    )
+    assert main(["attribute", *args, "--invalid-events", "collect", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        "usage-engine: warning: 1 event set aside: 1 malformed (line 2: invalid JSON (Expecting "
+        "property name enclosed in double quotes) at column 2)\n"
+    )
+    assert out.count("t1") == 1

@@ -164,6 +164,7 @@ def attribute(
     now: InstantInput | None = None,
     method: Method = "auto",
     taxes: TaxesInput = (),
+    invalid_events: Literal["raise", "collect"] = "raise",
 ) -> Attribution:
     """Which events each fee of the period came from: one share per (event, fee it reached),
     residuals for what no event caused, cents that add up to the usage exactly.
@@ -175,6 +176,7 @@ def attribute(
     average price) or ``"auto"`` (per charge: the event deciding a max or latest value gets it
     all, volume charges are proportional, the others marginal). Within each fee, cents are
     given by largest remainder (ties in event order); nothing is plugged.
+    ``invalid_events`` is the usage's own: ``"collect"`` sets malformed events aside.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"code": "api", "charge_model": "graduated", "billable_metric":
@@ -203,9 +205,18 @@ def attribute(
     instant = None if now is None else read_now(now)
     open_now = instant is not None and instant < the_period.charges_to_datetime
     usage: Usage = (
-        current_usage(the_plan, kept, the_period, now=instant, taxes=customer_taxes)
+        current_usage(
+            the_plan,
+            kept,
+            the_period,
+            now=instant,
+            taxes=customer_taxes,
+            invalid_events=invalid_events,
+        )
         if open_now
-        else past_usage(the_plan, kept, the_period, taxes=customer_taxes)
+        else past_usage(
+            the_plan, kept, the_period, taxes=customer_taxes, invalid_events=invalid_events
+        )
     )
     return _attribute(the_plan, the_period, kept, usage, method, invoicing=not open_now)
 

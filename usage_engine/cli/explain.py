@@ -57,7 +57,15 @@ def attribute_command(args: argparse.Namespace) -> int:
     else:
         period = period_of(inputs)
     events = list(event_file(args))
-    found = attribute(inputs.plan, events, period, now=now, taxes=taxes, method=args.method)
+    found = attribute(
+        inputs.plan,
+        events,
+        period,
+        now=now,
+        taxes=taxes,
+        method=args.method,
+        invalid_events=args.invalid_events,
+    )
     account_said(found.usage, inputs, args)
     rows = found.to_rows()
     if shape == "csv":
