@@ -50,9 +50,10 @@ def test_graduated_shares_follow_the_fill_order():
     assert found.amount_cents == found.usage.amount_cents == 1050
     # The second event's share is 10 units of the first tier and 10 of the second.
     assert [s.components for s in found.shares] == [
-        (("tier[1]", Decimal(90), Decimal("9.00")),),
-        (("tier[1]", Decimal(10), Decimal("1.00")), ("tier[2]", Decimal(10), Decimal("0.50"))),
-    ]
+        (("tier[1].per_unit", Decimal(90), Decimal("9.00")),),
+        (("tier[1].per_unit", Decimal(10), Decimal("1.00")),
+         ("tier[2].per_unit", Decimal(10), Decimal("0.50"))),
+    ]  # fmt: skip
 
 
 def test_volume_crossing_a_bound_is_proportional_by_default():
@@ -231,3 +232,77 @@ def test_a_marginal_share_is_what_lagos_pay_in_advance_path_charges(case):
                 with_it.get(lago_id, Decimal(0)), without.get(lago_id, Decimal(0))
             )
             assert shares[(item["transaction_id"], lago_id)] == paid
+
+
+def test_a_percentage_share_names_its_rate_fixed_fee_and_minimum():
+    # 1 % of each payment plus 0.10, at least 0.20 a transaction: 10.00 pays 0.10 + 0.10;
+    # 5.00 pays 0.05 + 0.10, raised by 0.05 to the minimum.
+    the_plan = plan(
+        charge(
+            "percentage",
+            {"rate": "1", "fixed_amount": "0.10", "per_transaction_min_amount": "0.20"},
+            billable_metric=SUM,
+            code="pay",
+        )
+    )
+    found = ue.attribute(the_plan, _sums(10, 5), MARCH)
+    assert [s.components for s in found.shares] == [
+        (("percentage.rate", Decimal(10), Decimal("0.1")),
+         ("percentage.fixed_fee", Decimal(0), Decimal("0.10"))),
+        (("percentage.rate", Decimal(5), Decimal("0.05")),
+         ("percentage.fixed_fee", Decimal(0), Decimal("0.10")),
+         ("percentage.min_max_adjustment", Decimal(0), Decimal("0.05"))),
+    ]  # fmt: skip
+    assert [s.amount_cents for s in found.shares] == [20, 20]
+
+
+def test_crossing_into_a_tier_brings_its_flat_amount():
+    # 0-10 @ 1.00 (flat 5.00, the residual of no units), then 0.50 (flat 2.00): 4 units, then
+    # 8 more: 6 to fill the first tier, 2 in the second, whose flat the crossing event brings.
+    the_plan = _tiers("graduated", (0, 10, "1", "5"), (11, None, "0.5", "2"))
+    found = ue.attribute(the_plan, _sums(4, 8), MARCH)
+    assert found.shares[1].components == (
+        ("tier[1].per_unit", Decimal(6), Decimal(6)),
+        ("tier[2].per_unit", Decimal(2), Decimal("1.0")),
+        ("tier[2].flat", Decimal(0), Decimal("2.0")),
+    )
+    assert [s.precise_amount for s in found.shares] == [Decimal(4), Decimal("9.0")]
+    assert [(r.reason, r.amount_cents) for r in found.residuals] == [("flat_at_zero", 500)]
+
+
+def test_an_event_the_engine_cannot_read_is_malformed():
+    the_plan = plan(charge("standard", {"amount": "1"}, billable_metric=SUM, code="c"))
+    broken = event("m", utc(2024, 3, 3), {"n": 1}, transaction_id="x") | {"timestamp": "soon"}
+    with pytest.raises(ue.InvalidInput, match=r"^events\[1\] \(transaction_id 'x'\): timestamp"):
+        ue.attribute(the_plan, [*_sums(2), broken], MARCH)
+    found = ue.attribute(the_plan, [*_sums(2), broken], MARCH, invalid_events="collect")
+    assert [(s.transaction_id, s.status, s.amount_cents) for s in found.shares] == [
+        ("t0", "billed", 200),
+        ("x", "malformed", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "the_charge",
+    [
+        charge("package", {"amount": "3", "package_size": 4, "free_units": 2},
+               billable_metric=SUM),
+        charge("percentage", {"rate": "2", "fixed_amount": "0.1"}, billable_metric=SUM),
+        charge("graduated_percentage", {"graduated_percentage_ranges": [
+            {"from_value": 0, "to_value": 10, "rate": "1", "flat_amount": "0"},
+            {"from_value": 11, "to_value": None, "rate": "2", "flat_amount": "1"}]},
+            billable_metric=SUM),
+    ],
+    ids=["package", "percentage", "graduated_percentage"],
+)  # fmt: skip
+def test_later_events_leave_earlier_marginal_shares_alone(the_charge):
+    """With non-negative values, marginal shares are settled as events come: a later event
+    does not change them (volume, max and latest can, and are split otherwise)."""
+    the_plan = plan(the_charge)
+    events = _sums(3, 5, 2, 9)
+    for count in range(1, len(events)):
+        early = ue.attribute(the_plan, events[:count], MARCH, method="marginal")
+        late = ue.attribute(the_plan, events, MARCH, method="marginal")
+        assert [s.precise_amount for s in late.shares][:count] == [
+            s.precise_amount for s in early.shares
+        ]

@@ -253,3 +253,17 @@ def test_attribute_collects_a_line_that_is_not_json(capsys, files):
         "property name enclosed in double quotes) at column 2)\n"
     )
     assert out.count("t1") == 1
+
+
+def test_reprice_says_what_was_set_aside_and_obeys_strict(capsys, files, tmp_path):
+    february = {"timestamp": "2024-02-10T10:00:00Z"}
+    args = files(_event("t1") | february, _event("t2", "api_cals") | february)
+    (tmp_path / "b.json").write_text(json.dumps(PLAN))
+    other = ["--plan", str(tmp_path / "b.json"), "--other", str(tmp_path / "b.json")]
+    assert main(["reprice", *args, *other]) == 0
+    assert capsys.readouterr().err == (
+        "usage-engine: warning: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?)\n"
+    )
+    assert main(["reprice", *args, *other, "--strict"]) == 2
+    assert capsys.readouterr().out == ""

@@ -130,3 +130,28 @@ def test_simulate_prints_each_scenario_and_writes_the_page(capsys, files):
     assert page.count("<svg") == 1
     assert "<h2>Scenario flat</h2>" in page
     assert err.startswith(f"wrote {target}")
+
+
+def test_reprice_compares_the_last_closed_period_under_plan_b(capsys, files):
+    status = main([
+        "reprice", "--plan", str(files / "plan.json"), "--other", str(files / "flat.json"),
+        "--subscription", str(files / "subs.json"), "--external-id", "s1",
+        "--events", str(files / "events.jsonl"), "--at", "2024-04-15T00:00:00Z",
+    ])  # fmt: skip
+    out, _ = capsys.readouterr()
+    rows = [line.split() for line in out.splitlines()]
+    # March: 115 units, graduated 10.75 against 115 x 0.08 = 9.20.
+    assert status == 0
+    assert ["api", "matched", "115", "10.75", "9.20", "-1.55", "-14.42", "%"] in rows
+    assert out.splitlines()[-1] == "note: usage held fixed: the same events priced under both plans"
+    status = main([
+        "reprice", "--plan", str(files / "plan.json"), "--other", str(files / "flat.json"),
+        "--subscription", str(files / "subs.json"), "--external-id", "s1",
+        "--events", str(files / "events.jsonl"), "--at", "2024-04-15T00:00:00Z",
+        "--format", "csv",
+    ])  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [
+        "charge,status,metric_code,units_a,units_b,amount_cents_a,amount_cents_b,delta_cents,percent",
+        "api,matched,calls,115,115,1075,920,-155,-14.42",
+    ]

@@ -151,3 +151,17 @@ def test_repricing_properties(drawn):
     )
     assert again.a == frozen
     assert again.b == diff.b
+
+
+def test_plan_b_may_be_priced_over_a_period_of_its_own():
+    yearly = {**B, "interval": "yearly"}
+    year = {
+        "external_subscription_id": MARCH.external_subscription_id,
+        "from_datetime": "2024-01-01T00:00:00Z",
+        "to_datetime": "2024-12-31T23:59:59Z",
+    }
+    diff = ue.reprice(A, yearly, CALLS_150, MARCH, period_b=year)
+    assert diff.notes[-1] == "plan B priced over its own period, 2024-01-01 to 2024-12-31"
+    assert (diff.a.amount_cents, diff.b.amount_cents) == (1250, 1400)
+    with pytest.raises(ue.InvalidInput, match=r"^period_b"):
+        ue.reprice(A, yearly, CALLS_150, MARCH, period_b={"from_datetime": "x"})

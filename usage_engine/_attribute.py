@@ -8,8 +8,9 @@ share. Nothing here prices or selects: the rules are the rating core's and the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final, Literal
@@ -18,7 +19,7 @@ from ._allocate import largest_remainder
 from ._coerce import as_period, as_plan, as_taxes
 from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
 from ._labels import filter_text, group_text
-from ._reprice import tier_parts
+from ._parts import Part, fee_parts
 from ._rows import currency_amount
 from ._time import from_micros
 from .account import (
@@ -34,16 +35,19 @@ from .errors import InvalidInput
 from .models import AggregationType, Charge, ChargeModel, Plan
 from .models._attribution import Attribution, ChargeMethod, Residual, Share
 from .models.usage import ChargeRef, Usage
-from .money import exact_decimals
+from .money import EXACT, exact_decimals
+from .partition import subscription_of
 from .past import past_usage
 from .rating import RatedCharge, Rating, View
-from .selection import Rejections, iterate_events, read_events
+from .selection import InvalidEvents, Rejections, id_text, iterate_events, read_events
 from .usage import current_usage, read_now
 
 __all__ = ["Method", "attribute", "split_method"]
 
 Method = Literal["auto", "marginal", "proportional"]
 ZERO = Decimal(0)
+# Differences of amounts keep every digit: the pricers' 60 digits and then some.
+plus, minus = EXACT.add, EXACT.subtract
 _LINEAR: Final = frozenset((ChargeModel.STANDARD, ChargeModel.DYNAMIC))
 _ADDITIVE: Final = frozenset((AggregationType.COUNT_AGG, AggregationType.SUM_AGG))
 _DECIDED: Final = frozenset((AggregationType.MAX_AGG, AggregationType.LATEST_AGG))
@@ -56,6 +60,7 @@ _STATUS: Final = {
     NO_VALUE: "malformed",
 }
 Slot = tuple[str, int | None, tuple[tuple[str, str | None], ...]]
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -109,7 +114,13 @@ def split_method(charge: Charge, asked: Method = "auto") -> tuple[str, bool]:
     (('proportional', False), ('marginal', False))
     """
     aggregation = charge.billable_metric.aggregation_type
-    fact = charge.charge_model in _LINEAR and aggregation in _ADDITIVE and not charge.prorated
+    # Pay in advance prices the highest level reached, not the units: not linear in them.
+    fact = (
+        charge.charge_model in _LINEAR
+        and aggregation in _ADDITIVE
+        and not charge.prorated
+        and not charge.pay_in_advance
+    )
     if charge.charge_model is ChargeModel.DYNAMIC:
         return "marginal", fact  # a dynamic fee is its events' own amounts, under any method
     if asked != "auto":
@@ -133,7 +144,13 @@ def _split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] * scale - floors[i]), i))
     for step in range(max(missing, 0)):
         floors[order[step % len(order)]] += 1
-    return [Decimal(value).scaleb(-places) for value in floors]
+    # Built from digits: scaling in a context would round past its precision.
+    return [_scaled(value, places) for value in floors]
+
+
+def _scaled(value: int, places: int) -> Decimal:
+    digits = Decimal(value).as_tuple()
+    return Decimal((digits.sign, digits.digits, -places))
 
 
 def _amounts(fee: _Fee, method: str, moved: Decimal, aggregation: AggregationType) -> list[Decimal]:
@@ -164,7 +181,7 @@ def attribute(
     now: InstantInput | None = None,
     method: Method = "auto",
     taxes: TaxesInput = (),
-    invalid_events: Literal["raise", "collect"] = "raise",
+    invalid_events: InvalidEvents = "raise",
 ) -> Attribution:
     """Which events each fee of the period came from: one share per (event, fee it reached),
     residuals for what no event caused, cents that add up to the usage exactly.
@@ -175,8 +192,8 @@ def attribute(
     charges an event on its pay-in-advance path), ``"proportional"`` (units x the fee's
     average price) or ``"auto"`` (per charge: the event deciding a max or latest value gets it
     all, volume charges are proportional, the others marginal). Within each fee, cents are
-    given by largest remainder (ties in event order); nothing is plugged.
-    ``invalid_events`` is the usage's own: ``"collect"`` sets malformed events aside.
+    given by largest remainder (ties in event order); nothing is plugged. A malformed event
+    raises, or with ``invalid_events="collect"`` has a ``malformed`` share of nothing.
 
     >>> plan = {"code": "p", "interval": "monthly", "amount_currency": "EUR", "charges": [
     ...     {"code": "api", "charge_model": "graduated", "billable_metric":
@@ -204,19 +221,11 @@ def attribute(
     kept = list(iterate_events(events))
     instant = None if now is None else read_now(now)
     open_now = instant is not None and instant < the_period.charges_to_datetime
+    common: dict[str, Any] = {"taxes": customer_taxes, "invalid_events": invalid_events}
     usage: Usage = (
-        current_usage(
-            the_plan,
-            kept,
-            the_period,
-            now=instant,
-            taxes=customer_taxes,
-            invalid_events=invalid_events,
-        )
+        current_usage(the_plan, kept, the_period, now=instant, **common)
         if open_now
-        else past_usage(
-            the_plan, kept, the_period, taxes=customer_taxes, invalid_events=invalid_events
-        )
+        else past_usage(the_plan, kept, the_period, **common)
     )
     return _attribute(the_plan, the_period, kept, usage, method, invoicing=not open_now)
 
@@ -235,13 +244,19 @@ def _attribute(
     selection = Rejections("collect")
     firsts: dict[str, tuple[Any, ...]] = {}
     shares: list[Share] = []
+    read: set[int] = set()
     for _, position, key, code, ts, properties, precise in read_events(events, (sub,), selection):
+        read.add(position)
         if key in firsts:
             shares.append(_aside(key, ts, code, "duplicate"))
         else:
             firsts[key] = (position, key, code, ts, properties, precise)
+    for position, event in enumerate(events):
+        # The subscription's events the engine could not read (no id, a bad timestamp...).
+        if position not in read and subscription_of(event) in (sub, None):
+            shares.append(_unreadable(event))
     fees: dict[Slot, _Fee] = {}
-    parts_before: dict[Slot, list[tuple[Decimal, Decimal]] | None] = {}
+    parts_before: dict[Slot, list[Part] | None] = {}
     before: dict[Slot, tuple[Decimal, Decimal, int]] = {}
     # What each bucket costs with no event (its blank fee): no event caused it. A pricing
     # group that replaces the blank fee takes it over; any later group starts from nothing.
@@ -263,7 +278,10 @@ def _attribute(
             continue
         for index, rater in rating.by_code.get(code, ()):
             rated = rating.rated(index, rater, currency)
-            by_slot = {(rated.charge.lago_id, f.filter_index, f.grouped_by): f for f in rated.fees}
+            by_slot = {
+                (rated.charge.lago_id, f.filter_index, f.grouped_by): (f, aggregation)
+                for f, aggregation in zip(rated.fees, rated.aggregations, strict=True)
+            }
             priced = _fees_of(rated)
             for slot, (units, amount, counted) in priced.items():
                 fee = fees.get(slot)
@@ -278,23 +296,23 @@ def _attribute(
                 before[slot] = (units, amount, counted)
                 if (units, amount, counted) == (was_units, was_amount, was_counted):
                     continue
-                parts = tier_parts(rated.charge, by_slot[slot], currency)
+                parts = fee_parts(rated.charge, *by_slot[slot], currency, invoicing)
                 earlier = parts_before.get(slot, _empty_parts(parts, fee.zero))
                 parts_before[slot] = parts
                 if ts < start:  # a recurring metric's event before the period: carried over
-                    fee.carried += amount - was_amount
+                    fee.carried = plus(fee.carried, minus(amount, was_amount))
                     continue
                 fee.steps.append(
                     _Step(
                         position,
                         key,
                         ts,
-                        units - was_units,
-                        amount - was_amount,
+                        minus(units, was_units),
+                        minus(amount, was_amount),
                         counted - was_counted,
                         units,
                         _components(
-                            rated.charge, parts, earlier, units - was_units, amount - was_amount
+                            parts, earlier, minus(units, was_units), minus(amount, was_amount)
                         ),
                     )
                 )
@@ -307,38 +325,26 @@ def _attribute(
     return _assemble(usage, rating, fees, shares, method, currency)
 
 
-def _empty_parts(
-    parts: list[tuple[Decimal, Decimal]] | None, zero: Decimal
-) -> list[tuple[Decimal, Decimal]] | None:
-    # A fee with no units yet: its first segment holds the price of no units.
+def _empty_parts(parts: list[Part] | None, zero: Decimal) -> list[Part] | None:
+    # A fee with no units yet: its first part holds the price of no units.
     if parts is None:
         return None
-    return [(ZERO, zero if index == 0 else ZERO) for index in range(len(parts))]
+    return [(name, ZERO, zero if index == 0 else ZERO) for index, (name, _, _) in enumerate(parts)]
 
 
 def _components(
-    charge: Any,
-    after: list[tuple[Decimal, Decimal]] | None,
-    before: list[tuple[Decimal, Decimal]] | None,
-    units: Decimal,
-    amount: Decimal,
-) -> tuple[tuple[str, Decimal, Decimal], ...]:
-    """What the event added to each tier of its fee: the difference of the fee's parts."""
-    if after is None or before is None or len(after) != len(before):
+    after: list[Part] | None, before: list[Part] | None, units: Decimal, amount: Decimal
+) -> tuple[Part, ...]:
+    """What the event added to each part of its fee: the difference of the fee's parts."""
+    if after is None or before is None or [p[0] for p in after] != [p[0] for p in before]:
         return (("usage", units, amount),)
-    model = charge.charge_model
-    found = []
-    for index, ((units_after, amount_after), (units_before, amount_before)) in enumerate(
-        zip(after, before, strict=True)
-    ):
-        if units_after == units_before and amount_after == amount_before:
-            continue
-        name = (
-            f"tier[{index + 1}]"
-            if model in (ChargeModel.GRADUATED, ChargeModel.VOLUME)
-            else ("package" if model is ChargeModel.PACKAGE else "usage")
+    found = [
+        (name, minus(units_after, units_before), minus(amount_after, amount_before))
+        for (name, units_after, amount_after), (_, units_before, amount_before) in zip(
+            after, before, strict=True
         )
-        found.append((name, units_after - units_before, amount_after - amount_before))
+        if (units_after, amount_after) != (units_before, amount_before)
+    ]
     return tuple(found) or (("usage", units, amount),)
 
 
@@ -349,6 +355,23 @@ def _new_fee(rated: RatedCharge, slot: Slot, zero: Decimal) -> _Fee:
         filter=_label(rated, slot[1]),
         group=group_text(slot[2]) or None,
         zero=zero,
+    )
+
+
+def _unreadable(event: Any) -> Share:
+    fields = event if isinstance(event, Mapping) else {}
+    code = fields.get("code")
+    return Share.build(
+        transaction_id=id_text(fields.get("transaction_id")),
+        timestamp=None,
+        charge=None,
+        metric_code=code if isinstance(code, str) else None,
+        filter=None,
+        group=None,
+        units=ZERO,
+        precise_amount=ZERO,
+        amount_cents=0,
+        status="malformed",
     )
 
 
@@ -385,6 +408,14 @@ def _assemble(
     rating.forget_prices()
     for rated in rating.results()[0]:
         chosen, fact = split_method(rated.charge, method)
+        lago_id = rated.charge.lago_id
+        # A linear price stays linear only while no fee is zeroed for going below zero.
+        fact = fact and all(
+            step.level >= 0
+            for slot, fee in fees.items()
+            if slot[0] == lago_id
+            for step in fee.steps
+        )
         methods.append(ChargeMethod.build(charge=rated.ref, method=chosen, fact=fact))
         aggregation = rated.charge.billable_metric.aggregation_type
         for fee_slot, (_, final, _) in _fees_of(rated).items():
@@ -393,7 +424,8 @@ def _assemble(
                 continue
             # The rating fed one event at a time ends where the usage explained ends.
             assert final == target.amount, (fee_slot, final, target.amount)
-            amounts = _amounts(fee, chosen, final - fee.zero - fee.carried, aggregation)
+            moved = minus(minus(final, fee.zero), fee.carried)
+            amounts = _amounts(fee, chosen, moved, aggregation)
             parts = [*amounts, fee.zero, fee.carried]
             cents = largest_remainder(parts, target.amount_cents, currency)
             for step, amount, share_cents in zip(fee.steps, amounts, cents, strict=False):
@@ -445,7 +477,12 @@ def _assemble(
         )
     # In fill order; an event's own shares before a set-aside copy of it.
     shares.sort(
-        key=lambda s: (s.timestamp, s.transaction_id or "", s.status not in ("billed", "free"))
+        key=lambda s: (
+            s.timestamp is None,
+            s.timestamp or _EPOCH,
+            s.transaction_id or "",
+            s.status not in ("billed", "free"),
+        )
     )
     return Attribution.build(
         usage=usage, shares=tuple(shares), residuals=tuple(residuals), methods=tuple(methods)

@@ -20,7 +20,7 @@ from .models import Charge, ChargeModel, Plan
 from .models._repricing import BucketDiff, ChargeDiff, RepricingDiff, Segment
 from .models._simulation import percent_change
 from .models.usage import BucketFee, ChargeUsage
-from .money import exact_decimals
+from .money import EXACT, exact_decimals
 from .past import PastUsage, past_usage
 from .pricing import PricingInput, price
 from .selection import iterate_events
@@ -141,7 +141,7 @@ def _fee_parts(
         reached = min(units, grid[index]) if index < len(grid) else units
         # The first segment carries what the pricer charges at zero units (a first flat).
         upto = _priced_at(charge, fee, reached, currency)
-        parts.append((reached - lower, upto - before))
+        parts.append((EXACT.subtract(reached, lower), EXACT.subtract(upto, before)))
         before = upto
     return parts
 
@@ -166,8 +166,8 @@ def _segments(
                 parts[where] = (fee.units, fee.amount)
             shares = largest_remainder([amount for _, amount in parts], fee.amount_cents, currency)
             for index, ((inside, amount), share) in enumerate(zip(parts, shares, strict=True)):
-                units[index] += inside
-                amounts[index] += amount
+                units[index] = EXACT.add(units[index], inside)
+                amounts[index] = EXACT.add(amounts[index], amount)
                 cents[index] += share
         per_side.append((units, amounts, cents))
     (units_a, amounts_a, cents_a), (units_b, amounts_b, cents_b) = per_side
@@ -208,7 +208,7 @@ def _buckets(usages: tuple[ChargeUsage | None, ChargeUsage | None]) -> tuple[Buc
             continue
         for fee in usage.fees:
             row = found.setdefault(_bucket_key(usage, fee), [ZERO, ZERO, 0, 0])
-            row[side] += fee.units
+            row[side] = EXACT.add(row[side], fee.units)
             row[2 + side] += fee.amount_cents
     return tuple(
         BucketDiff.build(
@@ -261,10 +261,20 @@ def _diff(
 
 
 def _compare(
-    plan_a: Plan, plan_b: Plan, a: PastUsage, b: PastUsage, charge_map: Mapping[str, str] | None
+    plan_a: Plan,
+    plan_b: Plan,
+    a: PastUsage,
+    b: PastUsage,
+    charge_map: Mapping[str, str] | None,
+    *,
+    own_period: bool = False,
 ) -> RepricingDiff:
     notes = ["usage held fixed: the same events priced under both plans"]
-    if plan_a.interval != plan_b.interval:
+    if own_period:
+        notes.append(
+            f"plan B priced over its own period, {b.from_datetime.date()} to {b.to_datetime.date()}"
+        )
+    elif plan_a.interval != plan_b.interval:
         notes.append(
             f"plan B ({plan_b.interval.value}) priced over plan A's {plan_a.interval.value} period"
         )
@@ -310,11 +320,13 @@ def reprice(
     *,
     charge_map: Mapping[str, str] | None = None,
     taxes: TaxesInput = (),
+    period_b: PeriodInput | None = None,
 ) -> RepricingDiff:
     """A closed period priced under plan A and under plan B, charge by charge.
 
     Both sides are :func:`past_usage` of the same events and period (a plan B of another
-    interval is priced over A's period, and ``notes`` says so). Charges are matched by code,
+    interval is priced over A's period, and ``notes`` says so), unless ``period_b`` gives B a
+    period of its own. Charges are matched by code,
     then by metric and filters, or as ``charge_map`` says (A's code to B's); the others are
     ``removed`` or ``added``. Nothing is stored or changed.
 
@@ -335,10 +347,11 @@ def reprice(
     """
     a_plan, b_plan = _checked_plans(plan_a, plan_b)
     the_period = as_period(period)
+    other = the_period if period_b is None else as_period(period_b, "period_b")
     kept = list(iterate_events(events))
     a = past_usage(a_plan, kept, the_period, taxes=taxes)
-    b = past_usage(b_plan, kept, the_period, taxes=taxes)
-    return _compare(a_plan, b_plan, a, b, _map(charge_map))
+    b = past_usage(b_plan, kept, other, taxes=taxes)
+    return _compare(a_plan, b_plan, a, b, _map(charge_map), own_period=period_b is not None)
 
 
 @exact_decimals

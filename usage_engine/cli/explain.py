@@ -18,7 +18,7 @@ from .commands import account_said, output_format
 from .inputs import event_file, period_of, read_inputs, read_taxes
 from .output import CommandError, print_json, say, write_output
 
-__all__ = ["attribute_command", "simulate_command"]
+__all__ = ["attribute_command", "reprice_command", "simulate_command"]
 
 ATTRIBUTION_COLUMNS: Final = (
     "transaction_id",
@@ -255,3 +255,74 @@ def _scenario_text(outcome: Any, currency: str) -> str:
         left=1,
     )
     return "\n".join(lines)
+
+
+def reprice_command(args: argparse.Namespace) -> int:
+    from .._reprice import reprice
+    from ..periods import periods_before
+    from .inputs import plan_reader
+
+    shape = output_format(args)
+    inputs = read_inputs(args)
+    taxes = read_taxes(args)
+    other = plan_reader(args)(read_document(args.other))
+    before = periods_before(inputs.subscription, inputs.now, 1, plan=inputs.plan)
+    if not before:
+        msg = f"{inputs.option}: no period of {inputs.subscription.external_id} ended by then"
+        raise CommandError(msg)
+    diff = reprice(inputs.plan, other, list(event_file(args)), before[0], taxes=taxes)
+    account_said(diff.a, inputs, args)
+    rows = diff.to_rows()
+    if shape == "csv":
+        sys.stdout.write(csv_text(tuple(rows[0]) if rows else ("charge",), rows))
+        return 0
+    if shape == "json":
+        print_json([{key: _plain(value) for key, value in row.items()} for row in rows])
+        return 0
+    from ..report import period_heading
+
+    currency = diff.a.currency
+
+    def money(cents: int) -> str:
+        return format_money(cents, currency)
+
+    out = [period_heading("Repricing", before[0]) + " (frozen)", ""]
+    out += text_table(
+        ["charge", "status", "units", f"A {currency}", f"B {currency}", "change", "percent"],
+        [
+            [
+                c.key,
+                c.status,
+                format_quantity(c.units_a if c.status != "added" else c.units_b),
+                money(c.amount_cents_a),
+                money(c.amount_cents_b),
+                money(c.delta_cents),
+                _percent(c.percent),
+            ]
+            for c in diff.charges
+        ],
+        [
+            [
+                "usage",
+                "",
+                "",
+                money(diff.amount_cents_a),
+                money(diff.amount_cents_b),
+                money(diff.amount_delta_cents),
+                _percent(diff.percent),
+            ],
+            [
+                "total",
+                "",
+                "",
+                money(diff.total_amount_cents_a),
+                money(diff.total_amount_cents_b),
+                money(diff.total_delta_cents),
+                "",
+            ],
+        ],
+        left=2,
+    )
+    out += [f"note: {note}" for note in diff.notes]
+    say("\n".join(out))
+    return 0

@@ -15,7 +15,7 @@ from .commands import (
     report_command,
     sample_command,
 )
-from .explain import attribute_command, simulate_command
+from .explain import attribute_command, reprice_command, simulate_command
 from .output import PROG
 
 
@@ -221,6 +221,19 @@ def build_parser() -> Parser:
         help="explain the last period ended by --at, frozen (as past gives it)",
     )
     attribute.set_defaults(run=attribute_command)
+
+    reprice = command(
+        "reprice",
+        "the last period ended by --at under another plan, charge by charge",
+        inputs,
+        events,
+        output,
+        rows,
+    )
+    reprice.add_argument(
+        "--other", required=True, metavar="FILE", help="plan B, compared with the plan (A)"
+    )
+    reprice.set_defaults(run=reprice_command)
 
     simulate = command("simulate", "a cohort's closed periods under scenario plans", events)
     simulate.add_argument(
