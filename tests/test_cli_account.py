@@ -216,3 +216,54 @@ def test_csv_of_past_periods_lists_each_periods_rows(capsys, files):
         ("2024-02-01T00:00:00Z", "storage", "0.5", "100"),
     ]
     assert (status, err) == (0, "usage-engine: 1 event set aside: 1 outside the period\n")
+
+
+def test_attribute_and_report_say_what_was_set_aside_and_obey_strict(capsys, files, tmp_path):
+    args = files(_event("t1"), _event("t2", "api_cals"))
+    warning = (
+        "usage-engine: warning: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?)\n"
+    )
+    assert main(["attribute", *args]) == 0
+    assert capsys.readouterr().err == warning
+    assert main(["attribute", *args, "--strict"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "",
+        "usage-engine: --strict: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?); transaction_id 't2'\n",
+    )
+    page = tmp_path / "report.html"
+    assert main(["report", *args, "-o", str(page)]) == 0
+    assert capsys.readouterr().err == warning
+    assert main(["report", *args, "-o", str(page), "--strict"]) == 2
+
+
+def test_attribute_collects_a_line_that_is_not_json(capsys, files):
+    args = files(_event("t1"), "{not json")
+    assert main(["attribute", *args]) == 2
+    assert capsys.readouterr().err.endswith(
+        "events.jsonl line 2 column 2: invalid JSON (Expecting property name enclosed in double "
+        "quotes)\n"
+    )
+    assert main(["attribute", *args, "--invalid-events", "collect", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        "usage-engine: warning: 1 event set aside: 1 malformed (line 2: invalid JSON (Expecting "
+        "property name enclosed in double quotes) at column 2)\n"
+    )
+    assert out.count("t1") == 1
+
+
+def test_reprice_says_what_was_set_aside_and_obeys_strict(capsys, files, tmp_path):
+    february = {"timestamp": "2024-02-10T10:00:00Z"}
+    args = files(_event("t1") | february, _event("t2", "api_cals") | february)
+    (tmp_path / "b.json").write_text(json.dumps(PLAN))
+    other = ["--plan", str(tmp_path / "b.json"), "--other", str(tmp_path / "b.json")]
+    assert main(["reprice", *args, *other]) == 0
+    assert capsys.readouterr().err == (
+        "usage-engine: warning: 1 event set aside: 1 code matches no metric (api_cals: did you "
+        "mean api_calls?)\n"
+    )
+    assert main(["reprice", *args, *other, "--strict"]) == 2
+    assert capsys.readouterr().out == ""

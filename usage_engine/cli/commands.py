@@ -119,7 +119,7 @@ def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         if projected
         else current_usage(inputs.plan, events, period, **common)
     )
-    _warn(usage, inputs, args)
+    account_said(usage, inputs, args)
     if shape == "csv":
         sys.stdout.write(usage.to_csv())
     elif shape == "json":
@@ -171,7 +171,7 @@ def past_command(args: argparse.Namespace) -> int:
         )
         source = kept
     for item in results[:1]:  # the one that read the file
-        _warn(item, inputs, args)
+        account_said(item, inputs, args)
     if args.canonical:
         for item in results:
             # ASCII JSON (controls escaped), printed as is: its SHA-256 is the digest.
@@ -230,7 +230,7 @@ def _report(
         method=args.method,
         invalid_events=args.invalid_events,
     )
-    _warn(usage, inputs, args)
+    account_said(usage, inputs, args)
     daily = daily_series(
         inputs.plan,
         events,
@@ -278,8 +278,11 @@ def with_account(document: dict[str, Any], account: EventAccount) -> dict[str, A
     return {**document, "event_account": account.to_data()}
 
 
-def _warn(result: Usage, inputs: Inputs, args: argparse.Namespace) -> None:
-    """Say what was set aside; with ``--strict``, stop when it was a problem in the data."""
+def account_said(result: Usage, inputs: Inputs, args: argparse.Namespace) -> None:
+    """Say what was set aside; with ``--strict``, stop when it was a problem in the data.
+
+    Every command that rates events calls it once, on the result that read the file.
+    """
     codes = [charge.billable_metric.code for charge in inputs.plan.charges]
     # Lago's own rules set these aside; from a file of several subscriptions, the others'
     # events are expected too. Anything else is a problem in the data.

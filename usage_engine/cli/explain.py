@@ -15,7 +15,7 @@ from .._rows import cell, csv_text
 from .._wrappers import unwrap
 from ..models.period import lago_datetime
 from ..report.text import format_money, format_quantity, text_table
-from .commands import output_format
+from .commands import account_said, output_format
 from .inputs import event_file, period_of, read_inputs, read_taxes
 from .output import CommandError, print_json, say, write_output
 
@@ -58,7 +58,16 @@ def attribute_command(args: argparse.Namespace) -> int:
     else:
         period = period_of(inputs)
     events = list(event_file(args))
-    found = attribute(inputs.plan, events, period, now=now, taxes=taxes, method=args.method)
+    found = attribute(
+        inputs.plan,
+        events,
+        period,
+        now=now,
+        taxes=taxes,
+        method=args.method,
+        invalid_events=args.invalid_events,
+    )
+    account_said(found.usage, inputs, args)
     rows = found.to_rows()
     if shape == "csv":
         sys.stdout.write(csv_text(ATTRIBUTION_COLUMNS, rows))
@@ -263,6 +272,7 @@ def reprice_command(args: argparse.Namespace) -> int:
         msg = f"{inputs.option}: no period of {inputs.subscription.external_id} ended by then"
         raise CommandError(msg)
     diff = reprice(inputs.plan, other, list(event_file(args)), before[0], taxes=taxes)
+    account_said(diff.a, inputs, args)
     rows = diff.to_rows()
     if shape == "csv":
         sys.stdout.write(csv_text(tuple(rows[0]) if rows else ("charge",), rows))
