@@ -90,6 +90,8 @@ def test_bad_input_is_refused():
     frozen = ue.past_usage(the_plan, _sums(1), MARCH)
     with pytest.raises(ue.InvalidInput, match=r"^frozen\.plan_digest: was priced with another"):
         ue.correct(frozen, other, _sums(1), MARCH)
+    with pytest.raises(ue.InvalidInput, match=r"^booking_period: is required with booking="):
+        ue.correct(frozen, the_plan, _sums(1), booking="current_period")
     with pytest.raises(ue.InvalidInput, match=r"^shape: must be 'delta' or 'reverse_rebill'"):
         ue.correct(frozen, the_plan, _sums(1), MARCH, shape="patch")
     with pytest.raises(ue.InvalidInput, match=r"^period: is not the frozen period"):
@@ -109,7 +111,7 @@ def test_a_late_event_of_a_recurring_metric_corrects_every_later_period():
     events = _sums(2, month=2)
     frozen = [(ue.past_usage(the_plan, events, p), p) for p in (feb, MARCH, APRIL)]
     late = [*events, event("m", utc(2024, 2, 20), {"n": 3}, transaction_id="late")]  # fmt: skip
-    corrections, ignored = ue.correct_chain(frozen, the_plan, late)
+    corrections, ignored = ue.correct_chain([f for f, _ in frozen], the_plan, late)
     assert [c.target.from_datetime.month for c in corrections] == [2, 3, 4]
     assert ignored == ()
     recent, older = ue.correct_chain(frozen, the_plan, late, max_periods_back=1)
@@ -220,7 +222,7 @@ def test_corrections_compose_and_cancel():
     assert _net(one, two) == _net(whole)
     assert _net(one, ue.correct(f2, the_plan, e1, MARCH)) == {}
     # Booking into another period changes only the booking period.
-    booked = ue.correct(f1, the_plan, e2, MARCH, booking_period=APRIL)
+    booked = ue.correct(f1, the_plan, e2, booking="current_period", booking_period=APRIL)
     assert [line.model_copy(update={"booking_period": one.lines[0].booking_period})
             for line in booked.lines] == list(one.lines)  # fmt: skip
     assert booked.lines[0].booking_period[0] == APRIL.charges_from_datetime

@@ -163,12 +163,13 @@ def correct(
     frozen: PastUsage,
     plan: PlanInput,
     events: EventsInput,
-    period: PeriodInput,
+    period: PeriodInput | None = None,
     *,
     taxes: TaxesInput = (),
     shape: Shape = "delta",
     tax_mode: Literal["difference", "on_delta"] = "difference",
     on_decrease: Literal["credit", "raise"] = "credit",
+    booking: Literal["service_period", "current_period"] = "service_period",
     booking_period: PeriodInput | None = None,
     previous_events: EventsInput | None = None,
 ) -> Correction:
@@ -176,12 +177,14 @@ def correct(
 
     ``events`` are all of the period's events after the change (late ones in, voided ones
     out, earlier ones kept for recurring metrics); ``plan`` must be the one ``frozen`` was
-    priced with. Within each fee and component, an equal unit price gives a ``delta`` line,
+    priced with; ``period`` is the frozen one (``frozen.period`` when it has one). Within each
+    fee and component, an equal unit price gives a ``delta`` line,
     another price a ``reversal`` and a ``rebill`` (``shape="reverse_rebill"``: always).
     Each fee's cents move by exactly new fee cents − frozen fee cents, its components'
     cents split by largest remainder. ``tax_mode="difference"`` (new taxes − frozen taxes)
     or ``"on_delta"`` (taxes on each fee's change). ``on_decrease="raise"`` refuses a fee
-    that went down. Lines are booked in the frozen period, or in ``booking_period``.
+    that went down. Lines are booked in the frozen period, or with
+    ``booking="current_period"`` in ``booking_period``, the open period booked into.
     ``previous_events`` (the events ``frozen`` was computed from) give ``added_ids`` and
     ``voided_ids``.
 
@@ -194,7 +197,7 @@ def correct(
     ...     return {"transaction_id": key, "external_subscription_id": "s", "code": "calls",
     ...             "timestamp": "2024-03-05T00:00:00Z"}
     >>> frozen = past_usage(plan, [call("a")], period)
-    >>> fix = correct(frozen, plan, [call("a"), call("late")], period)
+    >>> fix = correct(frozen, plan, [call("a"), call("late")])
     >>> [(line.kind, line.units, line.amount_cents) for line in fix.lines], fix.amount_cents
     ([('delta', Decimal('1'), 1)], 1)
     """
@@ -210,7 +213,10 @@ def correct(
             raise InvalidInput.at(name, msg, value)
     the_plan = as_plan(plan)
     _check_plan(frozen, the_plan)
-    the_period = as_period(period)
+    if period is None and frozen.period is None:
+        msg = "is required: the frozen result was read back without its period"
+        raise InvalidInput.at("period", msg, None)
+    the_period = as_period(frozen.period if period is None else period)
     customer_taxes = as_taxes(taxes)
     kept = list(iterate_events(events))
     target = past_usage(the_plan, kept, the_period, taxes=customer_taxes)
@@ -225,11 +231,17 @@ def correct(
                 msg = "went down, and on_decrease='raise' books no credit"
                 raise InvalidInput.at("fee", msg, where)
     service = (frozen.from_datetime, frozen.to_datetime)
-    booking = service
-    if booking_period is not None:
+    booked = service
+    if booking not in ("service_period", "current_period"):
+        msg = "must be 'service_period' or 'current_period'"
+        raise InvalidInput.at("booking", msg, booking)
+    if booking == "current_period":
+        if booking_period is None:
+            msg = "is required with booking='current_period': the open period booked into"
+            raise InvalidInput.at("booking_period", msg, None)
         other = as_period(booking_period, "booking_period")
-        booking = (other.charges_from_datetime, other.charges_to_datetime)
-    lines = _lines(old, new, shape, frozen.digest, service, booking)
+        booked = (other.charges_from_datetime, other.charges_to_datetime)
+    lines = _lines(old, new, shape, frozen.digest, service, booked)
     amount = sum(line.amount_cents for line in lines)
     difference = target.taxes_amount_cents - frozen.taxes_amount_cents
     on_delta = _tax_on_delta(frozen, target, the_plan, customer_taxes)
@@ -291,6 +303,17 @@ def _tax_on_delta(
     )
 
 
+def _frozen_with_period(item: Any, index: int) -> tuple[PastUsage, BillingPeriod]:
+    if isinstance(item, PastUsage):
+        if item.period is None:
+            where = f"frozen_periods[{index}]"
+            msg = "was read back without its period: give (frozen, period)"
+            raise InvalidInput.at(where, msg, item.digest)
+        return item, item.period
+    frozen, period = item
+    return frozen, as_period(period, f"frozen_periods[{index}][1]")
+
+
 def apply_correction(frozen: PastUsage, correction: Correction) -> PastUsage:
     """The new frozen result: ``frozen`` with ``correction`` applied (it must correct it)."""
     if not isinstance(correction, Correction):
@@ -303,7 +326,7 @@ def apply_correction(frozen: PastUsage, correction: Correction) -> PastUsage:
 
 @exact_decimals
 def correct_chain(
-    frozen_periods: Sequence[tuple[PastUsage, PeriodInput]],
+    frozen_periods: Sequence[PastUsage | tuple[PastUsage, PeriodInput]],
     plan: PlanInput,
     events: EventsInput,
     *,
@@ -328,10 +351,7 @@ def correct_chain(
         )
     kept = list(iterate_events(events))
     pairs = sorted(
-        (
-            (frozen, as_period(period, f"frozen_periods[{index}][1]"))
-            for index, (frozen, period) in enumerate(frozen_periods)
-        ),
+        (_frozen_with_period(item, index) for index, item in enumerate(frozen_periods)),
         key=lambda pair: pair[1].charges_from_datetime,
     )
     horizon = len(pairs) if max_periods_back is None else max_periods_back

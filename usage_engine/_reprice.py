@@ -359,7 +359,7 @@ def reprice_frozen(
     frozen: PastUsage,
     plan_b: PlanInput,
     events: EventsInput,
-    period: PeriodInput,
+    period: PeriodInput | None = None,
     *,
     plan: PlanInput,
     charge_map: Mapping[str, str] | None = None,
@@ -367,12 +367,16 @@ def reprice_frozen(
 ) -> RepricingDiff:
     """:func:`reprice` of a frozen period: ``plan`` (the one ``frozen`` was computed with) and
     the events recompute it first, and a different digest is refused, so that the comparison
-    starts from the very figures that were billed. The result's ``a`` is ``frozen``.
+    starts from the very figures that were billed. The result's ``a`` is ``frozen``; its
+    period is ``frozen.period`` unless ``period`` is given (a result read back from JSON).
     """
     if not isinstance(frozen, PastUsage):
         raise InvalidInput.at("frozen", "must be a PastUsage", type(frozen).__name__)
     a_plan, b_plan = _checked_plans(plan, plan_b)
-    the_period = as_period(period)
+    if period is None and frozen.period is None:
+        msg = "is required: the frozen result was read back without its period"
+        raise InvalidInput.at("period", msg, None)
+    the_period = as_period(frozen.period if period is None else period)
     kept = list(iterate_events(events))
     again = past_usage(a_plan, kept, the_period, taxes=taxes)
     if again.digest != frozen.digest:

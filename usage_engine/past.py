@@ -81,6 +81,9 @@ class PastUsage(Usage):
     plan_digest: str = ""
     """SHA-256 of the plan the period was priced with (not part of ``digest``): a correction
     must be computed with the same plan."""
+    period: BillingPeriod | None = None
+    """The billing period priced (not part of ``digest``): what a correction recomputes. None
+    for a result read back from its JSON."""
 
     def canonical_json(self) -> str:
         """The text the digest is computed from: the Lago shape plus the true-ups, sorted keys."""
@@ -165,7 +168,7 @@ def frozen_usage(
     fields = dict(usage) | {"issuing_date": _invoice_date(period)}
     result = PastUsage(**fields, true_ups=tuple(true_ups))
     digest = hashlib.sha256(result.canonical_json().encode("ascii")).hexdigest()
-    update = {"digest": digest, "plan_digest": plan_digest(plan)}
+    update = {"digest": digest, "plan_digest": plan_digest(plan), "period": period}
     return result.model_copy(update=update).with_account(report.account)
 
 
