@@ -162,6 +162,14 @@ def test_correction_properties(case, data):
         ue.attribute(case.plan, case.events, case.period, taxes=case.taxes).amount_cents
         - ue.attribute(case.plan, before, case.period, taxes=case.taxes).amount_cents
     )
+    # With the frozen events, percentage fees split into their parts; each fee moves alike.
+    split = ue.correct(frozen, case.plan, case.events, case.period, taxes=case.taxes,
+                       shape=shape, previous_events=before)  # fmt: skip
+    assert _net_fee(split) == _net_fee(fix)
+    assert (split.amount_cents, split.taxes_amount_cents) == (
+        fix.amount_cents,
+        fix.taxes_amount_cents,
+    )
     assert hash(fix) == hash(ue.correct(frozen, case.plan, case.events, case.period,
                                         taxes=case.taxes, shape=shape))  # fmt: skip
     # The same events correct nothing; the order of the events changes nothing.
@@ -228,6 +236,13 @@ def test_corrections_compose_and_cancel():
     assert booked.lines[0].booking_period[0] == APRIL.charges_from_datetime
 
 
+def _net_fee(fix):
+    found = defaultdict(int)
+    for line in fix.lines:
+        found[line.key[:3]] += line.amount_cents
+    return {key: cents for key, cents in found.items() if cents}
+
+
 def _net(*fixes):
     found = defaultdict(int)
     for fix in fixes:
@@ -248,3 +263,32 @@ def test_a_correction_is_the_difference_of_attributions():
         ue.attribute(the_plan, after, MARCH).amount_cents
         - ue.attribute(the_plan, before, MARCH).amount_cents
     )
+
+
+def test_a_percentage_fee_is_split_into_its_parts_with_the_previous_events():
+    # 1 % plus 0.10 a payment, at least 0.20: 10.00 paid 0.20; a late 5.00 adds 0.05 of rate,
+    # 0.10 of fixed fee and 0.05 up to the minimum.
+    the_plan = plan(
+        charge(
+            "percentage",
+            {"rate": "1", "fixed_amount": "0.10", "per_transaction_min_amount": "0.20"},
+            billable_metric=SUM,
+            code="pay",
+        )
+    )
+    frozen = ue.past_usage(the_plan, _sums(10), MARCH)
+    fix = ue.correct(frozen, the_plan, _sums(10, 5), previous_events=_sums(10))
+    assert [(line.key[3], line.kind, line.units, line.amount_cents) for line in fix.lines] == [
+        ("percentage.fixed_fee", "delta", Decimal(0), 10),
+        ("percentage.min_max_adjustment", "delta", Decimal(0), 5),
+        ("percentage.rate", "delta", Decimal(5), 5),
+    ]
+    # Without the frozen events, the fee is one component, whose unit price changed: 0.20 for
+    # 10 units, 0.40 for 15.
+    whole = ue.correct(frozen, the_plan, _sums(10, 5))
+    assert [(line.key[3], line.kind, line.amount_cents) for line in whole.lines] == [
+        ("usage", "reversal", -20),
+        ("usage", "rebill", 40),
+    ]
+    with pytest.raises(ue.InvalidInput, match=r"^previous_events: do not give the frozen"):
+        ue.correct(frozen, the_plan, _sums(10, 5), previous_events=_sums(7))

@@ -19,13 +19,14 @@ from ._inputs import EventsInput, PeriodInput, PlanInput, TaxesInput
 from ._labels import filter_text, group_text
 from ._parts import Part, fee_parts
 from ._rows import currency_amount
-from .aggregation import Aggregation
+from .aggregation import Aggregation, Window
 from .errors import InvalidInput
 from .models import BillingPeriod, Charge, ChargeModel, Plan, Tax
 from .models._correction import Correction, CorrectionLine
 from .models.usage import BucketFee, ChargeUsage
 from .money import EXACT, exact_decimals
 from .past import PastUsage, past_usage, plan_digest
+from .rating import View, rate_views
 from .selection import id_text, iterate_events
 from .taxes import applicable_taxes, taxes_amount_cents
 
@@ -44,9 +45,35 @@ def _label(line: ChargeUsage, filter_index: int | None) -> str | None:
     return None
 
 
-def _components(usage: PastUsage, plan: Plan) -> tuple[Side, dict[str, int]]:
+def _percentage_parts(
+    plan: Plan, events: list[Any], period: BillingPeriod
+) -> dict[tuple[str, int | None, Any], list[Part]]:
+    """The parts of each percentage fee, from the events rated as a closed period is: its
+    per-transaction parts need the events' own values, which a frozen result does not keep."""
+    if not any(charge.charge_model is ChargeModel.PERCENTAGE for charge in plan.charges):
+        return {}
+    view = View(Window.of(period), invoicing=True)
+    results, _ = rate_views(
+        plan, events, period.external_subscription_id, [view], invalid_events="collect"
+    )
+    found = {}
+    for rated in results[0]:
+        if rated.charge.charge_model is not ChargeModel.PERCENTAGE:
+            continue
+        for fee, aggregation in zip(rated.fees, rated.aggregations, strict=True):
+            parts = fee_parts(rated.charge, fee, aggregation, plan.amount_currency, True)
+            if parts is not None:
+                found[(rated.charge.lago_id, fee.filter_index, fee.grouped_by)] = parts
+    return found
+
+
+def _components(
+    usage: PastUsage,
+    plan: Plan,
+    percentage: dict[tuple[str, int | None, Any], list[Part]] | None = None,
+) -> tuple[Side, dict[str, int]]:
     """Each fee's components (units, exact amount, cents by largest remainder), and each
-    charge's fee cents by code."""
+    charge's fee cents by code. ``percentage`` holds the parts of percentage fees."""
     charges = {charge.lago_id: charge for charge in plan.charges}
     found: Side = {}
     per_fee: dict[str, int] = {}
@@ -54,7 +81,8 @@ def _components(usage: PastUsage, plan: Plan) -> tuple[Side, dict[str, int]]:
         charge = charges.get(line.charge.lago_id)
         name = line.charge.code or line.charge.lago_id
         for fee in line.fees:
-            parts = _parts(charge, fee, usage.currency)
+            rated = (percentage or {}).get((line.charge.lago_id, fee.filter_index, fee.grouped_by))
+            parts = rated or _parts(charge, fee, usage.currency)
             labels = [name for name, _, _ in parts]
             pieces = [(units, amount) for _, units, amount in parts]
             cents = largest_remainder(
@@ -223,8 +251,18 @@ def correct(
     if (target.from_datetime, target.to_datetime) != (frozen.from_datetime, frozen.to_datetime):
         msg = "is not the frozen period"
         raise InvalidInput.at("period", msg, lago_instant(the_period.charges_from_datetime))
-    old, old_fees = _components(frozen, the_plan)
-    new, new_fees = _components(target, the_plan)
+    # A percentage fee is split into its parts only when both sides' events are known.
+    split = previous_events is not None
+    previous: list[Any] = [] if previous_events is None else list(iterate_events(previous_events))
+    if split and past_usage(the_plan, previous, the_period, taxes=customer_taxes) != frozen:
+        msg = "do not give the frozen result: they must be the events it was computed from"
+        raise InvalidInput.at("previous_events", msg, None)
+    old, old_fees = _components(
+        frozen, the_plan, _percentage_parts(the_plan, previous, the_period) if split else None
+    )
+    new, new_fees = _components(
+        target, the_plan, _percentage_parts(the_plan, kept, the_period) if split else None
+    )
     if on_decrease == "raise":
         for where in sorted(old_fees.keys() | new_fees.keys()):
             if new_fees.get(where, 0) < old_fees.get(where, 0):
@@ -248,8 +286,8 @@ def correct(
     tax = difference if tax_mode == "difference" else on_delta
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    if previous_events is not None:
-        before, after = _ids(iterate_events(previous_events)), _ids(kept)
+    if split:
+        before, after = _ids(previous), _ids(kept)
         added, removed = tuple(sorted(after - before)), tuple(sorted(before - after))
     document = json.dumps(
         [
