@@ -126,6 +126,7 @@ def test_simulate_prints_each_scenario_and_writes_the_page(capsys, files):
         "Scenario flat: 23.25 -> 21.20 EUR (-2.05, -8.82 %)",
         "customers: 0 pay more, 0 the same, 2 less; change p50 -14.42 %, p90 -4.00 %, p95 -4.00 %",
     ]
+    assert out.splitlines()[2] == "largest decreases: c1 -1.55 (-14.42 %), c2 -0.50 (-4.00 %)"
     page = target.read_text(encoding="utf-8")
     assert page.count("<svg") == 1
     assert "<h2>Scenario flat</h2>" in page

@@ -243,7 +243,8 @@ def _scenario_text(outcome: Any, currency: str) -> str:
             lines.append(
                 f"largest {title}: "
                 + ", ".join(
-                    f"{c.customer_id} {money(c.delta_cents)} ({_percent(c.percent)})"
+                    f"{c.customer_id} {'+' if c.delta_cents > 0 else ''}{money(c.delta_cents)} "
+                    f"({_percent(c.percent)})"
                     for c in movers
                 )
             )
