@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from .models import BillableMetric, BillingPeriod, Event, Plan, Subscription, Tax
 
 __all__ = [
+    "ColumnarEvents",
     "EventInput",
+    "EventSource",
     "EventsInput",
     "InstantInput",
     "MetricInput",
@@ -58,8 +60,24 @@ TaxesInput: TypeAlias = Iterable[TaxInput]
 EventInput: TypeAlias = Event | Mapping[str, Any]
 """An :class:`~usage_engine.Event`, or an event mapping as sent to Lago's events endpoint."""
 
-EventsInput: TypeAlias = Iterable[EventInput]
-"""Events: any iterable (a list, a generator), read once."""
+
+class ColumnarEvents(Protocol):
+    """Events as columns: a pyarrow ``Table`` or ``RecordBatch``, a pandas or a Polars
+    ``DataFrame``, with the columns ``transaction_id``, ``external_subscription_id``,
+    ``code``, ``timestamp``, and optionally ``properties`` and ``precise_total_amount_cents``
+    (see ``docs/columnar.md``)."""
+
+    @property
+    def columns(self) -> Any:
+        """The columns (each library names them its own way)."""
+        ...
+
+
+EventsInput: TypeAlias = Iterable[EventInput] | ColumnarEvents
+"""Events: any iterable (a list, a generator), read once, or columns (:class:`ColumnarEvents`)."""
+
+EventSource: TypeAlias = Iterable[Any] | ColumnarEvents
+"""What event reading takes: any iterable of anything (each item checked), or columns."""
 
 InstantInput: TypeAlias = datetime | str | int | float | Decimal
 """An instant: an aware datetime, ISO 8601 text (naive means UTC) or unix seconds.

@@ -33,9 +33,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_taxes
+from ._columns import Columns, columnar
 from ._inputs import EventsInput, InstantInput, SubscriptionsInput, TaxesInput
 from .aggregation import Window
 from .batch import SubscriptionUsages, checked_subscriptions, subscription_period
@@ -308,11 +309,78 @@ def rate_partition(
         if isinstance(given, str | bytes):
             msg = "must be a collection of subscription ids, not a single string"
             raise InvalidInput.at(name, msg, given)
+    columns = columnar(events)
+    if columns is not None:
+        return _rate_columns(columns, job, split, owned)
     pairs = _in_order(events)
-    periods = job.periods
-    split_here = {sub for sub in split if sub in periods}
+    split_here = {sub for sub in split if sub in job.periods}
     present = {subscription_of(event) for _, event in pairs}
-    wanted = present.union(owned)
+    # A split subscription's events go to its piece's state, not through the stream (where
+    # they would count as another subscription's).
+    unsplit = [pair for pair in pairs if subscription_of(pair[1]) not in split_here]
+    pieces: dict[str, list[tuple[Any, Any]]] = {sub: [] for sub in sorted(split_here & present)}
+    if pieces:
+        for pair in pairs:
+            piece = pieces.get(subscription_of(pair[1]))  # type: ignore[arg-type]
+            if piece is not None:
+                piece.append(pair)
+    return _rate_parts(
+        job,
+        present.union(owned),
+        split_here,
+        _Part([event for _, event in unsplit], [position for position, _ in unsplit]),
+        {
+            sub: _Part([event for _, event in mine], [position for position, _ in mine])
+            for sub, mine in pieces.items()
+        },
+    )
+
+
+class _Part(NamedTuple):
+    """Events to rate together, and the position of each."""
+
+    events: Any
+    positions: Any
+
+
+def _rate_columns(
+    columns: Columns, job: Job, split: Collection[str], owned: Iterable[str]
+) -> PartitionResult:
+    # Columnar events: positions are row indexes; pieces of split subscriptions are chosen
+    # rows of the same columns, never copies of the events.
+    rows = columns.rows
+    names = columns.subscriptions
+    try:
+        present = {id_text(name) for name in set(names)}
+    except TypeError:  # an unhashable value in an object column
+        present = {id_text(names[row]) for row in rows}
+    split_here = {sub for sub in split if sub in job.periods and sub in present}
+    if not split_here:
+        return _rate_parts(job, present.union(owned), split_here, _Part(columns, rows), {})
+    owners = [id_text(names[row]) for row in rows]
+    unsplit = [row for row, owner in zip(rows, owners, strict=True) if owner not in split_here]
+    chosen: dict[str, list[int]] = {sub: [] for sub in sorted(split_here)}
+    for row, owner in zip(rows, owners, strict=True):
+        piece = chosen.get(owner)  # type: ignore[arg-type]
+        if piece is not None:
+            piece.append(row)
+    return _rate_parts(
+        job,
+        present.union(owned),
+        split_here,
+        _Part(columns.select(unsplit), unsplit),
+        {sub: _Part(columns.select(mine), mine) for sub, mine in chosen.items()},
+    )
+
+
+def _rate_parts(
+    job: Job,
+    wanted: set[str | None],
+    split_here: set[str],
+    unsplit: _Part,
+    pieces: Mapping[str, _Part],
+) -> PartitionResult:
+    periods = job.periods
     whole_subs = [sub for sub in periods if sub in wanted and sub not in split_here]
     stream = Rejections(job.invalid_events)
     layouts: Layouts = {}
@@ -326,16 +394,7 @@ def rate_partition(
         )
         for sub in whole_subs
     }
-    # A split subscription's events go to its piece's state, not through the stream (where
-    # they would count as another subscription's).
-    unsplit = [pair for pair in pairs if subscription_of(pair[1]) not in split_here]
-    consume(
-        (event for _, event in unsplit),
-        ratings,
-        stream,
-        positions=(position for position, _ in unsplit),
-        broadcast_orphans=False,
-    )
+    consume(unsplit.events, ratings, stream, positions=unsplit.positions, broadcast_orphans=False)
     whole: list[tuple[str, Usage]] = []
     failed: list[tuple[str, InvalidInput]] = []
     for name, rating in ratings.items():
@@ -348,19 +407,10 @@ def rate_partition(
             failed.append((name, error))
             continue
         whole.append((name, usage))
-    pieces: dict[str | None, list[tuple[Any, Any]]] = {
-        sub: [] for sub in sorted(split_here & present)
-    }
-    if pieces:
-        for pair in pairs:
-            piece = pieces.get(subscription_of(pair[1]))
-            if piece is not None:
-                piece.append(pair)
     partials: list[tuple[str, UsageState]] = []
-    for sub, mine in pieces.items():
-        assert sub is not None  # a key of job.periods
+    for sub, piece in pieces.items():
         state = new_state(sub, job)
-        state.add((event for _, event in mine), positions=(position for position, _ in mine))
+        state.add(piece.events, positions=piece.positions)
         partials.append((sub, state))
     account = stream.tally.account(stream.tally.total)
     for rating in ratings.values():
@@ -389,7 +439,9 @@ def rate_job(events: EventsInput, job: Job) -> SubscriptionUsages:
     >>> {sub: usage.amount_cents for sub, usage in usages.items()}, list(usages.failed)
     ({'small': 200}, ['huge'])
     """
-    result = rate_partition(enumerate(iterate_events(events)), job, owned=job.periods)
+    columns = columnar(events)
+    pairs: Any = columns if columns is not None else enumerate(iterate_events(events))
+    result = rate_partition(pairs, job, owned=job.periods)
     usages = SubscriptionUsages()
     usages.update(result.whole)
     usages.failed.update(result.failed)

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ._coerce import as_period, as_plan, as_subscription, as_taxes
+from ._columns import kept_events
 from ._inputs import (
     EventsInput,
     InstantInput,
@@ -36,7 +37,7 @@ from .models.usage import Usage, format_units
 from .money import EXACT, divide, exact_decimals, round_places
 from .periods import periods_before
 from .rating import EventReport, RatedCharge, rate
-from .selection import InvalidEvents, iterate_events
+from .selection import InvalidEvents
 from .usage import read_now, usage_of
 
 __all__ = ["PastUsage", "TrueUp", "Verification", "past_usage", "past_usages", "verify"]
@@ -257,7 +258,7 @@ def past_usages(
         return ()
     the_plan = the_subscription.plan if plan is None else as_plan(plan)
     assert the_plan is not None  # periods_before resolved it
-    kept = list(iterate_events(events))
+    kept: Any = kept_events(events)  # columns are kept as they are, read once per period
     return tuple(
         past_usage(
             the_plan, kept, period, taxes=taxes, invalid_events=invalid_events, strict=strict

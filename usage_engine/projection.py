@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from ._coerce import as_period, as_plan, as_taxes
-from ._inputs import EventsInput, InstantInput, PeriodInput, PlanInput, TaxesInput
+from ._inputs import EventsInput, EventSource, InstantInput, PeriodInput, PlanInput, TaxesInput
 from .aggregation import Aggregation, TimedValue, Window
 from .errors import InvalidInput, suggest
 from .models import AggregationType, BillingPeriod, Plan, Tax
@@ -317,7 +317,7 @@ class _Rated:
 
 def _rate_for_projection(
     plan: Any,
-    events: Iterable[Any],
+    events: EventSource,
     period: Any,
     now: Any,
     taxes: Iterable[Any],

@@ -14,8 +14,10 @@ from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
+from ._columns import COLUMNAR, columnar
 from ._gc import collector_paused
 from ._ids import stable_id
+from ._inputs import EventSource
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, iso_micros
 from .account import (
     BEFORE_SUBSCRIPTION,
@@ -930,7 +932,7 @@ def _precise(value: Any) -> Decimal:
 
 
 def consume(
-    events: Iterable[Any],
+    events: EventSource,
     ratings: Mapping[str, Rating],
     rejections: Rejections,
     positions: Iterable[Any] | None = None,
@@ -952,7 +954,7 @@ def consume(
 
 
 def _consume(
-    events: Iterable[Any],
+    events: EventSource,
     ratings: Mapping[str, Rating],
     rejections: Rejections,
     positions: Iterable[Any] | None,
@@ -962,77 +964,124 @@ def _consume(
     tally = rejections.tally
     iso = iso_micros
     large = LARGE_VALUE
-    for position, raw in numbered(events, 0, positions):
-        if type(raw) is dict:
+    # Columnar input is read from its columns, row by row, by the same steps as an event
+    # mapping: only where each value comes from differs (``raw`` is then the row index).
+    columns = columnar(events)
+    source: Any = columns  # typed loosely: read only where ``columns`` is known to be given
+    fields: Any = None
+    properties: Any
+    if columns is None:
+        rows = numbered(events, 0, positions)
+    else:
+        rows = numbered(columns.rows, 0, positions)
+        subscriptions, keys, codes = columns.subscriptions, columns.keys, columns.codes
+        instants, own, fields = columns.micros, columns.properties, columns.fields
+    for position, raw in rows:
+        if columns is not None:
+            subscription = subscriptions[raw]
+            if type(subscription) is not str:
+                _check_and_feed(source.row(raw), position, ratings, rejections, broadcast_orphans)
+                continue
+            rating = find(subscription)
+            key = keys[raw]
+            if rating is None:
+                tally.add(OTHER_SUBSCRIPTION, id_text(key), position)
+                continue
+            code = codes[raw]
+            ts = instants[raw]
+            properties = own[raw]
+        elif type(raw) is dict:
             subscription = raw.get("external_subscription_id")
-            if type(subscription) is str:
-                rating = find(subscription)
-                if rating is None:
-                    tally.add(OTHER_SUBSCRIPTION, id_text(raw.get("transaction_id")), position)
-                    continue
-                try:
-                    key = raw["transaction_id"]
-                    code = raw["code"]
-                    stamp = raw["timestamp"]
-                except KeyError:
-                    _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
-                    continue
-                properties = raw.get("properties")
-                if type(stamp) is int:
-                    ts = stamp * 1_000_000 if EARLIEST_SECONDS <= stamp < LATEST_SECONDS else None
-                else:
-                    ts = iso(stamp) if type(stamp) is str else None
-                if (
-                    ts is not None
-                    and type(key) is str
-                    and key
-                    and type(code) is str
-                    and code
-                    and type(properties) is dict
-                ):
-                    route = rating.routes.get(code)
-                    if route is None and code in rating.metrics:
-                        # An expression to evaluate first: it may reject the event.
-                        precise = raw.get("precise_total_amount_cents")
-                        rating.feed(position, key, code, ts, properties, precise)
-                        continue
-                    seen = rating.seen
-                    known = len(seen)
-                    seen.add(key)  # one hash lookup for the test and the insertion
-                    if len(seen) == known:
-                        # A duplicate: the first one won, as in Lago.
-                        rating.tally.add(DUPLICATE, key, position)
-                        continue
-                    if route is None:
-                        rating.unknown(code, key, position)
-                        continue
-                    # Literal kinds (COUNTED 0, NUMERIC 1, ROUTED 2, DISTINCT 3): no global lookup.
-                    kind, call, field, low, high = route
-                    if not low <= ts <= high:
-                        rating.outside(key, ts, position)
-                    elif kind == 0:
-                        call(ts, key, True, None)
-                    elif kind <= 2:
-                        value = properties.get(field)
-                        if type(value) is not int or not -large < value < large:
-                            rating.rate_value(route, code, ts, key, value, properties, position)
-                        elif kind == 1:
-                            call(ts, key, value, None)
-                        else:
-                            call(ts, key, properties, value)
-                    elif kind == 3:
-                        value = properties.get(field)
-                        text = value if type(value) is str else as_text(value)
-                        if text is not None:
-                            removed = properties.get("operation_type") == "remove"
-                            call(ts, key, (text, not removed), None)
-                        else:  # no usable field: ignored, as Lago does
-                            rating.unusable(code, key, value, position)
-                    else:
-                        precise = raw.get("precise_total_amount_cents")
-                        call(ts, key, properties, precise, position)
-                    continue
-        _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+            if type(subscription) is not str:
+                _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+                continue
+            rating = find(subscription)
+            if rating is None:
+                tally.add(OTHER_SUBSCRIPTION, id_text(raw.get("transaction_id")), position)
+                continue
+            try:
+                key = raw["transaction_id"]
+                code = raw["code"]
+                stamp = raw["timestamp"]
+            except KeyError:
+                _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+                continue
+            properties = raw.get("properties")
+            if type(stamp) is int:
+                ts = stamp * 1_000_000 if EARLIEST_SECONDS <= stamp < LATEST_SECONDS else None
+            else:
+                ts = iso(stamp) if type(stamp) is str else None
+        else:
+            _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+            continue
+        if (
+            ts is None
+            or type(key) is not str
+            or not key
+            or type(code) is not str
+            or not code
+            or (type(properties) is not dict and properties is not COLUMNAR)
+        ):
+            if columns is not None:
+                raw = source.row(raw)
+            _check_and_feed(raw, position, ratings, rejections, broadcast_orphans)
+            continue
+        route = rating.routes.get(code)
+        if route is None and code in rating.metrics:
+            # An expression to evaluate first: it may reject the event.
+            if columns is None:
+                precise = raw.get("precise_total_amount_cents")
+            else:
+                properties, precise = source.properties_at(raw), source.precise_at(raw)
+            rating.feed(position, key, code, ts, properties, precise)
+            continue
+        seen = rating.seen
+        known = len(seen)
+        seen.add(key)  # one hash lookup for the test and the insertion
+        if len(seen) == known:
+            # A duplicate: the first one won, as in Lago.
+            rating.tally.add(DUPLICATE, key, position)
+            continue
+        if route is None:
+            rating.unknown(code, key, position)
+            continue
+        # Literal kinds (COUNTED 0, NUMERIC 1, ROUTED 2, DISTINCT 3): no global lookup.
+        kind, call, field, low, high = route
+        if not low <= ts <= high:
+            rating.outside(key, ts, position)
+        elif kind == 0:
+            call(ts, key, True, None)
+        elif kind <= 2:
+            if properties is COLUMNAR:
+                value = fields[field][raw]
+                if kind == 2:
+                    properties = source.properties_at(raw)
+            else:
+                value = properties.get(field)
+            if type(value) is not int or not -large < value < large:
+                rating.rate_value(route, code, ts, key, value, properties, position)
+            elif kind == 1:
+                call(ts, key, value, None)
+            else:
+                call(ts, key, properties, value)
+        elif kind == 3:
+            if properties is COLUMNAR:
+                value = fields[field][raw]
+                removed = fields["operation_type"][raw] == "remove"
+            else:
+                value = properties.get(field)
+                removed = properties.get("operation_type") == "remove"
+            text = value if type(value) is str else as_text(value)
+            if text is not None:
+                call(ts, key, (text, not removed), None)
+            else:  # no usable field: ignored, as Lago does
+                rating.unusable(code, key, value, position)
+        else:
+            if columns is None:
+                precise = raw.get("precise_total_amount_cents")
+            else:
+                properties, precise = source.properties_at(raw), source.precise_at(raw)
+            call(ts, key, properties, precise, position)
 
 
 def _check_and_feed(
@@ -1071,7 +1120,7 @@ def _check_and_feed(
 
 def rate_views(
     plan: Plan,
-    events: Iterable[Any],
+    events: EventSource,
     subscription_id: str,
     views: Sequence[View],
     *,
@@ -1095,7 +1144,7 @@ def rate_views(
 
 def rate(
     plan: Plan,
-    events: Iterable[Any],
+    events: EventSource,
     subscription_id: str,
     window: Window,
     *,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
+from ._columns import columnar
+from ._inputs import EventSource
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
 from ._wrappers import unwrap_events
 from .account import MALFORMED, OTHER_SUBSCRIPTION, Tally
@@ -141,21 +143,28 @@ def id_text(value: Any) -> str | None:
     return None
 
 
-def iterate_events(events: Iterable[Any]) -> Iterator[Any]:
-    """An iterator over ``events``; InvalidInput if it is a single value or not iterable."""
-    events = unwrap_events(events)  # Lago's {"events": [...]} and {"event": {...}}
-    if isinstance(events, Mapping | str | bytes):
+def iterate_events(events: EventSource) -> Iterator[Any]:
+    """An iterator over ``events``; InvalidInput if it is a single value or not iterable.
+
+    Columnar input (a pyarrow Table, a pandas or Polars DataFrame) gives its rows, each a
+    mapping read from the columns (:class:`usage_engine._columns.EventRow`).
+    """
+    columns = columnar(events)
+    if columns is not None:
+        return map(columns.row, columns.rows)
+    unwrapped: Any = unwrap_events(events)  # Lago's {"events": [...]} and {"event": {...}}
+    if isinstance(unwrapped, Mapping | str | bytes):
         msg = "must be an iterable of events (a list or a generator), not a single value"
-        raise InvalidInput.at(_EVENTS, msg, type(events).__name__)
+        raise InvalidInput.at(_EVENTS, msg, type(unwrapped).__name__)
     try:
-        return iter(events)
+        return iter(unwrapped)
     except TypeError:
         msg = "must be an iterable of events"
-        raise InvalidInput.at(_EVENTS, msg, events) from None
+        raise InvalidInput.at(_EVENTS, msg, unwrapped) from None
 
 
 def numbered(
-    events: Iterable[Any], first_position: int = 0, positions: Iterable[Any] | None = None
+    events: EventSource, first_position: int = 0, positions: Iterable[Any] | None = None
 ) -> Iterator[tuple[Any, Any]]:
     """``(position, event)`` pairs: the index of each event, or the position given for it."""
     if positions is None:
@@ -164,7 +173,7 @@ def numbered(
 
 
 def read_events(
-    events: Iterable[Any],
+    events: EventSource,
     subscriptions: Container[str],
     rejections: Rejections,
     *,
