@@ -586,8 +586,9 @@ def _from_pandas(frame: Any) -> Columns:
         if name not in names:
             continue
         series = frame[name]
-        if series.dtype == object:
-            # Python values, as an event mapping would hold them; a missing value is a null.
+        if series.dtype == object or series.isna().all():
+            # Python values, as an event mapping would hold them; a missing value is a null
+            # (a column of missing values only is one of floats, NaN, in pandas).
             columns[name] = _python_values(series)
             continue
         if pa is None:
