@@ -153,13 +153,16 @@ def table(events: Sequence[dict[str, Any]]) -> Any:
         )
         for name in names
     ]
-    fields.append(pa.field("properties", pa.struct(props)))
+    # Parquet writes no struct without fields: no property at all is a column of nulls.
+    fields.append(pa.field("properties", pa.struct(props) if props else pa.null()))
     precise = [event.get("precise_total_amount_cents") for event in events]
     fields.append(pa.field("precise_total_amount_cents", _arrow_type(pa, precise)))
     rows = [
         {
             **{name: event.get(name) for name in TOP[:4]},
-            "properties": {name: (event.get("properties") or {}).get(name) for name in names},
+            "properties": {name: (event.get("properties") or {}).get(name) for name in names}
+            if names
+            else None,
             "precise_total_amount_cents": event.get("precise_total_amount_cents"),
         }
         for event in events
