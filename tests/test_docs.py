@@ -36,6 +36,7 @@ EXPECTED_PAGES = {
     "cli.md",
     "scale.md",
     "scale-out.md",
+    "columnar.md",
     "invariants.md",
 }
 

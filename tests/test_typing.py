@@ -107,7 +107,7 @@ def test_mypy_refuses_nonsense(tmp_path: Path):
         'Argument 1 to "current_usage" has incompatible type "int"; '
         'expected "Plan | Mapping[str, Any]"  [arg-type]',
         'Argument 2 to "current_usage" has incompatible type "int"; '
-        'expected "Iterable[Event | Mapping[str, Any]]"  [arg-type]',
+        'expected "Iterable[Event | Mapping[str, Any]] | ColumnarEvents"  [arg-type]',
         'Argument 3 to "current_usage" has incompatible type "str"; '
         'expected "BillingPeriod | Mapping[str, Any]"  [arg-type]',
         'Argument 2 to "billing_period" has incompatible type "date"; '

@@ -51,6 +51,7 @@ different instant in each timezone): pass datetime(2025, 3, 15, tzinfo=UTC) or \
 from ._attribute import attribute
 from ._correct import apply_correction, correct, correct_chain
 from ._inputs import (
+    ColumnarEvents,
     EventInput,
     EventsInput,
     InstantInput,
@@ -132,6 +133,7 @@ __all__ = [
     "ChargeMethod",
     "ChargeModel",
     "ChargeUsage",
+    "ColumnarEvents",
     "Correction",
     "CorrectionLine",
     "CurrentAndProjected",
