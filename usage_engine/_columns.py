@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros, iso_micros
@@ -65,16 +65,35 @@ COLUMNAR: Final[Any] = _Columnar()
 
 
 class _Fields(dict[str, list[Any]]):
-    """The property columns by name; a name without a column reads as a column of nulls."""
+    """The property columns by name; a name without a column reads as a column of nulls.
 
-    __slots__ = ("nulls",)
+    ``pending`` columns are pulled as Python values when first read: a property no metric,
+    filter or group reads costs nothing.
+    """
 
-    def __init__(self, columns: Mapping[str, list[Any]], size: int) -> None:
+    __slots__ = ("names", "nulls", "pending")
+
+    def __init__(
+        self,
+        columns: Mapping[str, list[Any]],
+        size: int,
+        pending: Mapping[str, Callable[[], list[Any]]] | None = None,
+    ) -> None:
         super().__init__(columns)
         self.nulls: list[Any] = [None] * size if size else []
+        self.pending = dict(pending or {})
+        self.names = (*columns, *self.pending)
 
     def __missing__(self, name: str) -> list[Any]:
-        return self.nulls
+        pull = self.pending.pop(name, None)
+        if pull is None:
+            return self.nulls
+        values = self[name] = pull()
+        return values
+
+    def pulled(self) -> list[tuple[str, list[Any]]]:
+        """Every property column, pulled."""
+        return [(name, self[name]) for name in self.names]
 
 
 class Columns:
@@ -257,32 +276,31 @@ class EventRow(Mapping[str, Any]):
 class RowProperties(Mapping[str, Any]):
     """The properties of one row, read from the property columns; a null reads as absent.
 
-    >>> properties = RowProperties({"gb": ["1.5", None]}, 1)
+    >>> properties = RowProperties(_Fields({"gb": ["1.5", None]}, 2), 1)
     >>> properties.get("gb"), "gb" in properties, len(properties)
     (None, False, 0)
     """
 
     __slots__ = ("_fields", "_index")
 
-    def __init__(self, fields: Mapping[str, list[Any]], index: int) -> None:
+    def __init__(self, fields: _Fields, index: int) -> None:
         self._fields = fields
         self._index = index
 
     def __getitem__(self, name: str) -> Any:
-        column = self._fields.get(name)
-        value = None if column is None else column[self._index]
+        # A name without a column reads as nulls (_Fields.__missing__).
+        value = self._fields[name][self._index]
         if value is None:
             raise KeyError(name)
         return value
 
     def get(self, name: str, default: Any = None) -> Any:
-        column = self._fields.get(name)
-        value = None if column is None else column[self._index]
+        value = self._fields[name][self._index]
         return default if value is None else value
 
     def __iter__(self) -> Iterator[str]:
         index = self._index
-        return (name for name, column in self._fields.items() if column[index] is not None)
+        return (name for name, column in self._fields.pulled() if column[index] is not None)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -395,7 +413,7 @@ def _arrow_columns(pa: Any, columns: Mapping[str, Any], size: int) -> Columns:
     # values (a pandas object column).
     stamps, micros, digits = _stamps(pa, columns["timestamp"], size)
     given = columns.get("properties")
-    fields: dict[str, list[Any]] = {}
+    pending: dict[str, Callable[[], list[Any]]] = {}
     if given is None or (not isinstance(given, list) and pa.types.is_null(given.type)):
         properties = [COLUMNAR] * size
     elif isinstance(given, list):
@@ -406,7 +424,7 @@ def _arrow_columns(pa: Any, columns: Mapping[str, Any], size: int) -> Columns:
         if pa.types.is_struct(kind):
             properties = [COLUMNAR] * size
             for name, child in _children(pa, given):
-                fields[name] = _property_values(pa, child, f"properties.{name}")
+                pending[name] = _property_values(pa, child, f"properties.{name}")
         elif _is_text(pa, kind):
             properties = [_own(value) for value in given.to_pylist()]
         else:
@@ -419,10 +437,16 @@ def _arrow_columns(pa: Any, columns: Mapping[str, Any], size: int) -> Columns:
         stamps,
         micros,
         properties,
-        _Fields(fields, size),
+        _Fields({}, size, pending),
         None if precise is None else _precise(pa, precise),
         digits,
     )
+
+
+def _pulled(values: Any) -> list[Any]:
+    # What to_pylist gives: a list (pyarrow is untyped).
+    assert isinstance(values, list)
+    return values
 
 
 def _decoded(pa: Any, column: Any) -> Any:
@@ -446,10 +470,10 @@ def _ids(pa: Any, column: Any, name: str, size: int) -> list[Any]:
     column = _decoded(pa, column)
     kind = column.type
     if _is_text(pa, kind):
-        return list(column.to_pylist())
+        return _pulled(column.to_pylist())
     if pa.types.is_integer(kind):
         # Lago's API takes integer ids; they read as their decimal text.
-        return list(column.cast(pa.string()).to_pylist())
+        return _pulled(column.cast(pa.string()).to_pylist())
     if pa.types.is_null(kind):
         return [None] * size
     raise _refuse(name, kind, "text (or integers)")
@@ -461,7 +485,7 @@ def _texts(pa: Any, column: Any, name: str, size: int) -> list[Any]:
     column = _decoded(pa, column)
     kind = column.type
     if _is_text(pa, kind):
-        return list(column.to_pylist())
+        return _pulled(column.to_pylist())
     if pa.types.is_null(kind):
         return [None] * size
     raise _refuse(name, kind, "text")
@@ -483,10 +507,10 @@ def _stamps(pa: Any, column: Any, size: int) -> tuple[list[Any], list[int | None
         )
         seconds = compute.if_else(inside, column, None).cast(pa.int64())
         micros = compute.multiply(seconds, _MICROS).to_pylist()
-        return list(column.to_pylist()), micros, None
+        return column.to_pylist(), micros, None
     if types.is_timestamp(kind):
         digits = _UNIT_DIGITS[kind.unit]
-        raw = list(column.cast(pa.int64()).to_pylist())
+        raw = column.cast(pa.int64()).to_pylist()
         low, high = EARLIEST_SECONDS * _MICROS, LATEST_SECONDS * _MICROS
         if digits <= 6:
             scale = 10 ** (6 - digits)
@@ -497,7 +521,7 @@ def _stamps(pa: Any, column: Any, size: int) -> tuple[list[Any], list[int | None
         micros = [value if value is not None and low <= value < high else None for value in found]
         return raw, micros, digits
     if _is_text(pa, kind) or types.is_decimal(kind):
-        stamps = list(column.to_pylist())
+        stamps = column.to_pylist()
         return stamps, [_micros(stamp) for stamp in stamps], None
     if types.is_null(kind):
         return [None] * size, [None] * size, None
@@ -522,10 +546,11 @@ def _children(pa: Any, column: Any) -> list[tuple[str, Any]]:
     return list(zip(names, column.flatten(), strict=True))
 
 
-def _property_values(pa: Any, column: Any, path: str) -> list[Any]:
+def _property_values(pa: Any, column: Any, path: str) -> Callable[[], list[Any]]:
+    # The column's type is checked now; its values are pulled when first read.
     column = _decoded(pa, column)
     _check_value_type(pa, column.type, path)
-    return list(column.to_pylist())
+    return column.to_pylist  # type: ignore[no-any-return]
 
 
 def _check_value_type(pa: Any, kind: Any, path: str) -> None:
@@ -560,7 +585,7 @@ def _precise(pa: Any, column: Any) -> list[Any]:
     kind = column.type
     path = "precise_total_amount_cents"
     if _is_exact(pa, kind):
-        return list(column.to_pylist())
+        return _pulled(column.to_pylist())
     if pa.types.is_floating(kind):
         raise _unexact(path, kind)
     raise _refuse(path, kind, "integers, decimals or text")

@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
-from ._columns import COLUMNAR, columnar
+from ._columns import COLUMNAR, RowProperties, columnar
 from ._gc import collector_paused
 from ._ids import stable_id
 from ._inputs import EventSource
@@ -1055,7 +1055,7 @@ def _consume(
             if properties is COLUMNAR:
                 value = fields[field][raw]
                 if kind == 2:
-                    properties = source.properties_at(raw)
+                    properties = RowProperties(fields, raw)
             else:
                 value = properties.get(field)
             if type(value) is not int or not -large < value < large:
