@@ -15,6 +15,7 @@ from tests.columnar_routes import from_file, table, write_json_lines
 from usage_engine import (
     InvalidInput,
     UsageState,
+    aggregate,
     current_usage,
     past_usage,
     past_usages,
@@ -175,6 +176,35 @@ def test_partitions_take_columns(columns: Any) -> None:
     assert len(split.partials) == 1
     assert split.partials[0][1].current_usage() == reference.partials[0][1].current_usage()
     assert split.account == reference.account
+
+
+def test_partition_rows_are_read_in_position_order() -> None:
+    job = plan_job([SUBSCRIPTION], at=NOW)
+    # Two copies of one transaction id with other content: the first by position wins.
+    events = [event("x", "gb", gb=5), event("x", "gb", gb=7), event("y", "gb", gb=1)]
+    positions = [(1, 0), (0, 3), (0, 9)]
+    pairs = list(zip(positions, events, strict=True))
+    for split in ((), ["sub"]):
+        given = rate_partition(table(events), job, positions=positions, split=split)
+        reference = rate_partition(pairs, job, split=split)
+        assert given.account == reference.account
+        assert given.rejected == reference.rejected
+        if split:
+            mine, theirs = given.partials[0][1], reference.partials[0][1]
+            assert mine.current_usage() == theirs.current_usage()
+        else:
+            assert given.whole == reference.whole
+            assert given.whole[0][1].charges_usage[1].units == 8  # 7 + 1: (0, 3) came first
+    with pytest.raises(InvalidInput) as raised:
+        rate_partition(table(events), job, positions=[1, 2])
+    assert raised.value.path == "positions"
+
+
+def test_aggregate_takes_columns(columns: Any) -> None:
+    metric = PLAN["charges"][1]["billable_metric"]  # type: ignore[index]
+    expected = aggregate(metric, EVENTS, PERIOD)
+    assert aggregate(metric, columns, PERIOD) == expected
+    assert expected[0].units == Decimal("0.3")
 
 
 def test_columns_are_read_without_a_dict_per_event() -> None:

@@ -16,6 +16,7 @@ import usage_engine
 # underscore (in its own name or a parent's), so that ``help()`` and completion show the API.
 PUBLIC_MODULES = (
     "usage_engine",
+    "usage_engine.arrow",
     "usage_engine.dask",
     "usage_engine.errors",
     "usage_engine.models",

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import zlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -279,8 +280,12 @@ def rate_partition(
     *,
     split: Collection[str] = (),
     owned: Iterable[str] = (),
+    positions: Sequence[Any] | None = None,
 ) -> PartitionResult:
     """Rate one partition: ``(position, event)`` pairs, in any order, for the ``job``.
+
+    The partition may also be columnar events (a pyarrow Table, a pandas or Polars DataFrame),
+    each row's position given by ``positions`` (default: its index), read in position order.
 
     A subscription not in ``split`` must have all its events in this partition: its usage is
     finished here. A subscription in ``split`` has a piece of its events here (every copy of a
@@ -311,7 +316,10 @@ def rate_partition(
             raise InvalidInput.at(name, msg, given)
     columns = columnar(events)
     if columns is not None:
-        return _rate_columns(columns, job, split, owned)
+        return _rate_columns(columns, job, split, owned, positions)
+    if positions is not None:
+        msg = "are given by the (position, event) pairs: positions are for columnar events"
+        raise InvalidInput.at("positions", msg, type(positions).__name__)
     pairs = _in_order(events)
     split_here = {sub for sub in split if sub in job.periods}
     present = {subscription_of(event) for _, event in pairs}
@@ -344,11 +352,29 @@ class _Part(NamedTuple):
 
 
 def _rate_columns(
-    columns: Columns, job: Job, split: Collection[str], owned: Iterable[str]
+    columns: Columns,
+    job: Job,
+    split: Collection[str],
+    owned: Iterable[str],
+    positions: Sequence[Any] | None,
 ) -> PartitionResult:
-    # Columnar events: positions are row indexes; pieces of split subscriptions are chosen
-    # rows of the same columns, never copies of the events.
-    rows = columns.rows
+    # Columnar events: pieces of split subscriptions are chosen rows of the same columns,
+    # never copies of the events.
+    rows: Sequence[int] = columns.rows
+    if positions is None:
+        at: Any = None
+    else:
+        at = list(positions)
+        if len(at) != len(rows):
+            msg = f"must give one position per row ({len(rows)}), not {len(at)}"
+            raise InvalidInput.at("positions", msg, len(at))
+        try:
+            if any(later < earlier for earlier, later in itertools.pairwise(at)):
+                rows = sorted(rows, key=at.__getitem__)  # stable: equal positions keep order
+                columns = columns.select(rows)
+        except TypeError:
+            msg = "must all be comparable with each other (e.g. all (int, int) tuples)"
+            raise InvalidInput.at("positions", msg, None) from None
     names = columns.subscriptions
     try:
         present = {id_text(name) for name in set(names)}
@@ -356,7 +382,8 @@ def _rate_columns(
         present = {id_text(names[row]) for row in rows}
     split_here = {sub for sub in split if sub in job.periods and sub in present}
     if not split_here:
-        return _rate_parts(job, present.union(owned), split_here, _Part(columns, rows), {})
+        every = _Part(columns, _placed(rows, at))
+        return _rate_parts(job, present.union(owned), split_here, every, {})
     owners = [id_text(names[row]) for row in rows]
     unsplit = [row for row, owner in zip(rows, owners, strict=True) if owner not in split_here]
     chosen: dict[str, list[int]] = {sub: [] for sub in sorted(split_here)}
@@ -368,9 +395,14 @@ def _rate_columns(
         job,
         present.union(owned),
         split_here,
-        _Part(columns.select(unsplit), unsplit),
-        {sub: _Part(columns.select(mine), mine) for sub, mine in chosen.items()},
+        _Part(columns.select(unsplit), _placed(unsplit, at)),
+        {sub: _Part(columns.select(mine), _placed(mine, at)) for sub, mine in chosen.items()},
     )
+
+
+def _placed(rows: Sequence[int], positions: list[Any] | None) -> Sequence[Any]:
+    # The positions of ``rows``: their indexes, or the positions given for them.
+    return rows if positions is None else [positions[row] for row in rows]
 
 
 def _rate_parts(
