@@ -199,6 +199,44 @@ def test_a_later_event_leaves_earlier_marginal_shares_alone_except_on_volume():
     assert after == [Decimal(2), Decimal("2.5"), Decimal("1.5")]
 
 
+def test_a_later_value_takes_a_latest_charge_from_the_earlier_events():
+    # latest_agg bills the last value: 7 x 1.00 after two events, then 2 x 1.00 once a third
+    # comes, all of it to the newcomer. A decided split is not settled as events come.
+    the_plan = plan(
+        charge("standard", {"amount": "1"}, billable_metric=metric("latest_agg", field_name="n"))
+    )
+    early = ue.attribute(the_plan, _sums(3, 7), MARCH)
+    late = ue.attribute(the_plan, _sums(3, 7, 2), MARCH)
+    assert [s.amount_cents for s in early.shares] == [0, 700]
+    assert [s.amount_cents for s in late.shares] == [0, 0, 200]
+
+
+def _marginal_shares(found):
+    marginal = {m.charge.lago_id for m in found.methods if m.method == "marginal"}
+    shares = defaultdict(list)
+    for share in found.shares:
+        if share.charge is not None and share.charge.lago_id in marginal:
+            key = (share.transaction_id, share.charge.lago_id, share.filter, share.group)
+            shares[key].append((share.units, share.precise_amount, share.components))
+    return dict(shares)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=st_ue.usage_cases(max_events=10, duplicate_rate=0.0), data=st.data())
+def test_later_events_leave_every_earlier_marginal_share_alone(case, data):
+    """A marginal share depends only on the events before it, so events appended later in
+    ``(timestamp, transaction_id)`` order leave it as it was: the precise amounts, not the
+    cents, which the fee's largest remainder shares out again."""
+    from usage_engine._time import event_micros
+
+    ordered = sorted(case.events, key=lambda e: (event_micros(e["timestamp"]), e["transaction_id"]))
+    cut = data.draw(st.integers(0, len(ordered)))
+    now = data.draw(st.sampled_from([None, case.now]))
+    early = _marginal_shares(ue.attribute(case.plan, ordered[:cut], case.period, now=now))
+    late = _marginal_shares(ue.attribute(case.plan, ordered, case.period, now=now))
+    assert {key: late.get(key) for key in early} == early
+
+
 def _charge_amounts(usage):
     return {
         line.charge.lago_id: functools.reduce(EXACT.add, (f.amount for f in line.fees), Decimal(0))

@@ -146,10 +146,15 @@ def test_repricing_properties(drawn):
     same = ue.reprice(case.plan, case.plan, case.events, case.period, taxes=case.taxes)
     assert all(c.delta_cents == 0 and c.status == "matched" for c in same.charges)
     frozen = ue.past_usage(case.plan, case.events, case.period, taxes=case.taxes)
+    sealed = (hash(frozen), frozen.digest, frozen.canonical_json())
+    other_before = copy.deepcopy(other)
     again = ue.reprice_frozen(
         frozen, other, case.events, case.period, plan=case.plan, taxes=case.taxes
     )
     assert again.a == frozen
+    # The frozen result, read back, is the one given: same hash, digest and figures.
+    assert (hash(again.a), again.a.digest, again.a.canonical_json()) == sealed
+    assert (case.events, case.plan, other) == (events_before, plan_before, other_before)
     assert again.b == diff.b
 
 

@@ -31,8 +31,10 @@ class Share(Model):
     amount_cents: int
     status: str
     components: tuple[tuple[str, Decimal, Decimal], ...] = ()
-    """``(name, units, precise amount)`` the event added to each part of the fee: ``tier[2]``
-    of a graduated or volume ladder, ``package``, else ``usage``; they add up to the share."""
+    """``(name, units, precise amount)`` the event added to each part of the fee:
+    ``tier[2].per_unit`` and ``tier[2].flat`` of a graduated ladder, ``tier[2]`` of a volume
+    one, ``package``, ``percentage.rate``, ``percentage.fixed_fee`` and
+    ``percentage.min_max_adjustment``, else ``usage``; they add up to the share."""
 
 
 class Residual(Model):
