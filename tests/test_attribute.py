@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import usage_engine as ue
@@ -251,6 +251,10 @@ def test_a_marginal_share_is_what_lagos_pay_in_advance_path_charges(case):
     events before it, in (timestamp, transaction_id) order, before rounding."""
     from usage_engine._time import event_micros
 
+    # A stored fee hides a blank amount under a cent (0.1 JPY at zero units): past usage
+    # drops that fee, so the stored fees no longer show the amount before the first event.
+    blank = ue.current_usage(case.plan, [], case.period)
+    assume(not any(f.amount and not f.amount_cents for c in blank.charges_usage for f in c.fees))
     found = ue.attribute(case.plan, case.events, case.period, method="marginal")
     marginal = {m.charge.lago_id for m in found.methods if m.method == "marginal"}
     ordered = sorted(case.events, key=lambda e: (event_micros(e["timestamp"]), e["transaction_id"]))
