@@ -8,9 +8,10 @@
 it), the plan given as a dict (target: under 50 ms); scenario (d) of ``benchmarks.run`` gives
 the ratios. (e) writes a JSON Lines file of ``--n`` events in chunks of 10^6 (the generator
 holds one chunk at a time), then rates it in a fresh process that streams the file line by
-line into ``rate_subscriptions``, and reports that process's peak RSS (target: under 1.5 GiB)
-and time. Both print a markdown table and add it, with a JSON twin, to
-``benchmarks/results/``.
+line into ``rate_subscriptions`` (orjson), then with the ``arrow`` extra's
+``read_batches``, and reports each process's peak RSS (target: at most 1.0 GiB), its time and
+the digest of every usage, which must be the same. Both print a markdown table and add it,
+with a JSON twin, to ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -34,21 +35,29 @@ CHUNK = 1_000_000
 _STREAM = """
 import json, resource, sys, time
 from usage_engine import rate_subscriptions
+from usage_engine.partition import period_digest, usage_digest
 from benchmarks.workload import NOW, load_plan, subscriptions
-try:
-    from orjson import loads
-except ImportError:
-    loads = json.loads
 plan = load_plan()
 subs = [dict(sub, plan=plan) for sub in subscriptions(int(sys.argv[2]))]
 start = time.perf_counter()
-with open(sys.argv[1], "rb") as lines:
-    usages = rate_subscriptions(subs, (loads(line) for line in lines), now=NOW)
+if sys.argv[3] == "arrow":
+    from usage_engine.arrow import read_batches
+    events = read_batches(sys.argv[1])
+    assert events is not None, "the file is not read by pyarrow"
+    usages = rate_subscriptions(subs, events, now=NOW)
+else:
+    from orjson import loads
+    with open(sys.argv[1], "rb") as lines:
+        usages = rate_subscriptions(subs, (loads(line) for line in lines), now=NOW)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-total = sum(usage.amount_cents for usage in usages.values())
-print(json.dumps({"seconds": elapsed, "peak_rss_bytes": peak, "amount_cents": total}))
+digest = period_digest({sub: usage_digest(usage) for sub, usage in usages.items()})
+print(json.dumps({"seconds": elapsed, "peak_rss_bytes": peak, "digest": digest}))
 """
+READERS = {
+    "orjson": "JSON Lines, orjson.loads per line (no extra)",
+    "arrow": "arrow extra: usage_engine.arrow.read_batches (16 MiB batches)",
+}
 
 
 def single(rounds: int, n: int) -> dict[str, Any]:
@@ -100,37 +109,56 @@ def stream(n: int, subs: int) -> dict[str, Any]:
                 del chunk
         partial.rename(path)
     root = Path(__file__).resolve().parent.parent
-    output = subprocess.run(
-        [sys.executable, "-c", _STREAM, str(path), str(subs)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=root,
-    )
-    measured = json.loads(output.stdout)
+    runs = {}
+    for reader in READERS:
+        output = subprocess.run(
+            [sys.executable, "-c", _STREAM, str(path), str(subs), reader],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=root,
+        )
+        runs[reader] = json.loads(output.stdout)
+    digests = {run["digest"] for run in runs.values()}
+    if len(digests) != 1:
+        raise SystemExit(f"the readers disagree: {runs}")
     return {
         "scenario": f"(e) {n:,} events streamed from a {path.stat().st_size / 1e9:.1f} GB file, "
         f"{subs:,} subscriptions",
-        "target": "peak RSS under 1.5 GiB",
-        "seconds": [measured["seconds"]],
-        "median_s": measured["seconds"],
-        "peak_rss_gib": measured["peak_rss_bytes"] / 2**30,
-        "events_per_s": n / measured["seconds"],
+        "target": "peak RSS at most 1.0 GiB",
+        "digest": digests.pop(),
+        "variants": [
+            {
+                "reader": READERS[reader],
+                "seconds": run["seconds"],
+                "peak_rss_gib": run["peak_rss_bytes"] / 2**30,
+                "events_per_s": n / run["seconds"],
+            }
+            for reader, run in runs.items()
+        ],
     }
 
 
 def _write(result: dict[str, Any], name: str) -> None:
+    variants = result.get("variants") or [
+        {"reader": "", "seconds": result["median_s"], "runs": len(result["seconds"])}
+    ]
     lines = [
         f"# {result['scenario']}",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}; python {sys.version.split()[0]}; target: "
         f"{result['target']}",
         "",
-        "| median s | runs | peak RSS GiB |",
-        "|---:|---:|---:|",
-        f"| {result['median_s']:.3f} | {len(result['seconds'])} | "
-        f"{result.get('peak_rss_gib', float('nan')):.2f} |",
+        "| variant | seconds | peak RSS GiB |",
+        "|---|---:|---:|",
+        *(
+            f"| {variant['reader'] or 'median of ' + str(variant['runs'])} | "
+            f"{variant['seconds']:.3f} | {variant.get('peak_rss_gib', float('nan')):.2f} |"
+            for variant in variants
+        ),
     ]
+    if "digest" in result:
+        lines += ["", f"Every variant gave the digest `{result['digest']}`."]
     text = "\n".join(lines)
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from usage_engine._files import EventFile
 from usage_engine._time import event_micros, from_micros
-from usage_engine.arrow import read_columns
+from usage_engine.arrow import ReadAgain, read_batches, read_columns
 
 TOP: tuple[str, ...] = (
     "transaction_id",
@@ -207,14 +207,31 @@ def from_file(path: Path) -> tuple[str, Any]:
     return "python", list(EventFile(str(path), collect=True))
 
 
+def from_file_in_batches(path: Path) -> Any:
+    """The file read in small batches (several per file), or as the command line falls back."""
+    found = read_batches(str(path), batch_bytes=512)
+    if found is not None:
+        try:
+            list(found)  # read through once, as the command line learns it must read again
+        except ReadAgain:
+            found = None
+        else:
+            return read_batches(str(path), batch_bytes=512)
+    return list(EventFile(str(path), collect=True))
+
+
 def routes(events: Sequence[dict[str, Any]], folder: Path) -> dict[str, Any]:
-    """Every columnar route of ``events`` (those whose library is installed)."""
+    """Every columnar route of ``events`` (those whose library is installed). A stream of
+    batches is read once: its route is a function making a fresh one."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     made: dict[str, Any] = {}
     the_table = table(events)
     made["pyarrow Table"] = the_table
+    made["pyarrow RecordBatchReader"] = lambda: pa.RecordBatchReader.from_batches(
+        the_table.schema, the_table.to_batches(max_chunksize=3)
+    )
     made["pyarrow RecordBatch"] = pa.RecordBatch.from_pylist(
         the_table.to_pylist(), schema=the_table.schema
     )
@@ -234,7 +251,9 @@ def routes(events: Sequence[dict[str, Any]], folder: Path) -> dict[str, Any]:
     lines = folder / "events.jsonl"
     write_json_lines(events, lines)
     made["JSON Lines"] = from_file(lines)[1]
+    made["JSON Lines in batches"] = lambda: from_file_in_batches(lines)
     parquet = folder / "events.parquet"
     pq.write_table(the_table, parquet)
     made["Parquet"] = read_columns(str(parquet))
+    made["Parquet in batches"] = lambda: read_batches(str(parquet))
     return made

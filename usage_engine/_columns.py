@@ -30,6 +30,7 @@ __all__ = [
     "Columns",
     "EventRow",
     "RowProperties",
+    "column_batches",
     "columnar",
     "kept_events",
 ]
@@ -342,8 +343,9 @@ def _own(value: Any) -> Any:
 def columnar(events: Any) -> Columns | None:
     """``events`` as :class:`Columns` when it is columnar input, None otherwise.
 
-    A pyarrow ``Table`` or ``RecordBatch``, a pandas or a Polars ``DataFrame`` (told by its
-    type's module, so that none of them is imported for other input).
+    A pyarrow ``Table``, ``RecordBatch`` or ``RecordBatchReader`` (read whole), a pandas or a
+    Polars ``DataFrame`` (told by its type's module, so that none of them is imported for
+    other input).
 
     >>> columnar([{"transaction_id": "t1"}]) is None
     True
@@ -355,11 +357,26 @@ def columnar(events: Any) -> Columns | None:
     name = kind.__name__
     if module == "pyarrow" and name in ("Table", "RecordBatch"):
         return _from_arrow(events)
+    if module == "pyarrow" and name == "RecordBatchReader":
+        return _from_arrow(events.read_all())  # wanted whole here: see column_batches
     if module == "pandas" and name == "DataFrame":
         return _from_pandas(events)
     if module == "polars" and name == "DataFrame":
         return _from_polars(events)
     return None
+
+
+def column_batches(events: Any) -> Iterator[Columns] | None:
+    """The batches of a ``pyarrow.RecordBatchReader`` as :class:`Columns`, one at a time (a
+    long stream is rated in the memory of one batch); None for any other input.
+
+    >>> column_batches([{"transaction_id": "t1"}]) is None
+    True
+    """
+    kind = type(events)
+    if kind.__module__.partition(".")[0] != "pyarrow" or kind.__name__ != "RecordBatchReader":
+        return None
+    return (_from_arrow(batch) for batch in events)
 
 
 def kept_events(events: Any) -> Columns | list[Any]:

@@ -35,6 +35,7 @@ __all__ = [
     "Counter",
     "EventFile",
     "UnreadableFile",
+    "line_of_event",
     "read_document",
     "read_json_lines",
     "shown_name",
@@ -178,18 +179,7 @@ class EventFile:
         first = self._count - len(self._lines)
         if position >= first:
             return self._lines[position - first]
-        return None if self.path == "-" else self._find_line(position)
-
-    def _find_line(self, position: int) -> int | None:
-        # Each non-blank line is one event: the line of the position-th, read again.
-        try:
-            with open_bytes(self.path) as stream:
-                for index, (number, _) in enumerate(JsonLines(stream)):
-                    if index == position:
-                        return number
-        except (OSError, EOFError, ValueError, zlib.error):
-            return None
-        return None
+        return None if self.path == "-" else line_of_event(self.path, position)
 
     def _read(self) -> Iterator[dict[str, Any] | Unreadable]:
         self._lines.clear()
@@ -296,6 +286,26 @@ class EventFile:
                 raise UnreadableFile(msg)
             self._count += 1
             yield event
+
+
+def line_of_event(path: str, position: int) -> int | None:
+    """The line of the event at ``position`` of a JSON Lines file of one event a line (blank
+    lines skipped), found by reading the file again; None when it cannot be read.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> _ = path.write_text('{"transaction_id": "a"}\n\n{"transaction_id": "b"}\n')
+    >>> line_of_event(str(path), 1), line_of_event(str(path), 2)
+    (3, None)
+    """
+    try:
+        with open_bytes(path) as stream:
+            for index, (number, _) in enumerate(JsonLines(stream)):
+                if index == position:
+                    return number
+    except (OSError, EOFError, ValueError, zlib.error):
+        return None
+    return None
 
 
 def _json_type(value: Any) -> str:

@@ -6,15 +6,18 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from functools import lru_cache, partial
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
-from ._columns import COLUMNAR, RowProperties, columnar
+from ._columns import COLUMNAR, Columns, RowProperties, column_batches, columnar
+from ._dedup import COMPACT_AFTER, key_digest
 from ._gc import collector_paused
 from ._ids import stable_id
 from ._inputs import EventSource
@@ -585,6 +588,8 @@ class Rating:
         "aside",
         "bounds",
         "by_code",
+        "compact",
+        "distinct",
         "largest",
         "metrics",
         "own",
@@ -595,6 +600,7 @@ class Rating:
         "receipts",
         "rejections",
         "routes",
+        "salt",
         "seen",
         "spans",
         "started",
@@ -676,7 +682,34 @@ class Rating:
         self.largest: dict[str, tuple[int | Decimal, str]] = {}
         self.rejections = rejections
         self.tally = rejections.tally
-        self.seen: set[str] = set()
+        # The transaction ids seen, as text; once ``compact`` (a long stream: see
+        # usage_engine._dedup), as digests salted with this rating's ``salt``, in a set shared
+        # with the stream's other ratings (many small sets would each be mostly empty slots),
+        # ``distinct`` counting this rating's. A recording rating keeps text: its receipts
+        # are keyed so.
+        self.seen: set[Any] = set()
+        self.compact = False
+        self.salt = 0
+        self.distinct = 0
+
+    def compact_into(self, shared: set[int]) -> None:
+        """Keep the transaction ids seen as salted digests in ``shared`` from now on (a
+        recording rating keeps them as text)."""
+        if self.receipts is not None or self.compact:
+            return
+        self.salt = int.from_bytes(os.urandom(12))
+        shared.update(self.salt ^ key_digest(key) for key in self.seen)
+        self.distinct = len(self.seen)
+        self.seen = shared
+        self.compact = True
+
+    def seen_key(self, key: str) -> Any:
+        """What :attr:`seen` keeps for ``key``."""
+        return self.salt ^ key_digest(key) if self.compact else key
+
+    def seen_count(self) -> int:
+        """How many distinct transaction ids this rating has seen."""
+        return self.distinct if self.compact else len(self.seen)
 
     def _bounds(self, code: str, raters: list[ChargeRater]) -> tuple[int, int]:
         # The first and last µs an event of ``code`` counts in, for ``raters``: a recurring
@@ -729,7 +762,7 @@ class Rating:
     def account(self) -> EventAccount:
         """The event account of everything this rating was fed."""
         counts = self.tally.counts
-        read = len(self.seen) + sum(counts.get(reason, 0) for reason in _BEFORE_DEDUPLICATION)
+        read = self.seen_count() + sum(counts.get(reason, 0) for reason in _BEFORE_DEDUPLICATION)
         return self.tally.account(read)
 
     def report(self) -> EventReport:
@@ -877,10 +910,12 @@ class Rating:
                 return
             properties = evaluated
         seen = self.seen
-        if key in seen:
+        kept = self.seen_key(key)
+        if kept in seen:
             self.tally.add(DUPLICATE, key, position)
             return
-        seen.add(key)
+        seen.add(kept)
+        self.distinct += 1
         if self.receipts is not None:
             self.receipts[key] = []
         if metric is None:
@@ -950,11 +985,25 @@ def consume(
     ``broadcast_orphans`` is False.
     """
     with collector_paused():
-        _consume(events, ratings, rejections, positions, broadcast_orphans)
+        batches = column_batches(events)
+        if batches is None:
+            _consume(events, ratings, rejections, positions, broadcast_orphans)
+            return
+        # A stream of batches: each rated in turn, its rows numbered on from the last batch's.
+        given = None if positions is None else iter(positions)
+        first = 0
+        for columns in batches:
+            where = (
+                range(first, first + columns.size)
+                if given is None
+                else list(islice(given, columns.size))
+            )
+            _consume(columns, ratings, rejections, where, broadcast_orphans)
+            first += columns.size
 
 
 def _consume(
-    events: EventSource,
+    events: EventSource | Columns,
     ratings: Mapping[str, Rating],
     rejections: Rejections,
     positions: Iterable[Any] | None,
@@ -970,7 +1019,12 @@ def _consume(
     source: Any = columns  # typed loosely: read only where ``columns`` is known to be given
     fields: Any = None
     properties: Any
+    # A long stream keeps its seen keys as digests once its ratings have seen COMPACT_AFTER
+    # transaction ids, over this call and earlier ones.
+    compacted = any(rating.compact for rating in ratings.values())
+    countdown = max(1, COMPACT_AFTER - sum(rating.seen_count() for rating in ratings.values()))
     if columns is None:
+        assert not isinstance(events, Columns)  # columnar() gives Columns back as they are
         rows = numbered(events, 0, positions)
     else:
         rows = numbered(columns.rows, 0, positions)
@@ -1037,11 +1091,24 @@ def _consume(
             continue
         seen = rating.seen
         known = len(seen)
-        seen.add(key)  # one hash lookup for the test and the insertion
-        if len(seen) == known:
-            # A duplicate: the first one won, as in Lago.
-            rating.tally.add(DUPLICATE, key, position)
-            continue
+        if compacted:
+            seen.add(rating.seen_key(key))
+            if len(seen) == known:
+                rating.tally.add(DUPLICATE, key, position)
+                continue
+            rating.distinct += 1  # the set may be shared: it counts every rating's
+        else:
+            seen.add(key)  # one hash lookup for the test and the insertion
+            if len(seen) == known:
+                # A duplicate: the first one won, as in Lago.
+                rating.tally.add(DUPLICATE, key, position)
+                continue
+            countdown -= 1
+            if not countdown:
+                shared: set[int] = set()
+                for each in ratings.values():
+                    each.compact_into(shared)
+                compacted = True
         if route is None:
             rating.unknown(code, key, position)
             continue

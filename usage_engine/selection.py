@@ -10,9 +10,10 @@ are the consumer's (:class:`usage_engine.rating.Rating`), which knows the plan.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from itertools import chain
 from typing import Any, Final, Literal
 
-from ._columns import columnar
+from ._columns import column_batches, columnar
 from ._inputs import EventSource
 from ._time import EARLIEST_SECONDS, LATEST_SECONDS, event_micros
 from ._wrappers import unwrap_events
@@ -149,6 +150,9 @@ def iterate_events(events: EventSource) -> Iterator[Any]:
     Columnar input (a pyarrow Table, a pandas or Polars DataFrame) gives its rows, each a
     mapping read from the columns (:class:`usage_engine._columns.EventRow`).
     """
+    batches = column_batches(events)
+    if batches is not None:
+        return chain.from_iterable(map(columns.row, columns.rows) for columns in batches)
     columns = columnar(events)
     if columns is not None:
         return map(columns.row, columns.rows)

@@ -168,7 +168,7 @@ class UsageState:
     @property
     def events_count(self) -> int:
         """How many distinct transaction_ids of the subscription the state has seen."""
-        return len(self._rating.seen)
+        return self._rating.seen_count()
 
     @exact_decimals
     def add(self, events: EventsInput, *, positions: Iterable[Any] | None = None) -> None:

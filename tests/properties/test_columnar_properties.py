@@ -80,15 +80,18 @@ def test_every_columnar_route_rates_as_the_mappings(kind: str, data: st.DataObje
     case, events = data.draw(columnar_cases(kind))
 
     def rated(given: Any) -> tuple[Any, str]:
+        def fresh() -> Any:  # a stream of batches is read once: a new one per use
+            return given() if callable(given) else given
+
         usage = current_usage(
             case.plan,
-            given,
+            fresh(),
             case.period,
             now=case.now,
             taxes=case.taxes,
             invalid_events="collect",
         )
-        past = past_usage(case.plan, given, case.period, invalid_events="collect")
+        past = past_usage(case.plan, fresh(), case.period, invalid_events="collect")
         return usage, past.canonical_json()
 
     expected_usage, expected_past = rated(events)

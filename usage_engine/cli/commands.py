@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .._gc import collector_paused
 from .._time import event_micros, micros
+from ..arrow import ReadAgain
 from ..models import BillingPeriod, Tax
 from ..models.account import DUPLICATE, OTHER_SUBSCRIPTION, OUTSIDE_PERIOD, EventAccount
 from ..models.period import lago_datetime
 from ..models.usage import Usage
-from .inputs import Inputs, event_file, keeping, period_of, read_inputs, read_taxes
+from .inputs import (
+    Inputs,
+    event_columns,
+    event_file,
+    keeping,
+    period_of,
+    read_inputs,
+    read_taxes,
+)
 from .output import PROG, CommandError, print_json, say, warn_set_aside, write_output
 from .progress import Progress
 
@@ -113,12 +121,17 @@ def usage_command(args: argparse.Namespace, *, projected: bool) -> int:
         "taxes": taxes,
         "invalid_events": args.invalid_events,
     }
-    events = event_file(args)
-    usage = (
-        projected_usage(inputs.plan, events, period, method=args.method, **common)
-        if projected
-        else current_usage(inputs.plan, events, period, **common)
-    )
+
+    def usage_of(events: Any) -> Any:
+        if projected:
+            return projected_usage(inputs.plan, events, period, method=args.method, **common)
+        return current_usage(inputs.plan, events, period, **common)
+
+    columns = event_columns(args)
+    try:
+        usage = usage_of(event_file(args) if columns is None else columns)
+    except ReadAgain:  # a later batch pyarrow cannot read exactly: all of it, read otherwise
+        usage = usage_of(event_file(args))
     account_said(usage, inputs, args)
     if shape == "csv":
         sys.stdout.write(usage.to_csv())
@@ -155,9 +168,10 @@ def past_command(args: argparse.Namespace) -> int:
     periods = periods_before(inputs.subscription, inputs.now, args.periods, plan=inputs.plan)
     # The file is read once; the later periods are rated on the subscription's events kept.
     kept: list[dict[str, Any]] = []
-    source: Iterable[dict[str, Any]] = keeping(
-        event_file(args), kept, inputs.subscription.external_id
-    )
+    columns = event_columns(args, whole=True)  # a table is read again for each period
+    source: Any = columns
+    if columns is None:
+        source = keeping(event_file(args), kept, inputs.subscription.external_id)
     results = []
     for period in periods:
         results.append(
@@ -169,7 +183,7 @@ def past_command(args: argparse.Namespace) -> int:
                 invalid_events=args.invalid_events,
             )
         )
-        source = kept
+        source = kept if columns is None else columns
     for item in results[:1]:  # the one that read the file
         account_said(item, inputs, args)
     if args.canonical:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from .._coerce import as_plan, as_subscription, as_taxes
-from .._files import EventFile, read_document, shown_name
+from .._files import EventFile, line_of_event, read_document, shown_name
 from .._lago import plan_with_metrics
 from .._wrappers import unwrap
 from ..errors import InvalidInput
@@ -162,6 +163,44 @@ def period_of(inputs: Inputs) -> BillingPeriod:
             msg = f"{inputs.option}: {str(error).removeprefix('at: ')}"
             raise CommandError(msg) from None
         raise
+
+
+class ColumnFile:
+    """What error messages need of an events file read into columns: its name, and the line
+    of an event (JSON Lines: found by reading the file again; Parquet has none)."""
+
+    def __init__(self, path: str, *, lines: bool) -> None:
+        self.path = path
+        self.name = shown_name(path)
+        self.lines = lines
+
+    def line_of(self, position: int) -> int | None:
+        return line_of_event(self.path, position) if self.lines else None
+
+
+def event_columns(args: argparse.Namespace, *, whole: bool = False) -> Any:
+    """The events of ``--events`` read by pyarrow (the ``arrow`` extra) when it keeps them
+    exact, else None: in bounded batches, read once (:class:`usage_engine.arrow.ReadAgain`
+    when a later batch must be read by the pure-Python reader), or ``whole`` as a table to
+    read more than once."""
+    from ..arrow import is_parquet, read_batches, read_columns
+
+    if getattr(args, "reader", "python") != "auto":
+        return None
+    found = read_columns(args.events) if whole else read_batches(args.events)
+    if found is None:
+        return None
+    args.event_file = ColumnFile(args.events, lines=not is_parquet(args.events))
+    if whole:
+        return found
+    pa = importlib.import_module("pyarrow")
+    progress = Progress.on_stderr(args.progress)
+    counted = progress.count(found, f"{shown_name(args.events)}: events read", size=_rows)
+    return pa.RecordBatchReader.from_batches(found.schema, counted)
+
+
+def _rows(batch: Any) -> int:
+    return int(batch.num_rows)
 
 
 def event_file(args: argparse.Namespace) -> Iterable[Any]:

@@ -97,7 +97,16 @@ def build_parser() -> Parser:
         "--events",
         required=True,
         metavar="FILE",
-        help="events: JSON Lines or a JSON array, gzip accepted; - for stdin",
+        help="events: JSON Lines or a JSON array, gzip accepted, or Parquet; - for stdin",
+    )
+    events.add_argument(
+        "--reader",
+        choices=("auto", "python"),
+        default="auto",
+        help=(
+            "auto (default): JSON Lines and Parquet read in C by pyarrow (the arrow extra) "
+            "when installed and the values stay exact; python: always the pure-Python reader"
+        ),
     )
     events.add_argument(
         "--taxes", metavar="FILE", help="the customer's taxes, a JSON array of {code, rate}"

@@ -99,8 +99,16 @@ class Progress:
         rate = f"{count / elapsed:,.0f}/s, " if elapsed > 0 else ""
         return f"{count:,} ({rate}{elapsed:.1f} s)"
 
-    def count(self, items: Iterable[T], label: str, *, every: int = 2048) -> Iterator[T]:
-        """Yield ``items``, showing how many went by; the clock is read every ``every`` items."""
+    def count(
+        self,
+        items: Iterable[T],
+        label: str,
+        *,
+        every: int = 2048,
+        size: Callable[[T], int] | None = None,
+    ) -> Iterator[T]:
+        """Yield ``items``, showing how many went by; the clock is read every ``every`` items.
+        ``size`` counts each item as that many (a batch as its rows)."""
         if not self.enabled:
             yield from items
             return
@@ -108,8 +116,8 @@ class Progress:
         due = start + self.interval
         count = 0
         for item in items:
-            count += 1
-            if count % every == 0:
+            count += 1 if size is None else size(item)
+            if size is not None or count % every == 0:
                 now = self.clock()
                 if now >= due:
                     self._write(f"{label}: {self._rate(count, now - start)}")
