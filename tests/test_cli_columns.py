@@ -72,9 +72,7 @@ def test_a_later_batch_pyarrow_cannot_keep_exact_is_read_again(
 ):
     """The first batches are text and integers; a later one holds 0.1 as a JSON number,
     which pyarrow would read as a float: the whole file is read again, exactly."""
-    events = [
-        event for event in _lines(sample_dir) if event["external_subscription_id"] == "acme"
-    ]
+    events = [event for event in _lines(sample_dir) if event["external_subscription_id"] == "acme"]
     late = {**events[-1], "transaction_id": "late-decimal", "code": "storage_gb"}
     late["properties"] = {"gb": 0.1}
     path = tmp_path / "events.jsonl"
