@@ -8,9 +8,10 @@ chunk of its own seed, in ingest order), then, each in a fresh process:
 * **one process**: the files streamed line by line into ``rate_subscriptions``, every usage
   digested (``usage_digest``, ``period_digest``);
 * **Dask**: ``usage_engine.dask.rate(folder, ..., layout="any")`` on a ``LocalCluster`` of 2
-  worker processes with 1 thread each, once with the task shuffle and once with P2P, then
-  ``layout="by_subscription"`` on the same events re-written by subscription bucket (no
-  shuffle); ``digest()`` computed on the cluster.
+  worker processes with 1 thread each, with each shuffle of ``--shuffles`` and each reader of
+  ``--readers`` (``auto``: the files read by pyarrow and shuffled as Arrow; ``python``: as
+  dicts), then ``layout="by_subscription"`` on the same events re-written by subscription
+  bucket (no shuffle); ``digest()`` computed on the cluster.
 
 Reports wall seconds (cluster start excluded), the ratio to one process, peak RSS (the sum over
 the driver and its children, sampled every 0.2 s: shared pages count more than once, so an
@@ -85,7 +86,8 @@ if __name__ == "__main__":
         watcher = threading.Thread(target=sample, args=(peak, stop), daemon=True)
         watcher.start()
         start = time.perf_counter()
-        rated = ued.rate(sys.argv[1], subs, at=NOW, layout=sys.argv[4], shuffle=sys.argv[3])
+        rated = ued.rate(sys.argv[1], subs, at=NOW, layout=sys.argv[4], shuffle=sys.argv[3],
+                         reader=sys.argv[5])
         digest = rated.digest()
         elapsed = time.perf_counter() - start
         stop.set()
@@ -156,6 +158,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=10_000_000)
     parser.add_argument("--subs", type=int, default=1_000)
     parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--shuffles", nargs="+", choices=("tasks", "p2p"), default=["tasks", "p2p"])
+    parser.add_argument(
+        "--readers",
+        nargs="+",
+        choices=("auto", "python"),
+        default=["auto", "python"],
+        help="auto: files pyarrow keeps exact travel as Arrow (the arrow extra); python: dicts",
+    )
     args = parser.parse_args(argv)
     folder = write_files(args.n, args.subs, args.files)
     runs = {
@@ -163,12 +173,20 @@ def main(argv: list[str] | None = None) -> None:
             _ONE_PROCESS, str(folder), str(args.subs)
         )
     }
-    for shuffle in ("tasks", "p2p"):
-        name = f"Dask LocalCluster, 2 workers, layout='any', shuffle='{shuffle}'"
-        runs[name] = _run(_DASK, str(folder), str(args.subs), shuffle, "any")
+    for shuffle in args.shuffles:
+        for reader in args.readers:
+            name = (
+                f"Dask LocalCluster, 2 workers, layout='any', shuffle='{shuffle}', "
+                f"reader='{reader}'"
+            )
+            runs[name] = _run(_DASK, str(folder), str(args.subs), shuffle, "any", reader)
     bucketed = write_by_subscription(folder, args.files)
-    name = "Dask LocalCluster, 2 workers, layout='by_subscription' (files written by bucket)"
-    runs[name] = _run(_DASK, str(bucketed), str(args.subs), "tasks", "by_subscription")
+    for reader in args.readers:
+        name = (
+            "Dask LocalCluster, 2 workers, layout='by_subscription' (files written by bucket), "
+            f"reader='{reader}'"
+        )
+        runs[name] = _run(_DASK, str(bucketed), str(args.subs), "tasks", "by_subscription", reader)
     base = next(iter(runs.values()))
     lines = [
         f"# Scale-out: {args.n:,} events, {args.subs:,} subscriptions, {args.files} files",
@@ -177,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         "- threads: one per process; the cluster has 2 worker processes of 1 thread each",
         "- " + ", ".join(f"{name} {_version(name)}" for name in _PACKAGES),
         f"Command: `python -m benchmarks.scale_out --n {args.n} --subs {args.subs} "
-        f"--files {args.files}`",
+        f"--files {args.files} --shuffles {' '.join(args.shuffles)} "
+        f"--readers {' '.join(args.readers)}`",
         "",
         "| run | seconds | ÷ one process | peak RSS GiB | digest equal |",
         "|---|---:|---:|---:|---|",

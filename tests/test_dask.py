@@ -563,3 +563,70 @@ def test_a_lago_batch_body_on_one_line_is_read_as_its_events(tmp_path: Path) -> 
     assert bag.count().compute() == 40
     rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT)
     assert rated.digest() == one_process(json.loads(json.dumps(POOL[:40], default=str)))
+
+
+# --- files read into columns (the arrow extra) -------------------------------------------------
+
+
+def _columnar_stream(seed: int) -> list[dict[str, Any]]:
+    from tests.columnar_routes import representable
+
+    stream = POOL * 2
+    random.Random(seed).shuffle(stream)
+    return representable(stream, stamps="iso", forms=lambda name: "text")
+
+
+@pytest.mark.parametrize("layout", ["any", "by_subscription"])
+def test_files_read_into_columns_give_the_digest_of_one_process(
+    tmp_path: Path, layout: Any
+) -> None:
+    """JSON Lines pyarrow reads exactly and Parquet are rated from Arrow tables (shuffled as
+    Arrow IPC), alongside a file only the pure-Python reader keeps exact: one digest, with
+    either reader."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    from tests.columnar_routes import table
+
+    stream = _columnar_stream(7)
+    subs = sorted({item["external_subscription_id"] for item in stream})
+    if layout == "by_subscription":  # each file holds whole subscriptions
+        parts = [[item for item in stream if item["external_subscription_id"] == s] for s in subs]
+    else:
+        parts = [stream[:40], stream[40:90], stream[90:]]
+    write_lines(tmp_path / "part-0.jsonl", parts[0])
+    pq.write_table(table(parts[1]), tmp_path / "part-1.parquet")
+    decimal = [item | {"properties": {**item["properties"], "exact": 0.1}} for item in parts[2]]
+    write_lines(tmp_path / "part-2.jsonl.gz", decimal)
+    read = [ued._read_partition(str(path), "auto") for path in sorted(tmp_path.iterdir())]
+    assert [type(part).__name__ for part in read] == ["Table", "Table", "list"]
+    expected = one_process([*parts[0], *parts[1], *decimal], "past", PAST_AT)
+    for reader in ("auto", "python"):
+        rated = ued.rate(
+            tmp_path,
+            SUBSCRIPTIONS,
+            at=PAST_AT,
+            kind="past",
+            taxes=TAXES,
+            layout=layout,
+            reader=reader,
+        )
+        assert rated.digest() == expected, reader
+
+
+def test_a_split_subscription_read_into_columns_is_merged_from_its_pieces(tmp_path: Path) -> None:
+    stream = _columnar_stream(8)
+    write_lines(tmp_path / "a.jsonl", stream[:70])
+    write_lines(tmp_path / "b.jsonl", stream[70:])
+    heavy = stream[0]["external_subscription_id"]
+    rated = ued.rate(tmp_path, SUBSCRIPTIONS, at=CURRENT_AT, split_heavy={heavy: 3}, npartitions=4)
+    assert rated.split == {heavy: 3}
+    assert rated.digest() == one_process(stream)
+    assert (
+        rated.account.compute()
+        == rate_job(stream, plan_job(SUBSCRIPTIONS, at=CURRENT_AT)).event_account
+    )
+
+
+def test_a_bad_reader_is_invalid_input(tmp_path: Path) -> None:
+    write_lines(tmp_path / "a.jsonl", POOL[:3])
+    with pytest.raises(InvalidInput, match="reader: must be 'auto' or 'python'"):
+        ued.rate(tmp_path, SUBSCRIPTIONS, at=CURRENT_AT, reader="arrow")

@@ -64,3 +64,41 @@ def test_a_worker_killed_mid_run_changes_nothing(client: Client, tmp_path: Path)
     rated = ued.rate(events, SUBSCRIPTIONS, at=CURRENT_AT, kind="projected", taxes=TAXES)
     assert rated.digest() == one_process("projected", CURRENT_AT)
     assert marker.exists()
+
+
+def _die_once_when_rating(marker: str) -> None:
+    # Run in each worker: the first shuffled partition to be rated kills its worker, as a
+    # machine lost mid-run would; the nanny starts a new worker, the task runs again.
+    import usage_engine.dask as module
+
+    original = module._rate_shuffled
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        if not os.path.exists(marker):
+            Path(marker).write_text(str(os.getpid()))
+            os._exit(1)
+        return original(*args, **kwargs)
+
+    module._rate_shuffled = dying  # type: ignore[assignment]
+
+
+def test_files_read_into_columns_survive_a_killed_worker(client: Client, tmp_path: Path) -> None:
+    """JSON Lines pyarrow reads exactly, shuffled as Arrow IPC on two workers, one killed
+    while rating: the digest of one process."""
+    from tests.columnar_routes import representable
+    from tests.test_dask import write_lines
+    from usage_engine.arrow import read_columns
+
+    stream = representable(STREAM, stamps="iso", forms=lambda name: "text")
+    folder = tmp_path / "events"
+    folder.mkdir()
+    for index in range(4):
+        write_lines(folder / f"part-{index}.jsonl", stream[index::4])
+    assert read_columns(str(folder / "part-0.jsonl")) is not None
+    marker = tmp_path / "killed"
+    client.run(_die_once_when_rating, str(marker))
+    rated = ued.rate(folder, SUBSCRIPTIONS, at=PAST_AT, kind="past", taxes=TAXES)
+    job = plan_job(SUBSCRIPTIONS, at=PAST_AT, kind="past", taxes=TAXES)
+    expected = period_digest({s: usage_digest(u) for s, u in rate_job(stream, job).items()})
+    assert rated.digest() == expected
+    assert marker.exists()

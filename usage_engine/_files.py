@@ -289,7 +289,7 @@ class EventFile:
 
 
 def line_of_event(path: str, position: int) -> int | None:
-    """The line of the event at ``position`` of a JSON Lines file of one event a line (blank
+    r"""The line of the event at ``position`` of a JSON Lines file of one event a line (blank
     lines skipped), found by reading the file again; None when it cannot be read.
 
     >>> import tempfile, pathlib

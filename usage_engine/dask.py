@@ -49,11 +49,14 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     msg = "usage_engine.dask needs the 'distributed' extra: pip install 'usage-engine[distributed]'"
     raise ImportError(msg) from error
 
+from ._columns import columnar
+from ._dask_columns import PICKLE, arrow_payload, bucketed_rows, pairs_of, table_of
 from ._dask_simulate import simulate
 from ._files import read_json_lines
 from ._gc import collector_paused
 from ._inputs import InstantInput, SubscriptionsInput, TaxesInput
 from ._time import event_micros
+from .arrow import is_parquet, read_columns
 from .batch import SubscriptionUsages
 from .errors import InvalidInput, suggest
 from .models.account import EventAccount
@@ -74,9 +77,9 @@ from .partition import (
 )
 from .projection import Method
 from .reading import JsonLines, loads, open_bytes
-from .selection import MAX_REASONS, InvalidEvents
+from .selection import MAX_REASONS, InvalidEvents, id_text
 
-__all__ = ["Layout", "Order", "Rated", "rate", "read_events", "simulate"]
+__all__ = ["Layout", "Order", "Rated", "Reader", "rate", "read_events", "simulate"]
 
 Layout = Literal["by_subscription", "any"]
 """How the input is laid out: already by subscription (no shuffle), or any way (one shuffle)."""
@@ -86,7 +89,18 @@ Order = Literal["position", "ingested_at"]
 _LAYOUTS: Final = ("by_subscription", "any")
 _ORDERS: Final = ("position", "ingested_at")
 _SHUFFLES: Final = ("tasks", "p2p")
-_SUFFIXES: Final = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+_SUFFIXES: Final = (
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".jsonl.gz",
+    ".ndjson.gz",
+    ".json.gz",
+    ".parquet",
+)
+Reader = Literal["auto", "python"]
+"""How files are read: with pyarrow where it keeps the values exact, or as event mappings."""
+_READERS: Final = ("auto", "python")
 _EVENTS_PER_PIECE: Final = 2_000_000
 
 T = TypeVar("T")
@@ -138,6 +152,17 @@ def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> 
 @_without_gc
 def _read_file(name: str) -> list[Any]:
     # One file, one partition: the shared reader (JSON Lines, gzip by content, numbers exact).
+    return read_json_lines(name)
+
+
+@_without_gc
+def _read_partition(name: str, reader: Reader) -> Any:
+    # One file, one partition: a pyarrow Table when pyarrow reads it exactly (always for
+    # Parquet), else the event mappings of the shared reader.
+    if reader == "auto" or is_parquet(name):
+        table = read_columns(name)
+        if table is not None:
+            return table
     return read_json_lines(name)
 
 
@@ -264,9 +289,39 @@ def _keyed(
     return [{"bucket": key, "payload": _pickled(group)} for key, group in groups.items()]
 
 
+@_without_gc
+def _keyed_frame(
+    events: Any, index: int, order: Order, buckets: int, pieces: Mapping[str, int]
+) -> pd.DataFrame:
+    # One file's partition cut by bucket: a table's parts as Arrow IPC, mappings pickled.
+    if _is_table(events):
+        rows = bucketed_rows(events, buckets, pieces)
+        records = [
+            {"bucket": bucket, "payload": arrow_payload(events, index, found)}
+            for bucket, found in rows.items()
+        ]
+    else:
+        records = _keyed(events, [index], order, buckets, pieces)
+    return pd.DataFrame.from_records(records, columns=["bucket", "payload"]).astype(
+        {"bucket": "int64", "payload": object}
+    )
+
+
+def _is_table(events: Any) -> bool:
+    kind = type(events)
+    return kind.__module__.partition(".")[0] == "pyarrow" and kind.__name__ == "Table"
+
+
+def _event_rows(table: Any) -> list[Any]:
+    # A table's rows as event mappings (when a bucket also holds events read as mappings).
+    columns = columnar(table)
+    assert columns is not None
+    return [columns.row(row) for row in columns.rows]
+
+
 def _pickled(group: list[Pair]) -> bytes:
     try:
-        return pickle.dumps(group, pickle.HIGHEST_PROTOCOL)
+        return PICKLE + pickle.dumps(group, pickle.HIGHEST_PROTOCOL)
     except Exception:
         pass
     for position, event in group:  # find the event that cannot travel, to name it
@@ -283,15 +338,13 @@ _META: Final = pd.DataFrame(
 )
 
 
-def _unkeyed(frame: pd.DataFrame) -> list[Pair]:
-    return [pair for payload in frame["payload"].tolist() for pair in pickle.loads(payload)]
-
-
 # --- rating -----------------------------------------------------------------------------------
 
 
 @_without_gc
-def _rate_input(events: Iterable[Any], index: int, job: Job, order: Order) -> PartitionResult:
+def _rate_input(events: Any, index: int, job: Job, order: Order) -> PartitionResult:
+    if _is_table(events):  # read in position order: order="ingested_at" reads mappings
+        return rate_partition(events, job, positions=[(index, row) for row in range(len(events))])
     return rate_partition(_positioned(events, index, order), job)
 
 
@@ -304,7 +357,12 @@ def _shuffle_method(shuffle: Any) -> str:
 
 @_without_gc
 def _rate_shuffled(frame: pd.DataFrame, job: Job, split: frozenset[str]) -> PartitionResult:
-    return rate_partition(_unkeyed(frame), job, split=split)
+    payloads = frame["payload"].tolist()
+    together = table_of(payloads)
+    if together is not None:
+        table, positions = together
+        return rate_partition(table, job, split=split, positions=positions)
+    return rate_partition(pairs_of(payloads, _event_rows), job, split=split)
 
 
 def _whole(result: PartitionResult) -> list[tuple[str, Usage]]:
@@ -448,6 +506,10 @@ _SUBSCRIPTION_FIELD: Final = re.compile(rb'"external_subscription_id"\s*:\s*"((?
 def _count_file(name: str) -> Counter[str]:
     # Events per subscription, read off the text without parsing it: the count only decides
     # which subscriptions to split, never a result, so a rare miss costs balance, not exactness.
+    if is_parquet(name):
+        table = read_columns(name)
+        values = table.column("external_subscription_id").to_pylist()
+        return Counter(sub for sub in map(id_text, values) if sub is not None)
     counts: Counter[str] = Counter()
     search = _SUBSCRIPTION_FIELD.search
     try:
@@ -519,6 +581,7 @@ def rate(
     npartitions: int | None = None,
     shuffle: Literal["tasks", "p2p"] = "tasks",
     invalid_events: InvalidEvents = "raise",
+    reader: Reader = "auto",
 ) -> Rated:
     """Every subscription's usage from ``events`` on Dask: the same as one process, in pieces.
 
@@ -538,6 +601,11 @@ def rate(
     the counting pass of ``split_heavy="auto"`` runs at once. A subscription too large to price
     then raises :class:`InvalidInput` naming it, its charge and its event; with
     ``invalid_events="collect"`` it is in :attr:`Rated.failed` instead, the others priced.
+
+    Files (JSON Lines or Parquet) are read with pyarrow when it keeps every value exact
+    (``reader="auto"``, see :func:`usage_engine.arrow.read_columns`): such a partition is
+    shuffled as Arrow IPC and rated from its columns. ``reader="python"`` reads JSON Lines
+    as event mappings.
     """
     if layout not in _LAYOUTS:
         msg = suggest("must be 'by_subscription' or 'any'", layout, _LAYOUTS)
@@ -557,10 +625,18 @@ def rate(
         taxes=taxes,
         invalid_events=invalid_events,
     )
+    if reader not in _READERS:
+        msg = suggest("must be 'auto' or 'python'", reader, _READERS)
+        raise InvalidInput.at("reader", msg, reader)
     bag, files = _as_bag(events)
     if bag.npartitions == 0:
         bag = db.from_sequence([], npartitions=1)  # nothing to read, every usage to give
     parts = bag.to_delayed(optimize_graph=False)
+    if files is not None:
+        # Files are read by the task that keys or rates them: a table where pyarrow reads
+        # it exactly (mappings are needed for order="ingested_at").
+        chosen: Reader = reader if order == "position" else "python"
+        parts = [delayed(_read_partition)(name, chosen) for name in files]
     # One node holds the job, so that it travels to each worker once, not once per task.
     # Named, not hashed: hashing would pickle every plan and period once more on the client.
     the_job = delayed(job, name=f"usage-job-{uuid.uuid4().hex}", traverse=False)
@@ -574,12 +650,22 @@ def rate(
         buckets = npartitions or max(len(parts), 1)
         pieces = _split_map(split_heavy, bag, files, buckets, job)
         split = frozenset(pieces)
-        indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
-        # Payloads are pickled bytes: never turned into Arrow strings.
+        # Payloads are bytes: never turned into Arrow strings.
         with dask.config.set({"dataframe.convert-string": False}):
-            keyed = bag.map_partitions(_keyed, indexes, order, buckets, pieces).to_dataframe(
-                meta=_META
-            )
+            if files is None:
+                indexes = db.range(bag.npartitions, npartitions=bag.npartitions)
+                keyed = bag.map_partitions(_keyed, indexes, order, buckets, pieces).to_dataframe(
+                    meta=_META
+                )
+            else:
+                keyed = dd.from_delayed(
+                    [
+                        delayed(_keyed_frame)(part, index, order, buckets, pieces)
+                        for index, part in enumerate(parts)
+                    ],
+                    meta=_META,
+                    verify_meta=False,
+                )
             shuffled = keyed.shuffle("bucket", npartitions=buckets, shuffle_method=shuffle_method)
             frames = shuffled.to_delayed()
         results = [delayed(_rate_shuffled)(frame, the_job, split) for frame in frames]
