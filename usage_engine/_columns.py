@@ -87,9 +87,8 @@ class _Fields(dict[str, list[Any]]):
 
     def __missing__(self, name: str) -> list[Any]:
         pull = self.pending.pop(name, None)
-        if pull is None:
-            return self.nulls
-        values = self[name] = pull()
+        # Kept once found: a name read for every event (operation_type) is looked up once.
+        values = self[name] = self.nulls if pull is None else pull()
         return values
 
     def pulled(self) -> list[tuple[str, list[Any]]]:

@@ -104,6 +104,8 @@ def table_of(payloads: Sequence[bytes]) -> tuple[Any, list[tuple[int, int]]] | N
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
+    # In position order already (sorted in C): the rating then reads the rows as they are.
+    table = table.sort_by([(_PARTITION, "ascending"), (_ROW, "ascending")])
     positions = _positions(table)
     return table.drop_columns([_PARTITION, _ROW]), positions
 
