@@ -65,13 +65,22 @@ from .run import (
 )
 from .workload import NOW, load_plan
 
-__all__ = ["STAGES", "Stages", "Window", "rate_table", "windows"]
+__all__ = [
+    "PROTOTYPE",
+    "STAGES",
+    "Stages",
+    "Window",
+    "main",
+    "rate_subscriptions_table",
+    "rate_table",
+    "windows",
+]
 
 STAGES: Final = ("periods", "dedup", "window", "aggregation", "pricing")
 """The prototype's stages, in order: the subscriptions' charges windows (Python, one
-``billing_period`` per subscription), deduplication, the window filter, the group-by
-aggregations (filter buckets and pricing groups included), then reading the aggregated rows
-out and pricing them in Decimal."""
+``billing_period`` per subscription), deduplication, the window and metric-code filter, the
+group-by aggregations (filter buckets and pricing groups included), then reading the
+aggregated rows out and pricing them in Decimal."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS: Final = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": None}
