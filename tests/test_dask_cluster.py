@@ -89,7 +89,10 @@ def test_files_read_into_columns_survive_a_killed_worker(client: Client, tmp_pat
     from tests.test_dask import write_lines
     from usage_engine.arrow import read_columns
 
-    stream = representable(STREAM, stamps="iso", forms=lambda name: "text")
+    # A re-sent copy and an event of another subscription: accounts that are not empty must
+    # cross between the workers too.
+    other = STREAM[1] | {"transaction_id": "elsewhere", "external_subscription_id": "nobody"}
+    stream = representable([*STREAM, STREAM[0], other], stamps="iso", forms=lambda name: "text")
     folder = tmp_path / "events"
     folder.mkdir()
     for index in range(4):
@@ -102,3 +105,6 @@ def test_files_read_into_columns_survive_a_killed_worker(client: Client, tmp_pat
     expected = period_digest({s: usage_digest(u) for s, u in rate_job(stream, job).items()})
     assert rated.digest() == expected
     assert marker.exists()
+    account = rated.account.compute()
+    assert account == rate_job(stream, job).event_account
+    assert account.set_aside["duplicate"] == 1

@@ -262,3 +262,17 @@ def test_accounts_add_up():
     total = first + second
     assert (total.read, total.rated, total.set_aside_count) == (6, 1, 5)
     assert isinstance(total, EventAccount)
+
+
+def test_results_with_an_account_cross_processes():
+    """Pickled and copied whole (Dask moves results between workers so), account included."""
+    import copy
+    import pickle
+
+    usage = current_usage(PLAN, EVENTS, PERIOD, invalid_events="collect")
+    for moved in (pickle.loads(pickle.dumps(usage)), copy.deepcopy(usage)):
+        assert moved == usage
+        assert moved.event_account.set_aside["duplicate"] == 1
+        assert hash(moved.event_account) == hash(usage.event_account)
+        with pytest.raises(TypeError, match="read-only"):
+            moved.event_account.set_aside["duplicate"] = 0  # type: ignore[index]

@@ -28,12 +28,23 @@ V = TypeVar("V")
 
 
 class FrozenMapping(dict[str, V]):
-    """A read-only, hashable dict: results stay hashable with mappings in them."""
+    """A read-only, hashable dict: results stay hashable with mappings in them.
+
+    >>> import copy, pickle
+    >>> counts = FrozenMapping({"duplicate": 2})
+    >>> pickle.loads(pickle.dumps(counts)) == copy.deepcopy(counts) == counts
+    True
+    """
 
     __slots__ = ()
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its items (pickle would otherwise rebuild it item by item through the
+        # refused __setitem__): results cross processes, Dask's workers included.
+        return (type(self), (dict(self),))
 
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("an event account is read-only")
