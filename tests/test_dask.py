@@ -97,13 +97,20 @@ def test_every_layout_gives_the_digest_of_one_process(
     )
 
 
-def test_heavy_subscriptions_are_split_automatically() -> None:
+def test_heavy_subscriptions_are_split_automatically(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = [item for item in POOL if item["external_subscription_id"] == "sub_a"] * 2
     stream += [item for item in POOL if item["external_subscription_id"] != "sub_a"][:10]
-    rated = ued.rate(db.from_sequence(stream, npartitions=4), SUBSCRIPTIONS, at=CURRENT_AT)
-    # sub_a holds 88 of 98 events: more than one partition's share (25), so 4 pieces.
+    bag = db.from_sequence(stream, npartitions=4)
+    # sub_a holds 186 of 196 events: more than one partition's share (49), but fewer than a
+    # piece's worth (2,000,000 events): rated whole.
+    assert ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT).split == {}
+    monkeypatch.setattr(ued, "_EVENTS_PER_PIECE", 20)
+    rated = ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT)
+    # With pieces of 20 events or more: 4 pieces of about a share (49) each.
     assert rated.split == {"sub_a": 4}
     assert rated.digest() == one_process(stream)
+    monkeypatch.setattr(ued, "_EVENTS_PER_PIECE", 100)  # pieces of 100 or more: 2 of them
+    assert ued.rate(bag, SUBSCRIPTIONS, at=CURRENT_AT).split == {"sub_a": 2}
 
 
 def test_results_come_back_as_usages_and_lago_json() -> None:

@@ -488,10 +488,13 @@ class Rated:
 
 
 def _heavy(counts: Mapping[Any, int], partitions: int) -> dict[str, int]:
-    # A subscription holding more than one partition's share of the events is cut into as
-    # many pieces as it holds shares, so that no partition gets much more than its share.
+    # A subscription holding more than one partition's share of the events, and more than
+    # one piece's worth, is cut into as many pieces as it holds shares, so that no partition
+    # gets much more than its share. A piece is rated into a state that can be merged, which
+    # costs about three times a plain rating per event: below _EVENTS_PER_PIECE, a partition
+    # rates the whole subscription sooner than pieces would.
     total = sum(counts.values())
-    share = max(math.ceil(total / max(partitions, 1)), 1)
+    share = max(math.ceil(total / max(partitions, 1)), _EVENTS_PER_PIECE, 1)
     return {
         sub: math.ceil(count / share)
         for sub, count in counts.items()
