@@ -56,7 +56,7 @@ print(json.dumps({"seconds": elapsed, "peak_rss_bytes": peak, "digest": digest})
 """
 READERS = {
     "orjson": "JSON Lines, orjson.loads per line (no extra)",
-    "arrow": "arrow extra: usage_engine.arrow.read_batches (16 MiB batches)",
+    "arrow": "arrow extra: usage_engine.arrow.read_batches (1 MiB batches)",
 }
 
 
