@@ -222,3 +222,14 @@ def test_console_script_runs_the_demo():
     done = subprocess.run([script, "demo"], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == run_demo() + "\n"
+
+
+def test_an_unknown_sample_subscription_is_invalid_input():
+    from usage_engine import InvalidInput
+
+    with pytest.raises(InvalidInput) as raised:
+        load_sample().subscription("hooli")
+    assert raised.value.path == "external_id"
+    assert raised.value.errors[0].message == (
+        "no sample subscription 'hooli' (known: acme, globex, initech, umbrella)"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from .._gc import collector_paused
 from .._time import event_micros, micros
 from ..arrow import ReadAgain
+from ..errors import InvalidInput
 from ..models import BillingPeriod, Tax
 from ..models.account import DUPLICATE, OTHER_SUBSCRIPTION, OUTSIDE_PERIOD, EventAccount
 from ..models.period import lago_datetime
@@ -34,8 +35,8 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.subscription is not None:
         try:
             load_sample().subscription(args.subscription)
-        except KeyError as error:
-            msg = f"--subscription: {error.args[0]}"
+        except InvalidInput as error:
+            msg = f"--subscription: {error.errors[0].message}"
             raise CommandError(msg) from None
     if args.report is not None:
         demo_report(args.subscription, args.report, progress=args.progress)

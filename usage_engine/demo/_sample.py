@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from ..errors import InvalidInput
+
 __all__ = [
     "EVENTS_FILE",
     "NOW",
@@ -52,13 +54,14 @@ class Sample:
     events: tuple[dict[str, Any], ...]
 
     def subscription(self, external_id: str) -> dict[str, Any]:
-        """The subscription whose ``external_id`` is given; KeyError names the known ones."""
+        """The subscription whose ``external_id`` is given; an unknown one is an
+        :class:`~usage_engine.InvalidInput` naming the known ones."""
         for item in self.subscriptions:
             if item["external_id"] == external_id:
                 return item
         known = ", ".join(item["external_id"] for item in self.subscriptions)
         msg = f"no sample subscription {external_id!r} (known: {known})"
-        raise KeyError(msg)
+        raise InvalidInput.at("external_id", msg, external_id)
 
 
 def _jsonl_gz(events: Sequence[Mapping[str, Any]]) -> bytes:
