@@ -6,7 +6,6 @@ each to its charges' buckets and groups, aggregates, and prices every fee.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from ._columns import COLUMNAR, Columns, RowProperties, column_batches, columnar
-from ._dedup import COMPACT_AFTER, key_digest
+from ._dedup import COMPACT_AFTER, Salt, key_digest, new_salt
 from ._gc import collector_paused
 from ._ids import stable_id
 from ._inputs import EventSource
@@ -689,23 +688,23 @@ class Rating:
         # are keyed so.
         self.seen: set[Any] = set()
         self.compact = False
-        self.salt = 0
+        self.salt: Salt = (0, 0)
         self.distinct = 0
 
-    def compact_into(self, shared: set[int]) -> None:
+    def compact_into(self, shared: set[Any]) -> None:
         """Keep the transaction ids seen as salted digests in ``shared`` from now on (a
         recording rating keeps them as text)."""
         if self.receipts is not None or self.compact:
             return
-        self.salt = int.from_bytes(os.urandom(12))
-        shared.update(self.salt ^ key_digest(key) for key in self.seen)
+        salt = self.salt = new_salt()
+        shared.update(key_digest(key, salt) for key in self.seen)
         self.distinct = len(self.seen)
         self.seen = shared
         self.compact = True
 
     def seen_key(self, key: str) -> Any:
         """What :attr:`seen` keeps for ``key``."""
-        return self.salt ^ key_digest(key) if self.compact else key
+        return key_digest(key, self.salt) if self.compact else key
 
     def seen_count(self) -> int:
         """How many distinct transaction ids this rating has seen."""
@@ -1105,7 +1104,7 @@ def _consume(
                 continue
             countdown -= 1
             if not countdown:
-                shared: set[int] = set()
+                shared: set[Any] = set()
                 for each in ratings.values():
                     each.compact_into(shared)
                 compacted = True
