@@ -103,3 +103,14 @@ def test_an_error_names_the_line_of_an_event_read_by_pyarrow(capsys, sample_dir,
     status, out, err = run(capsys, sample_dir, path)
     assert (status, out) == (2, "")
     assert err.startswith(f"usage-engine: {path} line 5: events[3]")
+
+
+@pytest.mark.parametrize("first", ["null", "  null", "[1]", "3", '"text"'])
+def test_a_file_not_starting_with_an_object_is_left_to_the_pure_python_reader(tmp_path, first):
+    """pyarrow 26 crashes the process on a JSON file whose first value is null: the readers
+    never hand it such a file."""
+    event = {"transaction_id": "a", "external_subscription_id": "s", "code": "c", "timestamp": 1}
+    path = tmp_path / "events.jsonl"
+    path.write_text(first + "\n" + json.dumps(event) + "\n")
+    assert arrow.read_columns(str(path)) is None
+    assert arrow.read_batches(str(path)) is None
