@@ -481,21 +481,15 @@ def _is_text(pa: Any, kind: Any) -> bool:
 
 
 def _ids(pa: Any, column: Any, name: str, size: int) -> list[Any]:
-    if isinstance(column, list):
-        return column
-    column = _decoded(pa, column)
-    kind = column.type
-    if _is_text(pa, kind):
-        return _pulled(column.to_pylist())
-    if pa.types.is_integer(kind):
-        # Lago's API takes integer ids; they read as their decimal text.
-        return _pulled(column.cast(pa.string()).to_pylist())
-    if pa.types.is_null(kind):
-        return [None] * size
-    raise _refuse(name, kind, "text (or integers)")
+    if not isinstance(column, list):
+        column = _decoded(pa, column)
+        if pa.types.is_integer(column.type):
+            # Lago's API takes integer ids; they read as their decimal text.
+            column = column.cast(pa.string())
+    return _texts(pa, column, name, size, expected="text (or integers)")
 
 
-def _texts(pa: Any, column: Any, name: str, size: int) -> list[Any]:
+def _texts(pa: Any, column: Any, name: str, size: int, *, expected: str = "text") -> list[Any]:
     if isinstance(column, list):
         return column
     column = _decoded(pa, column)
@@ -504,7 +498,7 @@ def _texts(pa: Any, column: Any, name: str, size: int) -> list[Any]:
         return _pulled(column.to_pylist())
     if pa.types.is_null(kind):
         return [None] * size
-    raise _refuse(name, kind, "text")
+    raise _refuse(name, kind, expected)
 
 
 def _stamps(pa: Any, column: Any, size: int) -> tuple[list[Any], list[int | None], int | None]:

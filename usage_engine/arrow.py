@@ -97,20 +97,11 @@ def read_columns(path: str) -> Any:
     >>> read_columns(str(path)) is None
     True
     """
-    pa = _module("pyarrow")
-    if pa is None or path == "-":  # stdin is read once: the pure-Python reader streams it
-        return None
-    name = shown_name(path)
-    try:
-        with open(path, "rb") as file:
-            magic = file.read(4)
-        if magic == _PARQUET_MAGIC:
-            return _parquet(path, name)
-        compression = "gzip" if magic[:2] == _GZIP_MAGIC else None
-        return _json_lines(pa, lambda: pa.input_stream(path, compression=compression))
-    except OSError as error:
-        msg = f"{name}: cannot read the file: {error.strerror or error}"
-        raise UnreadableFile(msg) from None
+    return _read_file(
+        path,
+        lambda pa, name: _parquet(path, name),
+        lambda pa, opened, name: _json_lines(pa, opened),
+    )
 
 
 def read_batches(path: str, *, batch_bytes: int | None = None) -> Any:
@@ -137,6 +128,21 @@ def read_batches(path: str, *, batch_bytes: int | None = None) -> Any:
     ...
     usage_engine.arrow.ReadAgain: ...: a later batch cannot be read as the first: ...
     """
+    size = BATCH_BYTES if batch_bytes is None else batch_bytes
+    return _read_file(
+        path,
+        lambda pa, name: _parquet_batches(pa, path, name),
+        lambda pa, opened, name: _json_batches(pa, opened, name, size),
+    )
+
+
+def _read_file(
+    path: str,
+    parquet: Callable[[Any, str], Any],
+    json_lines: Callable[[Any, Callable[[], Any], str], Any],
+) -> Any:
+    # Parquet (told by its magic) or JSON Lines (gzip by its magic) handed to its reader;
+    # None without pyarrow or for stdin, which is read once: the pure-Python reader streams it.
     pa = _module("pyarrow")
     if pa is None or path == "-":
         return None
@@ -145,14 +151,9 @@ def read_batches(path: str, *, batch_bytes: int | None = None) -> Any:
         with open(path, "rb") as file:
             magic = file.read(4)
         if magic == _PARQUET_MAGIC:
-            return _parquet_batches(pa, path, name)
+            return parquet(pa, name)
         compression = "gzip" if magic[:2] == _GZIP_MAGIC else None
-        return _json_batches(
-            pa,
-            lambda: pa.input_stream(path, compression=compression),
-            name,
-            BATCH_BYTES if batch_bytes is None else batch_bytes,
-        )
+        return json_lines(pa, lambda: pa.input_stream(path, compression=compression), name)
     except OSError as error:
         msg = f"{name}: cannot read the file: {error.strerror or error}"
         raise UnreadableFile(msg) from None
