@@ -13,8 +13,6 @@ extras.
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -29,14 +27,13 @@ from .run import (
     Scenario,
     Variant,
     Workload,
-    _installed,
     _say,
     _source,
-    check,
+    check_then_time,
     key_ratios,
+    line_variants,
     load_workload,
     machine,
-    measure,
     report_json,
     scenario_table,
     summary,
@@ -102,25 +99,11 @@ def scenario_json_lines(w: Workload, expected: Result, duck: Any) -> Scenario:
     def engine_arrow(_: Any) -> Any:
         return _engine(w.models, _read(path))
 
-    def engine_json(_: Any) -> Any:
-        with open(path) as file:
-            return _engine(w.models, (json.loads(line) for line in file))
-
-    def engine_orjson(_: Any) -> Any:
-        import orjson
-
-        with open(path, "rb") as file:
-            return _engine(w.models, (orjson.loads(line) for line in file))
-
     arrow_name, duck_name = "engine, arrow extra (read_columns)", "DuckDB, one SQL over the file"
     variants = [
         Variant(arrow_name, "engine", engine_arrow, result=engine_result),
-        Variant("engine, json.loads per line", "engine", engine_json, result=engine_result),
+        *line_variants(w.models, path),
     ]
-    if _installed("orjson"):
-        variants.append(
-            Variant("engine, orjson.loads per line", "engine", engine_orjson, result=engine_result)
-        )
     variants.append(
         Variant(duck_name, "duckdb", lambda _: duckdb_ref.rate_file(duck, path, w.charges,
                                                                     w.sub_ids))
@@ -197,19 +180,24 @@ def scenario_single_table(n: int, seed: int) -> Scenario:
     )  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line."""
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def arguments(description: str, name: str) -> argparse.ArgumentParser:
+    """The options of a columnar benchmark whose report is ``results/<date>-NAME.md``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=1_000_000, help="events (default 1,000,000)")
     parser.add_argument("--subs", type=int, default=1_000, help="subscriptions (default 1,000)")
     parser.add_argument("--single-n", type=int, default=100_000, help="events of (d')")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--peer-threads", type=int, default=0, help="0: every core")
-    parser.add_argument("--out", type=Path, help="default: results/<date>-columnar.md")
+    parser.add_argument("--out", type=Path, help=f"default: results/<date>-{name}.md")
     parser.add_argument("--no-write", action="store_true", help="print the report only")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = arguments((__doc__ or "").splitlines()[0], "columnar").parse_args(argv)
     threads = str(args.peer_threads) if args.peer_threads else f"all {os.cpu_count()} cores"
 
     import pyarrow.parquet as pq
@@ -234,14 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         scenario_parquet(w, expected, duck, parquet),
         scenario_single_table(args.single_n, args.seed),
     ]
-    gc.collect()
-    gc.freeze()
-    _say("checking that every variant agrees (untimed) ...")
-    for scenario in scenarios:
-        check(scenario)
-    for scenario in scenarios:
-        _say(f"timing scenario ({scenario.key}) {scenario.title} ...")
-        measure(scenario, args.rounds)
+    check_then_time(scenarios, args.rounds)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# usage_engine columnar benchmark, {when}",

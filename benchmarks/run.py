@@ -153,6 +153,47 @@ def measure(scenario: Scenario, rounds: int) -> None:
         _say(f"  round {index + 1}/{rounds} of {scenario.key}: {last}")
 
 
+def check_then_time(
+    scenarios: Sequence[Scenario],
+    rounds: int,
+    after_check: Callable[[Scenario], None] | None = None,
+) -> None:
+    """Every scenario checked untimed, then timed: with the collector frozen over what the
+    harness keeps (parsed events, tables), so that no variant pays for walking it."""
+    gc.collect()
+    gc.freeze()
+    _say("checking that every variant agrees (untimed) ...")
+    for scenario in scenarios:
+        check(scenario)
+        if after_check is not None:
+            after_check(scenario)
+    for scenario in scenarios:
+        _say(f"timing scenario ({scenario.key}) {scenario.title} ...")
+        measure(scenario, rounds)
+
+
+def line_variants(models: Sequence[Any], path: Path) -> list[Variant]:
+    """The engine over a JSON Lines file parsed line by line, with json and (if installed)
+    orjson."""
+
+    def engine_json(_: Any) -> Any:
+        with open(path) as file:
+            return _engine(models, (json.loads(line) for line in file))
+
+    def engine_orjson(_: Any) -> Any:
+        import orjson
+
+        with open(path, "rb") as file:
+            return _engine(models, (orjson.loads(line) for line in file))
+
+    variants = [Variant("engine, json.loads per line", "engine", engine_json, result=engine_result)]
+    if _installed("orjson"):
+        variants.append(
+            Variant("engine, orjson.loads per line", "engine", engine_orjson, result=engine_result)
+        )
+    return variants
+
+
 # ------------------------------------------------------------------------------- scenarios
 @dataclass
 class Workload:
@@ -350,29 +391,13 @@ def scenario_file(w: Workload, expected: Result, duck: Any, rater: Any) -> Scena
 
     charges, subs, path = w.charges, w.sub_ids, w.path
 
-    def engine_jsonl(_: Any) -> Any:
-        with open(path) as file:
-            return _engine(w.models, (json.loads(line) for line in file))
-
-    def engine_orjson(_: Any) -> Any:
-        import orjson
-
-        with open(path, "rb") as file:
-            return _engine(w.models, (orjson.loads(line) for line in file))
-
     def naive_jsonl(_: Any) -> Result:
         aggregator = naive.NaiveAggregator(charges)
         with open(path) as file:
             aggregator.add(json.loads(line) for line in file)
         return charge_totals(charges, aggregator.rows(), subs)
 
-    variants = [
-        Variant("engine, json.loads per line", "engine", engine_jsonl, result=engine_result)
-    ]
-    if _installed("orjson"):
-        variants.append(
-            Variant("engine, orjson.loads per line", "engine", engine_orjson, result=engine_result)
-        )
+    variants = line_variants(w.models, path)
     variants += [
         Variant("plain Python, json.loads per line", "naive", naive_jsonl),
         Variant("DuckDB, one SQL over the file", "duckdb",
@@ -767,16 +792,8 @@ def main(argv: list[str] | None = None) -> None:
         scenarios += workload_scenarios(keys, args.n, args.subs, args.seed, args.peer_threads)
     if "d" in keys:
         scenarios.append(scenario_single(args.single_n, compile_plan(load_plan()), args.seed))
-    # The parsed events, the table and the DataFrame live through the whole run: keep the
-    # collector from walking them on behalf of whichever variant happens to trigger it.
-    gc.collect()
-    gc.freeze()
-    _say("checking that every variant agrees (untimed) ...")
-    for scenario in scenarios:
-        check(scenario)
-    for scenario in scenarios:
-        _say(f"timing scenario ({scenario.key}) {scenario.title} ...")
-        measure(scenario, args.rounds)
+    # The parsed events, the table and the DataFrame live through the whole run.
+    check_then_time(scenarios, args.rounds)
 
     after = _source()
     if after != source:

@@ -25,8 +25,6 @@ The report goes to ``benchmarks/results/<date>-vectorised.md`` (and ``.json``). 
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
 import os
 import statistics
@@ -35,7 +33,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 from .engine import engine_result
@@ -54,11 +51,10 @@ from .run import (
     Variant,
     _say,
     _source,
-    check,
+    check_then_time,
     key_ratios,
     load_workload,
     machine,
-    measure,
     report_json,
     scenario_table,
     summary,
@@ -614,16 +610,9 @@ also need:
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="events (default 1,000,000)")
-    parser.add_argument("--subs", type=int, default=1_000, help="subscriptions (default 1,000)")
-    parser.add_argument("--single-n", type=int, default=100_000, help="events of (d')")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--peer-threads", type=int, default=0, help="0: every core")
-    parser.add_argument("--out", type=Path, help="default: results/<date>-vectorised.md")
-    parser.add_argument("--no-write", action="store_true", help="print the report only")
-    args = parser.parse_args(argv)
+    from .columnar import arguments
+
+    args = arguments((__doc__ or "").splitlines()[0], "vectorised").parse_args(argv)
     threads = str(args.peer_threads) if args.peer_threads else f"all {os.cpu_count()} cores"
 
     import pyarrow as pa
@@ -646,15 +635,8 @@ def main(argv: list[str] | None = None) -> None:
         scenario_table_in_memory(w, expected, duck, table, stages["a'"]),
         scenario_single_table(args.single_n, args.seed, stages["d'"]),
     ]
-    gc.collect()
-    gc.freeze()
-    _say("checking that every variant agrees (untimed) ...")
-    for scenario in scenarios:
-        check(scenario)
-        stages[scenario.key].clear()
-    for scenario in scenarios:
-        _say(f"timing scenario ({scenario.key}) {scenario.title} ...")
-        measure(scenario, args.rounds)
+    # The stages are timed over the timed rounds only.
+    check_then_time(scenarios, args.rounds, lambda scenario: stages[scenario.key].clear())
     after = _source()
     if after != source:
         source += f"; CHANGED during the run, to {after.split('sha256 ')[-1]}"
