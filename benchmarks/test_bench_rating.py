@@ -17,9 +17,9 @@ def test_rate_one_subscription(benchmark, plan, period, n):
     """rating.rate: selection, routing, aggregation and pricing, without the roll-up."""
     events = events_of_one(n)
     window = Window.of(period)
-    rated, rejected = benchmark(rate, plan, events, period.external_subscription_id, window)
+    rated, report = benchmark(rate, plan, events, period.external_subscription_id, window)
     assert len(rated) == 5
-    assert rejected.count == 0
+    assert report.rejected.count == 0
 
 
 @pytest.mark.parametrize("n", SIZES)
