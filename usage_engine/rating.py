@@ -1090,18 +1090,14 @@ def _consume(
             continue
         seen = rating.seen
         known = len(seen)
+        seen.add(rating.seen_key(key) if compacted else key)  # one lookup: test and insert
+        if len(seen) == known:
+            # A duplicate: the first one won, as in Lago.
+            rating.tally.add(DUPLICATE, key, position)
+            continue
         if compacted:
-            seen.add(rating.seen_key(key))
-            if len(seen) == known:
-                rating.tally.add(DUPLICATE, key, position)
-                continue
-            rating.distinct += 1  # the set may be shared: it counts every rating's
+            rating.distinct += 1  # the set may be shared: its size counts every rating's
         else:
-            seen.add(key)  # one hash lookup for the test and the insertion
-            if len(seen) == known:
-                # A duplicate: the first one won, as in Lago.
-                rating.tally.add(DUPLICATE, key, position)
-                continue
             countdown -= 1
             if not countdown:
                 shared: set[Any] = set()
