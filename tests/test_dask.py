@@ -637,3 +637,44 @@ def test_a_bad_reader_is_invalid_input(tmp_path: Path) -> None:
     write_lines(tmp_path / "a.jsonl", POOL[:3])
     with pytest.raises(InvalidInput, match="reader: must be 'auto' or 'python'"):
         ued.rate(tmp_path, SUBSCRIPTIONS, at=CURRENT_AT, reader="arrow")
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    stream=streams(),
+    files=st.integers(1, 3),
+    buckets=st.integers(1, 4),
+    heavy=st.dictionaries(st.sampled_from(("sub_a", "sub_b")), st.integers(1, 3), max_size=2),
+)
+def test_files_on_the_columnar_route_give_the_digest_and_account_of_one_process(
+    stream: list[dict[str, Any]], files: int, buckets: int, heavy: dict[str, int]
+) -> None:
+    """Any stream, re-sent copies included, written as JSON Lines pyarrow reads exactly and
+    rated on Dask from Arrow tables (shuffled as Arrow IPC): one process's digest and account."""
+    import tempfile
+
+    from tests.columnar_routes import representable
+
+    events = representable(stream, stamps="iso", forms=lambda name: "text")
+    parts = [events[index::files] for index in range(files)]
+    job = plan_job(SUBSCRIPTIONS, at=PAST_AT, kind="past", taxes=TAXES)
+    # Files are ingested in name order, each row by row: the first copy is the first there.
+    expected = rate_job([event for part in parts for event in part], job)
+    with tempfile.TemporaryDirectory() as folder:
+        for index, part in enumerate(parts):
+            write_lines(Path(folder) / f"part-{index}.jsonl", part)
+        read = [ued._read_partition(str(path), "auto") for path in sorted(Path(folder).iterdir())]
+        assert all(type(part).__name__ in ("Table", "list") for part in read)
+        rated = ued.rate(
+            folder,
+            SUBSCRIPTIONS,
+            at=PAST_AT,
+            kind="past",
+            taxes=TAXES,
+            split_heavy=heavy,
+            npartitions=buckets,
+        )
+        result = rated.compute()
+        digest = rated.digest()  # computed from the files: before they go
+    assert digest == period_digest({sub: usage_digest(usage) for sub, usage in expected.items()})
+    assert result.event_account == expected.event_account
