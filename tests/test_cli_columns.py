@@ -114,3 +114,14 @@ def test_a_file_not_starting_with_an_object_is_left_to_the_pure_python_reader(tm
     path.write_text(first + "\n" + json.dumps(event) + "\n")
     assert arrow.read_columns(str(path)) is None
     assert arrow.read_batches(str(path)) is None
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, "1MB"])
+def test_a_batch_size_that_is_not_a_positive_integer_is_invalid_input(tmp_path, size):
+    from usage_engine import InvalidInput
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("{}\n")
+    with pytest.raises(InvalidInput) as raised:
+        arrow.read_batches(str(path), batch_bytes=size)
+    assert raised.value.path == "batch_bytes"

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from ._files import UnreadableFile, shown_name
-from .errors import UsageEngineError
+from .errors import InvalidInput, UsageEngineError
 from .reading import MAX_DEPTH
 
 __all__ = ["BATCH_BYTES", "ReadAgain", "is_parquet", "read_batches", "read_columns"]
@@ -129,6 +129,8 @@ def read_batches(path: str, *, batch_bytes: int | None = None) -> Any:
     usage_engine.arrow.ReadAgain: ...: a later batch cannot be read as the first: ...
     """
     size = BATCH_BYTES if batch_bytes is None else batch_bytes
+    if type(size) is not int or size < 1:
+        raise InvalidInput.at("batch_bytes", "must be a positive integer", batch_bytes)
     return _read_file(
         path,
         lambda pa, name: _parquet_batches(pa, path, name),
